@@ -1,0 +1,1 @@
+"""Board profiles: pin maps and radio chips."""

@@ -1,0 +1,1 @@
+"""Frame format and codecs (portable core: runs unchanged under MicroPython and CPython)."""

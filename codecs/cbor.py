@@ -1,0 +1,448 @@
+"""Deterministic CBOR (RFC 8949) for the portable core: same source on the board and the host.
+
+The encoder writes into a caller's preallocated bytearray with core deterministic encoding
+(shortest integer and length heads, definite lengths, map keys sorted by their encoded bytes,
+floats in the shortest form that keeps their value), so identical readings give identical
+bytes. The decoder exists for downlinks and tests; the gateway decodes with cbor2.
+
+Deliberately not supported on encode: indefinite lengths (never deterministic). On MicroPython
+builds with single-precision floats (ESP32), floats lose precision: frames carry scaled
+integers instead.
+"""
+
+import struct
+
+
+class CBORError(ValueError):
+    """Base class: a value that cannot be encoded, or bytes that are not well-formed CBOR."""
+
+
+class CBOREncodeError(CBORError):
+    """A value the deterministic encoder cannot write, or a buffer that is too small."""
+
+
+class CBORDecodeError(CBORError):
+    """Truncated or malformed CBOR."""
+
+
+class Tag:
+    """A tagged value: Tag(1, 1363896240) is an epoch time."""
+
+    __slots__ = ("tag", "value")
+
+    def __init__(self, tag, value):
+        self.tag = tag
+        self.value = value
+
+    def __eq__(self, other):
+        return isinstance(other, Tag) and self.tag == other.tag and self.value == other.value
+
+    def __repr__(self):
+        return "Tag(%d, %r)" % (self.tag, self.value)
+
+
+class Simple:
+    """A simple value other than false/true/null (e.g. undefined is Simple(23))."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        return isinstance(other, Simple) and self.value == other.value
+
+    def __repr__(self):
+        return "Simple(%d)" % self.value
+
+
+UNDEFINED = Simple(23)
+_MAX_U64 = 0xFFFFFFFFFFFFFFFF
+_MAX_DEPTH = 32
+
+
+def _half_bits(x):
+    """IEEE 754 binary16 bits of x if x converts exactly, else None."""
+    if x != x:
+        return 0x7E00
+    sign = 0x8000 if (x < 0 or (x == 0 and str(x)[0] == "-")) else 0
+    a = -x if x < 0 else x
+    if a == float("inf"):
+        return sign | 0x7C00
+    if a == 0:
+        return sign
+    # normal range 2^-14 .. 65504, subnormal down to 2^-24
+    if a >= 2.0 ** -14:
+        e = 0
+        m = a
+        while m >= 2.0:
+            m /= 2.0
+            e += 1
+        while m < 1.0:
+            m *= 2.0
+            e -= 1
+        if e > 15:
+            return None
+        frac = (m - 1.0) * 1024.0
+        if frac != int(frac):
+            return None
+        return sign | ((e + 15) << 10) | int(frac)
+    frac = a * 16777216.0  # a / 2^-24
+    if frac != int(frac) or frac >= 1024:
+        return None
+    return sign | int(frac)
+
+
+def _half_to_float(h):
+    exp = (h >> 10) & 0x1F
+    frac = h & 0x3FF
+    if exp == 0:
+        val = frac * 2.0 ** -24
+    elif exp == 31:
+        val = float("nan") if frac else float("inf")
+    else:
+        val = (1.0 + frac / 1024.0) * 2.0 ** (exp - 15)
+    return -val if h & 0x8000 else val
+
+
+class Encoder:
+    """Writes CBOR items into a preallocated buffer; `pos` is the number of bytes written."""
+
+    def __init__(self, buf):
+        self.buf = buf
+        self.pos = 0
+
+    def reset(self):
+        self.pos = 0
+
+    def _room(self, n):
+        if self.pos + n > len(self.buf):
+            raise CBOREncodeError("buffer full: need %d bytes at offset %d of %d" % (n, self.pos, len(self.buf)))
+
+    def head(self, major, n):
+        """Major type and argument in the shortest form (RFC 8949 section 4.2.1)."""
+        mt = major << 5
+        buf = self.buf
+        if n < 24:
+            self._room(1)
+            buf[self.pos] = mt | n
+            self.pos += 1
+        elif n < 0x100:
+            self._room(2)
+            buf[self.pos] = mt | 24
+            buf[self.pos + 1] = n
+            self.pos += 2
+        elif n < 0x10000:
+            self._room(3)
+            buf[self.pos] = mt | 25
+            struct.pack_into(">H", buf, self.pos + 1, n)
+            self.pos += 3
+        elif n < 0x100000000:
+            self._room(5)
+            buf[self.pos] = mt | 26
+            struct.pack_into(">I", buf, self.pos + 1, n)
+            self.pos += 5
+        elif n <= _MAX_U64:
+            self._room(9)
+            buf[self.pos] = mt | 27
+            struct.pack_into(">I", buf, self.pos + 1, n >> 32)
+            struct.pack_into(">I", buf, self.pos + 5, n & 0xFFFFFFFF)
+            self.pos += 9
+        else:
+            raise CBOREncodeError("argument too large")
+
+    def int(self, n):
+        if n >= 0:
+            if n > _MAX_U64:
+                self._bignum(2, n)
+            else:
+                self.head(0, n)
+        else:
+            m = -1 - n
+            if m > _MAX_U64:
+                self._bignum(3, m)
+            else:
+                self.head(1, m)
+
+    def _bignum(self, tag, n):
+        length = 0
+        t = n
+        while t:
+            length += 1
+            t >>= 8
+        self.head(6, tag)
+        self.bytes(n.to_bytes(length, "big"))
+
+    def bytes(self, data):
+        n = len(data)
+        self.head(2, n)
+        self._room(n)
+        self.buf[self.pos:self.pos + n] = data
+        self.pos += n
+
+    def text(self, s):
+        data = s.encode("utf-8")
+        n = len(data)
+        self.head(3, n)
+        self._room(n)
+        self.buf[self.pos:self.pos + n] = data
+        self.pos += n
+
+    def array(self, n):
+        """Head of a definite-length array of n items; the caller writes the items."""
+        self.head(4, n)
+
+    def map(self, n):
+        """Head of a definite-length map of n pairs; the caller writes keys in sorted order."""
+        self.head(5, n)
+
+    def tag(self, tag):
+        self.head(6, tag)
+
+    def simple(self, value):
+        if value < 24:
+            self.head(7, value)
+        elif value < 32:
+            raise CBOREncodeError("simple values 24..31 are reserved")
+        else:
+            self._room(2)
+            self.buf[self.pos] = 0xF8
+            self.buf[self.pos + 1] = value
+            self.pos += 2
+
+    def float(self, x):
+        """Shortest of binary16/32/64 that keeps the value (NaN is f97e00)."""
+        h = _half_bits(x)
+        if h is not None:
+            self._room(3)
+            self.buf[self.pos] = 0xF9
+            struct.pack_into(">H", self.buf, self.pos + 1, h)
+            self.pos += 3
+            return
+        f32 = struct.unpack(">f", struct.pack(">f", x))[0] if -3.4028234663852886e38 <= x <= 3.4028234663852886e38 else None
+        if f32 is not None and f32 == x:
+            self._room(5)
+            self.buf[self.pos] = 0xFA
+            struct.pack_into(">f", self.buf, self.pos + 1, x)
+            self.pos += 5
+        else:
+            self._room(9)
+            self.buf[self.pos] = 0xFB
+            struct.pack_into(">d", self.buf, self.pos + 1, x)
+            self.pos += 9
+
+    def value(self, obj, depth=0):
+        """Any supported Python value, deterministically."""
+        if depth > _MAX_DEPTH:
+            raise CBOREncodeError("nesting deeper than %d" % _MAX_DEPTH)
+        if obj is False:
+            self.head(7, 20)
+        elif obj is True:
+            self.head(7, 21)
+        elif obj is None:
+            self.head(7, 22)
+        elif isinstance(obj, int):
+            self.int(obj)
+        elif isinstance(obj, float):
+            self.float(obj)
+        elif isinstance(obj, (bytes, bytearray, memoryview)):
+            self.bytes(obj)
+        elif isinstance(obj, str):
+            self.text(obj)
+        elif isinstance(obj, (list, tuple)):
+            self.array(len(obj))
+            for item in obj:
+                self.value(item, depth + 1)
+        elif isinstance(obj, dict):
+            self._sorted_map(obj, depth)
+        elif isinstance(obj, Tag):
+            self.tag(obj.tag)
+            self.value(obj.value, depth + 1)
+        elif isinstance(obj, Simple):
+            self.simple(obj.value)
+        else:
+            raise CBOREncodeError("cannot encode %s" % type(obj).__name__)
+
+    def _sorted_map(self, obj, depth):
+        # Core deterministic order: keys sorted bytewise by their own encodings.
+        keyed = []
+        for k in obj:
+            keyed.append((dumps(k), k))
+        keyed.sort(key=lambda pair: pair[0])
+        self.map(len(keyed))
+        for enc, k in keyed:
+            n = len(enc)
+            self._room(n)
+            self.buf[self.pos:self.pos + n] = enc
+            self.pos += n
+            self.value(obj[k], depth + 1)
+
+
+def dumps(obj, size=256):
+    """Encode obj to new bytes (convenience; the hot path reuses an Encoder and its buffer)."""
+    while True:
+        enc = Encoder(bytearray(size))
+        try:
+            enc.value(obj)
+        except CBOREncodeError as e:
+            if "buffer full" in str(e) and size < 1 << 20:
+                size *= 4
+                continue
+            raise
+        return bytes(enc.buf[:enc.pos])
+
+
+class Decoder:
+    """Reads CBOR items from bytes; strict about truncation and reserved values."""
+
+    def __init__(self, data, pos=0):
+        self.data = data
+        self.pos = pos
+
+    def _take(self, n):
+        if self.pos + n > len(self.data):
+            raise CBORDecodeError("truncated: need %d bytes at offset %d of %d" % (n, self.pos, len(self.data)))
+        start = self.pos
+        self.pos += n
+        return self.data[start:self.pos]
+
+    def _byte(self):
+        if self.pos >= len(self.data):
+            raise CBORDecodeError("truncated at offset %d" % self.pos)
+        b = self.data[self.pos]
+        self.pos += 1
+        return b
+
+    def _arg(self, info):
+        if info < 24:
+            return info
+        if info == 24:
+            return self._byte()
+        if info == 25:
+            return struct.unpack(">H", self._take(2))[0]
+        if info == 26:
+            return struct.unpack(">I", self._take(4))[0]
+        if info == 27:
+            hi, lo = struct.unpack(">II", self._take(8))
+            return (hi << 32) | lo
+        raise CBORDecodeError("reserved additional information %d" % info)
+
+    def value(self, depth=0):
+        if depth > _MAX_DEPTH:
+            raise CBORDecodeError("nesting deeper than %d" % _MAX_DEPTH)
+        ib = self._byte()
+        major = ib >> 5
+        info = ib & 0x1F
+        if major == 7:
+            return self._major7(info)
+        if info == 31:
+            return self._indefinite(major, depth)
+        n = self._arg(info)
+        if major == 0:
+            return n
+        if major == 1:
+            return -1 - n
+        if major == 2:
+            return bytes(self._take(n))
+        if major == 3:
+            return self._text(self._take(n))
+        if major == 4:
+            return [self.value(depth + 1) for _ in range(self._count(n))]
+        if major == 5:
+            out = {}
+            for _ in range(self._count(n)):
+                k = self.value(depth + 1)
+                out[_hashable(k)] = self.value(depth + 1)
+            return out
+        inner = self.value(depth + 1)
+        if n in (2, 3) and isinstance(inner, bytes):
+            big = int.from_bytes(inner, "big") if inner else 0
+            return big if n == 2 else -1 - big
+        return Tag(n, inner)
+
+    def _count(self, n):
+        # Each item takes at least one byte: refuse counts the data cannot hold.
+        if n > len(self.data) - self.pos:
+            raise CBORDecodeError("truncated: %d items announced, %d bytes left" % (n, len(self.data) - self.pos))
+        return n
+
+    def _text(self, raw):
+        try:
+            return bytes(raw).decode("utf-8")
+        except UnicodeError:
+            raise CBORDecodeError("text string is not valid UTF-8")
+
+    def _indefinite(self, major, depth):
+        if major in (2, 3):
+            chunks = []
+            while True:
+                if self.pos < len(self.data) and self.data[self.pos] == 0xFF:
+                    self.pos += 1
+                    break
+                ib = self._byte()
+                if ib >> 5 != major or ib & 0x1F == 31:
+                    raise CBORDecodeError("bad chunk in indefinite-length string")
+                chunks.append(bytes(self._take(self._arg(ib & 0x1F))))
+            raw = b"".join(chunks)
+            return raw if major == 2 else self._text(raw)
+        if major == 4:
+            out = []
+            while not self._at_break():
+                out.append(self.value(depth + 1))
+            return out
+        if major == 5:
+            out = {}
+            while not self._at_break():
+                k = self.value(depth + 1)
+                out[_hashable(k)] = self.value(depth + 1)
+            return out
+        raise CBORDecodeError("indefinite length not allowed for major type %d" % major)
+
+    def _at_break(self):
+        if self.pos >= len(self.data):
+            raise CBORDecodeError("truncated: missing break")
+        if self.data[self.pos] == 0xFF:
+            self.pos += 1
+            return True
+        return False
+
+    def _major7(self, info):
+        if info == 20:
+            return False
+        if info == 21:
+            return True
+        if info == 22:
+            return None
+        if info < 24:
+            return Simple(info)
+        if info == 24:
+            v = self._byte()
+            if v < 32:
+                raise CBORDecodeError("simple value %d in two-byte form" % v)
+            return Simple(v)
+        if info == 25:
+            return _half_to_float(struct.unpack(">H", self._take(2))[0])
+        if info == 26:
+            return struct.unpack(">f", self._take(4))[0]
+        if info == 27:
+            return struct.unpack(">d", self._take(8))[0]
+        if info == 31:
+            raise CBORDecodeError("unexpected break")
+        raise CBORDecodeError("reserved simple value encoding %d" % info)
+
+
+def _hashable(k):
+    if isinstance(k, list):
+        return tuple(_hashable(x) for x in k)
+    if isinstance(k, dict):
+        raise CBORDecodeError("map used as a map key")
+    return k
+
+
+def loads(data):
+    """Decode exactly one CBOR item; trailing bytes are an error."""
+    dec = Decoder(data)
+    obj = dec.value()
+    if dec.pos != len(data):
+        raise CBORDecodeError("%d trailing bytes after the item" % (len(data) - dec.pos))
+    return obj

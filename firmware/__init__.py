@@ -1,0 +1,1 @@
+"""The MicroPython node application."""

@@ -1,0 +1,1 @@
+"""The gateway service (CPython): sources in, verified frames out to MQTT."""

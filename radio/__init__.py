@@ -1,0 +1,1 @@
+"""Airtime, regional limits, duty-cycle budget and module line protocols (portable core)."""

@@ -1,0 +1,111 @@
+"""Shared fixtures: the real MicroPython interpreter and a real Mosquitto broker."""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from lpwa.micropython import MicroPython, MicroPythonError  # noqa: F401  (re-exported for tests)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+
+
+@pytest.fixture(scope="session")
+def mpy():
+    """One MicroPython interpreter for the session, with the portable core under /lib/lpwa."""
+    interp = MicroPython()
+    interp.load_board_files()
+    yield interp
+    interp.close()
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def mosquitto_binary():
+    return shutil.which("mosquitto") or next(
+        (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.path.exists(p)), None)
+
+
+class Mosquitto:
+    """A Mosquitto broker on a free loopback port; stop() and start() simulate an outage."""
+
+    def __init__(self, extra_conf="", port=None):
+        self.binary = mosquitto_binary()
+        if self.binary is None:
+            raise RuntimeError("mosquitto is not installed (apt-get install -y mosquitto)")
+        self.dir = tempfile.mkdtemp(prefix="lpwa-mosq-")
+        self.port = port or free_port()
+        self.host = "127.0.0.1"
+        self.extra_conf = extra_conf
+        self.proc = None
+
+    def start(self):
+        conf = os.path.join(self.dir, "mosquitto.conf")
+        with open(conf, "w") as f:
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n" % self.port)
+            f.write(self.extra_conf)
+        self.log = open(os.path.join(self.dir, "mosquitto.log"), "ab")
+        self.proc = subprocess.Popen([self.binary, "-c", conf], stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.2):
+                    return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not start; see " + os.path.join(self.dir, "mosquitto.log"))
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    @property
+    def url(self):
+        return "mqtt://%s:%d" % (self.host, self.port)
+
+
+@pytest.fixture
+def mosquitto():
+    """A fresh broker per test, on its own port."""
+    broker = Mosquitto().start()
+    yield broker
+    broker.stop()
+    shutil.rmtree(broker.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def shared_dir():
+    return SHARED
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that uses the interpreter is marked `mpy`, so `-m mpy` selects them."""
+    for item in items:
+        if "mpy" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.mpy)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many tests really ran under MicroPython."""
+    passed = terminalreporter.stats.get("passed", [])
+    failed = terminalreporter.stats.get("failed", [])
+    ran = [r for r in passed + failed if r.when == "call" and "mpy" in r.keywords]
+    ok = [r for r in passed if r.when == "call" and "mpy" in r.keywords]
+    terminalreporter.write_line("MicroPython (WebAssembly port, real interpreter): %d tests ran, %d passed" % (len(ran), len(ok)))

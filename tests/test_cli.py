@@ -1,0 +1,38 @@
+"""The `lpwa` command line: help, version, and one-line errors with exit status 2."""
+
+import subprocess
+import sys
+
+import pytest
+
+from lpwa import __version__
+from lpwa.cli import COMMANDS, main
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "lpwa.cli", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_help_lists_every_command():
+    r = run_cli("--help")
+    assert r.returncode == 0
+    for name in COMMANDS:
+        assert name in r.stdout
+
+
+def test_version():
+    r = run_cli("--version")
+    assert r.returncode == 0 and __version__ in r.stdout
+
+
+@pytest.mark.parametrize("args", [["no-such-command"], ["--no-such-flag"], ["airtime", "--no-such-flag"]])
+def test_bad_usage_exits_2_with_one_line(args):
+    r = run_cli(*args)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lpwa") and "error" in lines[0]
+
+
+def test_no_command_prints_help_and_exits_2(capsys):
+    assert main([]) == 2
+    assert "usage" in capsys.readouterr().out

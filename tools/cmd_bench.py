@@ -1,0 +1,33 @@
+"""`lpwa bench`: benchmarks that print a table (or JSON) with ratios against an in-run baseline."""
+
+import importlib
+
+BENCHES = {
+    "codec": ("lpwa.bench_codec", "frame bytes vs Cayenne LPP, SenML and JSON; encode cost"),
+    "gateway": ("lpwa.bench_gateway", "replayed frames through the pipeline into MQTT vs bare paho"),
+    "algorithms": ("lpwa.bench_algorithms", "step, wave and PPG algorithms against ground truth"),
+}
+
+
+def register(sub):
+    p = sub.add_parser("bench", help="benchmarks (codec, gateway, algorithms)")
+    bsub = p.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    for name, (module, help_text) in BENCHES.items():
+        bp = bsub.add_parser(name, help=help_text)
+        bp.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        bp.set_defaults(func=run, bench_module=module)
+        try:
+            add_args = importlib.import_module(module).add_arguments
+        except (ImportError, AttributeError):
+            add_args = None
+        if add_args:
+            add_args(bp)
+
+
+def run(args):
+    try:
+        mod = importlib.import_module(args.bench_module)
+    except ImportError:
+        print("lpwa bench %s: not built yet" % args.bench)
+        return 1
+    return mod.main(args)

@@ -1,0 +1,134 @@
+"""Run code under the real MicroPython interpreter (the WebAssembly port on Node.js).
+
+The portable core must run unchanged on the board; tests and benches prove it by running it
+here, not by reading it. One Node.js process holds one interpreter and serves many calls.
+`tools/mpy/` pins the npm package; `npm ci --prefix tools/mpy` installs it.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RUNNER = os.path.join(HERE, "mpy", "runner.mjs")
+
+# Folders copied into the interpreter's filesystem as /lib/lpwa/<name>: the portable core and
+# the firmware that runs on it. The gateway never runs on a board, so it is not copied.
+BOARD_PACKAGES = ("codecs", "radio", "firmware", "boards")
+
+
+class MicroPythonError(Exception):
+    """A MicroPython exception, carrying its traceback as MicroPython printed it."""
+
+    def __init__(self, traceback, stdout=""):
+        self.traceback = traceback
+        self.stdout = stdout
+        last = traceback.strip().splitlines()[-1] if traceback.strip() else ""
+        self.exc_type = last.split(":", 1)[0].strip()
+        super().__init__(traceback)
+
+
+class HarnessUnavailable(RuntimeError):
+    """Node.js or the pinned MicroPython npm package is missing."""
+
+
+def board_files(root=ROOT):
+    """Map of interpreter path -> source for every board-side module."""
+    files = {"/lib/lpwa/__init__.py": _read(os.path.join(root, "tools", "__init__.py"))}
+    for pkg in BOARD_PACKAGES:
+        base = os.path.join(root, pkg)
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = [d for d in dirnames if not d.startswith((".", "__"))]
+            for name in filenames:
+                if name.endswith(".py"):
+                    full = os.path.join(dirpath, name)
+                    rel = os.path.relpath(full, root).replace(os.sep, "/")
+                    files["/lib/lpwa/" + rel] = _read(full)
+    return files
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+class MicroPython:
+    """One MicroPython interpreter in a Node.js child process.
+
+    >>> mp = MicroPython(); mp.load_board_files()
+    >>> mp.run("print(1 + 1)")
+    '2\\n'
+    """
+
+    def __init__(self, heap_bytes=16 * 1024 * 1024):
+        node = shutil.which("node")
+        if node is None:
+            raise HarnessUnavailable("node is not installed (apt-get install nodejs)")
+        if not os.path.isdir(os.path.join(HERE, "mpy", "node_modules", "@micropython")):
+            raise HarnessUnavailable("run `npm ci --prefix tools/mpy` to install the MicroPython WebAssembly port")
+        env = dict(os.environ, LPWA_MPY_HEAP=str(heap_bytes))
+        self._proc = subprocess.Popen(
+            [node, RUNNER], cwd=os.path.join(HERE, "mpy"), env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, encoding="utf-8", bufsize=1,
+        )
+        self._lock = threading.Lock()
+        hello = self._read_reply()
+        if not hello.get("ready"):
+            raise HarnessUnavailable("MicroPython runner did not start: %r" % (hello,))
+
+    def _read_reply(self):
+        line = self._proc.stdout.readline()
+        if not line:
+            err = self._proc.stderr.read()
+            raise HarnessUnavailable("MicroPython runner exited: " + err[-2000:])
+        return json.loads(line)
+
+    def _request(self, req):
+        with self._lock:
+            self._proc.stdin.write(json.dumps(req) + "\n")
+            self._proc.stdin.flush()
+            return self._read_reply()
+
+    def write_files(self, files):
+        """Write {path: text} into the interpreter's filesystem."""
+        reply = self._request({"op": "write", "files": files})
+        if not reply.get("ok"):
+            raise HarnessUnavailable(reply.get("error", "write failed"))
+
+    def load_board_files(self):
+        """Copy the portable core and firmware in, importable as `lpwa.*`; forget stale modules."""
+        self.write_files(board_files())
+        self.run("import sys\nfor _m in [m for m in sys.modules if m == 'lpwa' or m.startswith('lpwa.')]:\n    del sys.modules[_m]\n")
+
+    def run(self, code):
+        """Execute `code`; return what it printed, or raise MicroPythonError with the traceback."""
+        reply = self._request({"op": "run", "code": code})
+        if not reply.get("ok"):
+            raise MicroPythonError(reply.get("error", ""), reply.get("stdout", ""))
+        return reply.get("stdout", "")
+
+    def eval_json(self, setup, expr):
+        """Run `setup`, then return the value of `expr` round-tripped through JSON."""
+        out = self.run(setup + "\nimport json as _j\nprint('\\x1e' + _j.dumps(" + expr + "))\n")
+        return json.loads(out.rsplit("\x1e", 1)[1])
+
+    def close(self):
+        if self._proc.poll() is None:
+            self._proc.stdin.close()
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+        for stream in (self._proc.stdout, self._proc.stderr):
+            if stream:
+                stream.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
