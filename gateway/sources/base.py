@@ -1,0 +1,78 @@
+"""What every source shares: option defaults, counters, a guarded call into the pipeline,
+and bad input logged once per reason (then only counted), so a noisy radio cannot flood the log."""
+
+import logging
+
+# Keys every section may carry that belong to the service, not the source.
+SERVICE_KEYS = ("enabled",)
+
+
+def with_defaults(options_spec, options):
+    """Options of a source with every missing key set to its default from OPTIONS."""
+    merged = {key: spec[1] for key, spec in options_spec.items()}
+    for key, value in (options or {}).items():
+        if key not in SERVICE_KEYS:
+            merged[key] = value
+    return merged
+
+
+def parse_listen(text, what="listen"):
+    """'host:port' (or '[v6]:port') -> (host, port); ValueError names the option."""
+    host, sep, port = str(text).rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ValueError("%s: expected host:port, got %r" % (what, text))
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+class SourceBase:
+    """Counters and the pipeline hand-off; subclasses set NAME, RADIO and OPTIONS."""
+
+    NAME = ""
+    RADIO = ""
+    OPTIONS = {}
+
+    def __init__(self, options, pipeline, gateway_id):
+        self.options = with_defaults(self.OPTIONS, options)
+        self.pipeline = pipeline
+        self.gateway_id = gateway_id
+        self.stats = {"received": 0, "accepted": 0, "rejected": 0, "malformed": 0, "errors": 0,
+                      "downlinks": 0}
+        self.done = None
+        self.log = logging.getLogger("lpwa.gateway.sources." + self.NAME)
+        self._warned = set()
+
+    def ingest(self, raw, meta, radio=None):
+        """Give one frame to the pipeline. Returns its Outcome, or None if the pipeline failed
+        (then nothing was queued and the caller must not acknowledge)."""
+        self.stats["received"] += 1
+        try:
+            outcome = self.pipeline.ingest(radio or self.RADIO, bytes(raw), meta, self.NAME)
+        except Exception as exc:  # a pipeline fault must not stop the source
+            self.stats["errors"] += 1
+            self.warn_once("pipeline", "pipeline failed on a %s frame: %s", self.NAME, type(exc).__name__)
+            return None
+        if outcome.accepted:
+            self.stats["accepted"] += 1
+        else:
+            self.stats["rejected"] += 1
+        return outcome
+
+    def malformed(self, reason):
+        """Count input that does not even parse at the protocol level."""
+        self.stats["malformed"] += 1
+        try:
+            self.pipeline.count_rejection(self.NAME, reason)
+        except Exception:
+            self.stats["errors"] += 1
+        self.warn_once(reason, "%s: rejected malformed input (%s); further ones are only counted",
+                       self.NAME, reason)
+
+    def warn_once(self, key, message, *args):
+        if key in self._warned:
+            self.log.debug(message, *args)
+        else:
+            self._warned.add(key)
+            self.log.warning(message, *args)
+
+    def count(self, key, n=1):
+        self.stats[key] = self.stats.get(key, 0) + n

@@ -1,0 +1,129 @@
+"""Semtech UDP packet forwarder source (LoRa concentrators: the Pi's own HAT or a LAN gateway).
+
+PUSH_DATA is answered with PUSH_ACK only after every rxpk in it went through the pipeline, so an
+acknowledged frame is already in the durable queue. PULL_DATA tells us where each forwarder (by
+gateway EUI) listens for downlinks; a downlink handed back by the pipeline leaves as PULL_RESP,
+timed for the node's receive window (uplink tmst + rx_delay_s, same frequency and data rate), or
+`imme` when the forwarder sent no tmst. The protocol itself is lpwa.radio.semtech_udp.
+"""
+
+import asyncio
+import os
+
+from lpwa.gateway.sources.base import SourceBase, parse_listen
+from lpwa.radio import semtech_udp as sudp
+
+NAME = "udp"
+OPTIONS = {
+    "listen": (str, "0.0.0.0:1700", "UDP address the packet forwarder sends to (host:port)"),
+    "rx_delay_s": (float, 1.0, "downlink delay after the uplink's end (the node's RX1 window)"),
+    "tx_power_dbm": (int, 13, "downlink transmit power asked of the forwarder"),
+}
+
+
+class Source(SourceBase):
+    NAME = NAME
+    RADIO = "lora"
+    OPTIONS = OPTIONS
+
+    def __init__(self, options, pipeline, gateway_id):
+        SourceBase.__init__(self, options, pipeline, gateway_id)
+        self.stats.update({"push_data": 0, "pull_data": 0, "tx_ack": 0, "tx_errors": 0,
+                           "downlinks_unroutable": 0})
+        self.forwarders = {}  # gateway EUI -> address its PULL_DATA came from
+        self.transport = None
+        self.address = None
+
+    async def start(self):
+        host, port = parse_listen(self.options["listen"], "sources.udp.listen")
+        loop = asyncio.get_running_loop()
+        self.transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Protocol(self), local_addr=(host, port))
+        self.address = self.transport.get_extra_info("sockname")[:2]
+        self.log.info("udp: listening for packet forwarders on %s:%d", *self.address)
+
+    async def stop(self):
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+    def datagram_received(self, data, addr):
+        try:
+            msg = sudp.parse(data)
+        except (sudp.ProtocolError, ValueError):
+            self.malformed("malformed-datagram")
+            return
+        kind = msg.get("type")
+        if kind == sudp.PUSH_DATA:
+            self._push_data(msg, addr)
+        elif kind == sudp.PULL_DATA:
+            self.stats["pull_data"] += 1
+            if msg.get("eui"):
+                self.forwarders[msg["eui"]] = addr
+            self._send(sudp.ack_for(msg), addr)
+        elif kind == sudp.TX_ACK:
+            self.stats["tx_ack"] += 1
+            error = sudp.tx_ack_error(msg)
+            if error and error != "NONE":
+                self.stats["tx_errors"] += 1
+                self.warn_once("tx-" + str(error), "udp: forwarder refused a downlink: %s", error)
+        else:
+            self.malformed("unexpected-type")
+
+    def _push_data(self, msg, addr):
+        self.stats["push_data"] += 1
+        try:
+            frames = sudp.rxpk_frames(msg)
+        except (sudp.ProtocolError, ValueError):
+            self.malformed("malformed-rxpk")
+            frames = []
+        ok = True
+        for payload, meta in frames:
+            if meta.get("crc_ok") is False:
+                self.malformed("bad-crc")
+                continue
+            meta = dict(meta)
+            meta["gateway_eui"] = msg.get("eui")
+            outcome = self.ingest(payload, meta)
+            if outcome is None:
+                ok = False
+            elif outcome.downlink:
+                self._downlink(outcome.downlink, meta, msg.get("eui"))
+        if ok:  # everything in it is durably queued (or rejected and counted): now acknowledge
+            self._send(sudp.ack_for(msg), addr)
+
+    def _downlink(self, payload, meta, eui):
+        addr = self.forwarders.get(eui)
+        if addr is None:
+            self.stats["downlinks_unroutable"] += 1
+            self.warn_once("unroutable", "udp: downlink for a node heard via %s, which never sent PULL_DATA", eui)
+            return
+        freq = meta.get("freq") or 923.2
+        datr = meta.get("datr") or "SF10BW125"
+        tmst = meta.get("tmst")
+        if isinstance(tmst, int):
+            when = (tmst + int(self.options["rx_delay_s"] * 1000000)) & 0xFFFFFFFF
+            txpk = sudp.make_txpk(bytes(payload), freq, datr, tmst=when, powe=self.options["tx_power_dbm"])
+        else:
+            txpk = sudp.make_txpk(bytes(payload), freq, datr, imme=True, powe=self.options["tx_power_dbm"])
+        self._send(sudp.build_pull_resp(int.from_bytes(os.urandom(2), "big"), txpk), addr)
+        self.stats["downlinks"] += 1
+
+    def _send(self, data, addr):
+        if data and self.transport is not None:
+            self.transport.sendto(data, addr)
+
+
+class _Protocol(asyncio.DatagramProtocol):
+    def __init__(self, source):
+        self.source = source
+
+    def datagram_received(self, data, addr):
+        try:
+            self.source.datagram_received(data, addr)
+        except Exception as exc:  # never let one datagram take the endpoint down
+            self.source.stats["errors"] += 1
+            self.source.warn_once("crash", "udp: unexpected %s handling a datagram", type(exc).__name__)
+
+    def error_received(self, exc):
+        self.source.stats["errors"] += 1
