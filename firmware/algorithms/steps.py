@@ -1,0 +1,140 @@
+"""Step counter: 3-axis accelerometer in, total steps out.
+
+Method (README.md in this folder): magnitude |a| (integer square root, so any orientation works),
+gravity removed by a ~0.64 s moving mean, smoothed by a 0.1 s boxcar, then a cycle detector with
+an adaptive hysteresis (a quarter of the recent peak-to-peak, at least MIN_HYST_MG). Each cycle is
+a candidate step; a minimum (0.28 s) and maximum (2 s) step interval and a regularity check gate
+them, and candidates are only counted once CONFIRM regular steps in a row have been seen (then
+all of them count): shaking, taps and vehicle bumps rarely make CONFIRM regular steps.
+All per-sample arithmetic is on small integers, so the board and CPython count identically.
+"""
+
+import array
+
+MIN_HYST_MG = 45        # smallest accepted half-swing of the filtered magnitude
+MIN_INTERVAL_S100 = 28  # shortest step interval in hundredths of a second (0.28 s)
+MAX_INTERVAL_S100 = 100  # longest step interval (1.0 s, 60 steps/min): longer ends the run
+CONFIRM = 8             # regular steps in a row before counting starts (then all of them count)
+
+
+def _shift_for(rate_hz):
+    """log2 of the gravity-removal window: about 0.64 s at any rate."""
+    k = 1
+    while (1 << (k + 1)) * 100 <= rate_hz * 64:
+        k += 1
+    return k
+
+
+class StepCounter:
+    """Streaming step counter; `feed` one sample (mg per axis), read `steps`."""
+
+    def __init__(self, rate_hz=50):
+        self.rate_hz = rate_hz
+        self.steps = 0
+        self._k = _shift_for(rate_hz)
+        self._g = 1000 << self._k          # gravity estimate, scaled by 2**k
+        self._mag = 1000
+        n = rate_hz // 10
+        self._box = array.array("i", [0] * (n if n > 1 else 2))
+        self._box_i = 0
+        self._box_sum = 0
+        self._min_int = (rate_hz * MIN_INTERVAL_S100 + 50) // 100
+        self._max_int = (rate_hz * MAX_INTERVAL_S100 + 50) // 100
+        self._n = 0                        # samples seen (wraps are harmless: differences only)
+        self._high = False                 # detector state: above +hyst since the last -hyst
+        self._hi = 0
+        self._lo = 0
+        self._pp = 0                       # recent peak-to-peak (mg), smoothed over cycles
+        self._last = -1                    # sample index of the last cycle
+        self._run_sum = 0                  # confirming a run: sum and count of its intervals
+        self._run_n = 0
+        self._pending = 0
+        self._counting = False
+
+    def feed(self, ax_mg, ay_mg, az_mg):
+        n2 = ax_mg * ax_mg + ay_mg * ay_mg + az_mg * az_mg
+        x = self._mag
+        if x < 1:
+            x = 1
+        for _ in range(6):  # Newton from the previous magnitude: 1-2 rounds while it moves slowly
+            y = (x + n2 // x) >> 1
+            if -1 <= y - x <= 1:
+                x = y
+                break
+            x = y
+        self._mag = x
+        k = self._k
+        self._g += x - (self._g >> k)
+        d = x - (self._g >> k)
+        box = self._box
+        i = self._box_i
+        self._box_sum += d - box[i]
+        box[i] = d
+        i += 1
+        self._box_i = i if i < len(box) else 0
+        y = self._box_sum // len(box)
+        self._n += 1
+        hyst = self._pp >> 2
+        if hyst < MIN_HYST_MG:
+            hyst = MIN_HYST_MG
+        if self._high:
+            if y > self._hi:
+                self._hi = y
+            if y < -hyst:
+                self._high = False
+                self._lo = y
+        else:
+            if y < self._lo:
+                self._lo = y
+            if y > hyst:
+                self._high = True
+                pp = self._hi - self._lo if self._hi > self._lo else 0
+                self._hi = y
+                self._cycle(pp)
+        if self._last >= 0 and self._n - self._last > self._max_int:
+            self._last = -1            # stopped: forget the run and let the threshold relax
+            self._pending = 0
+            self._counting = False
+            self._pp = 0
+
+    def _cycle(self, pp):
+        """One full swing of the filtered magnitude: a candidate step."""
+        ref = self._pp
+        self._pp = pp if ref == 0 else (3 * ref + pp) >> 2
+        n = self._n
+        last = self._last
+        self._last = n
+        if last < 0:
+            self._pending = 1
+            self._run_sum = 0
+            self._run_n = 0
+            return
+        dt = n - last
+        if dt < self._min_int:         # too fast for a step: shaking or vibration
+            self._pending = 0
+            self._run_sum = 0
+            self._run_n = 0
+            self._counting = False
+            return
+        if self._counting:
+            self.steps += 1
+            return
+        # Confirming a run: every interval within 20 % of the run's mean interval and every
+        # swing within a factor of 2 of the recent swing, else the run restarts here.
+        rs = self._run_sum
+        rn = self._run_n
+        if ref == 0:
+            ref = pp
+        if rn == 0 or (5 * abs(dt * rn - rs) <= rs and 2 * pp >= ref and pp <= 2 * ref):
+            self._pending += 1
+            self._run_sum = rs + dt
+            self._run_n = rn + 1
+        else:
+            self._pending = 2
+            self._run_sum = dt
+            self._run_n = 1
+            self._pp = pp
+        if self._pending >= CONFIRM:
+            self.steps += self._pending
+            self._pending = 0
+            self._counting = True
