@@ -91,7 +91,8 @@ def test_fuzzed_serial_input_never_crashes_and_a_good_line_still_gets_through(ch
     pipeline = source.pipeline
     for chunk in chunks:
         source._on_data(chunk)
+    source._on_idle()
     before = len(pipeline.frames)
-    source._on_data(b"\nRX 0a0b -70 3\n")
+    source._on_data(b"RX 0a0b -70 3\n")
     assert pipeline.frames[-1][1] == b"\x0a\x0b" and len(pipeline.frames) == before + 1
     assert source.stats["errors"] == 0

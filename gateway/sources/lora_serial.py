@@ -65,7 +65,8 @@ class Source(SourceBase):
         self._buffer = b""
         self._overlong = False
         self.link = SerialLink(self.options["port"], self.options["baudrate"], self._on_data, self.stats,
-                               self.log, self.options["reconnect_max_s"], on_open=self._on_open)
+                               self.log, self.options["reconnect_max_s"], on_open=self._on_open,
+                               on_idle=self._on_idle)
 
     async def start(self):
         self.link.start()
@@ -76,6 +77,12 @@ class Source(SourceBase):
     def _on_open(self):
         self._buffer = b""
         self._overlong = False
+
+    def _on_idle(self):
+        """The line went quiet mid-line: the board never writes half a line, so drop it."""
+        if self._buffer:
+            self.malformed("torn-line")
+        self._on_open()
 
     def _on_data(self, data):
         self._buffer += data

@@ -5,6 +5,8 @@ USB dongles vanish (unplugged, reset, re-enumerated) and come back, often under 
 use a pseudo-terminal or loop://), hands every chunk it reads to `on_data`, and when the port
 errors or disappears closes it and tries again with exponential back-off; each successful re-open
 after the first counts as a reconnect. Writes go through `write()`, which is safe from any thread.
+`on_idle` is called once when the line has been quiet for `idle_s` after some data: a module
+writes whole lines at once, so anything still half-parsed then is a torn line to drop.
 """
 
 import threading
@@ -16,11 +18,14 @@ BACKOFF_START_S = 0.05
 
 
 class SerialLink:
-    def __init__(self, port, baudrate, on_data, stats, log, backoff_max_s=5.0, on_open=None):
+    def __init__(self, port, baudrate, on_data, stats, log, backoff_max_s=5.0, on_open=None, on_idle=None,
+                 idle_s=1.0):
         self.port = port
         self.baudrate = baudrate
         self.on_data = on_data
         self.on_open = on_open
+        self.on_idle = on_idle
+        self.idle_s = idle_s
         self.stats = stats
         self.log = log
         self.backoff_max_s = backoff_max_s
@@ -88,17 +93,26 @@ class SerialLink:
 
     def _read_until_error(self):
         port = self._serial
+        last_data = None
         while not self._stop.is_set():
             try:
                 data = port.read(max(1, port.in_waiting))
             except (serial.SerialException, OSError, TypeError):
                 return
             if data:
-                try:
-                    self.on_data(data)
-                except Exception as exc:  # a handler bug must not kill the reader
-                    self.stats["errors"] = self.stats.get("errors", 0) + 1
-                    self.log.warning("serial handler failed: %s", type(exc).__name__)
+                last_data = time.monotonic()
+                self._call(self.on_data, data)
+            elif last_data is not None and time.monotonic() - last_data >= self.idle_s:
+                last_data = None
+                if self.on_idle is not None:
+                    self._call(self.on_idle)
+
+    def _call(self, handler, *args):
+        try:
+            handler(*args)
+        except Exception as exc:  # a handler bug must not kill the reader
+            self.stats["errors"] = self.stats.get("errors", 0) + 1
+            self.log.warning("serial handler failed: %s", type(exc).__name__)
 
     def _close(self):
         self.connected.clear()

@@ -29,7 +29,8 @@ class Source(SourceBase):
         self.stats.update({"events": 0, "fail": 0, "downlinks_lost": 0})
         self.parser = skstack.StreamParser()
         self.link = SerialLink(self.options["port"], self.options["baudrate"], self._on_data, self.stats,
-                               self.log, self.options["reconnect_max_s"], on_open=self._on_open)
+                               self.log, self.options["reconnect_max_s"], on_open=self._on_open,
+                               on_idle=self._on_idle)
 
     async def start(self):
         self.link.start()
@@ -39,6 +40,13 @@ class Source(SourceBase):
 
     def _on_open(self):
         self.parser = skstack.StreamParser()  # never splice bytes from a previous connection
+
+    def _on_idle(self):
+        """The line went quiet: a half-read line (say a torn ERXUDP whose length field was hit by
+        noise and now waits for bytes that never come) is dropped so the next frame parses."""
+        if getattr(self.parser, "_buf", b""):
+            self.malformed("torn-line")
+        self.parser = skstack.StreamParser()
 
     def _on_data(self, data):
         try:
