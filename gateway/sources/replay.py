@@ -34,7 +34,8 @@ def parse_line(line):
     raw = binascii.unhexlify(record.get("hex") or "")
     if not raw:
         raise ValueError("empty frame")
-    meta = record.get("meta") or {}
+    meta = record.get("meta")
+    meta = {} if meta is None else meta
     if not isinstance(meta, dict):
         raise ValueError("meta must be an object")
     stamp = record.get("time")
@@ -63,7 +64,7 @@ class Source(SourceBase):
         self._file = None
 
     async def start(self):
-        self._file = open(self.options["file"], "r", encoding="utf-8", errors="replace")  # fails loudly now
+        self._file = open(self.options["file"], "r", encoding="utf-8", errors="replace", newline="\n")  # fails loudly now
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self):
