@@ -1,0 +1,74 @@
+"""Gateway-side frame decoding: the portable header/MIC/fragment code plus cbor2 for the body.
+
+FrameDecoder(key_for).feed(raw, radio, meta) -> list of decoded dicts (empty while fragments are
+missing); raises lpwa.codecs.frame.FrameError with `.reason` for anything it cannot accept. It
+remembers each device's last frame counter to rebuild the counter's high 16 bits (pass
+`counters`, a dict-like of device hex -> int, to persist that across restarts).
+"""
+
+import io
+import time
+
+import cbor2
+
+from lpwa.codecs import frame as _frame
+from lpwa.codecs.frame import FrameError
+
+__all__ = ["FrameDecoder", "FrameError", "loads_body"]
+
+
+def loads_body(body):
+    """Exactly one CBOR item with cbor2; malformed or trailing bytes are "bad-cbor"."""
+    fp = io.BytesIO(body)
+    try:
+        obj = cbor2.CBORDecoder(fp).decode()
+    except (cbor2.CBORDecodeError, ValueError, TypeError, EOFError, RecursionError) as e:
+        raise FrameError("bad-cbor", str(e)[:200])
+    if fp.tell() != len(body):
+        raise FrameError("bad-cbor", "%d trailing bytes after the body" % (len(body) - fp.tell()))
+    return obj
+
+
+class FrameDecoder:
+    """Verifies, decrypts, reassembles and decodes uplink frames from every radio."""
+
+    def __init__(self, key_for, counters=None, max_pending=64, fragment_timeout_s=600, clock=time.time):
+        self.key_for = key_for
+        self.counters = {} if counters is None else counters
+        self.reassembler = _frame.Reassembler(max_pending, fragment_timeout_s)
+        self.clock = clock
+        self._keys = {}
+
+    def _key(self, device):
+        key = self.key_for(device)
+        if key is None:
+            return None
+        key = bytes(key)
+        cached = self._keys.get(device)
+        if cached is None or cached[0] != key:
+            try:
+                cached = (key, _frame.Keys(key))
+            except ValueError:
+                raise FrameError("unknown-device", "%s has no valid 16-byte key" % device)
+            self._keys[device] = cached
+        return cached[1]
+
+    def feed(self, raw, radio, meta=None):
+        meta = meta or {}
+        raw = bytes(raw)
+        ftype, _kind = _frame.parse_header(raw)
+        if ftype == _frame.T_FRAGMENT:
+            source = (radio, meta.get("sender") or meta.get("device") or "")
+            now = meta.get("time") or self.clock()
+            full = self.reassembler.add(raw, source, now)
+            if full is None:
+                return []
+            raw = full
+            if _frame.parse_header(raw)[0] not in (_frame.T_READING, _frame.T_STATUS):
+                raise FrameError("fragment", "reassembled frame is not a full frame")
+        decoded = _frame.decode(raw, radio, meta, self._key, self.counters.get, loads=loads_body)
+        if ftype not in (_frame.T_COMPACT, _frame.T_COMPACT_STATUS):
+            dev = decoded["device"]
+            if decoded["counter"] > self.counters.get(dev, -1):
+                self.counters[dev] = decoded["counter"]
+        return [decoded]
