@@ -5,6 +5,8 @@ import logging
 
 # Keys every section may carry that belong to the service, not the source.
 SERVICE_KEYS = ("enabled",)
+# Rejections that mean "not stored" rather than "bad frame": the source must not acknowledge.
+NOT_QUEUED = ("store-error", "queue-full")
 
 
 def with_defaults(options_spec, options):
@@ -42,8 +44,8 @@ class SourceBase:
         self._warned = set()
 
     def ingest(self, raw, meta, radio=None):
-        """Give one frame to the pipeline. Returns its Outcome, or None if the pipeline failed
-        (then nothing was queued and the caller must not acknowledge)."""
+        """Give one frame to the pipeline. Returns its Outcome, or None if the frame was not stored
+        (pipeline fault, storage error, queue full): then the caller must not acknowledge it."""
         self.stats["received"] += 1
         try:
             outcome = self.pipeline.ingest(radio or self.RADIO, bytes(raw), meta, self.NAME)
@@ -51,11 +53,32 @@ class SourceBase:
             self.stats["errors"] += 1
             self.warn_once("pipeline", "pipeline failed on a %s frame: %s", self.NAME, type(exc).__name__)
             return None
+        return self._tally(outcome)
+
+    def _tally(self, outcome):
         if outcome.accepted:
             self.stats["accepted"] += 1
-        else:
-            self.stats["rejected"] += 1
+            return outcome
+        self.stats["rejected"] += 1
+        if outcome.reason in NOT_QUEUED:
+            self.count("not_queued")
+            return None
         return outcome
+
+    def ingest_many(self, frames):
+        """ingest() for a list of (radio, raw, meta): one pipeline transaction when the pipeline offers
+        `ingest_batch`. Returns one Outcome per frame, None for each frame that was not stored."""
+        batch = getattr(self.pipeline, "ingest_batch", None)
+        if batch is None or len(frames) == 1:
+            return [self.ingest(raw, meta, radio) for radio, raw, meta in frames]
+        self.stats["received"] += len(frames)
+        try:
+            outcomes = batch([(radio, bytes(raw), meta, self.NAME) for radio, raw, meta in frames])
+        except Exception as exc:
+            self.stats["errors"] += 1
+            self.warn_once("pipeline", "pipeline failed on a %s batch: %s", self.NAME, type(exc).__name__)
+            return [None] * len(frames)
+        return [self._tally(outcome) for outcome in outcomes]
 
     def malformed(self, reason):
         """Count input that does not even parse at the protocol level."""

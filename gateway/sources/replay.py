@@ -20,7 +20,7 @@ OPTIONS = {
     "speed": (float, 0.0, "0 = as fast as possible, 1 = real time, 10 = ten times faster"),
 }
 RADIOS = ("lora", "sigfox", "wisun")
-YIELD_EVERY = 64  # frames between yields to the event loop when replaying flat out
+BATCH = 64  # frames per pipeline transaction when replaying flat out
 
 
 def parse_line(line):
@@ -83,8 +83,9 @@ class Source(SourceBase):
         speed = float(self.options["speed"])
         first = None
         started = time.monotonic()
+        pending = []  # flat out, frames go to the pipeline BATCH at a time (one transaction each)
         try:
-            for n, line in enumerate(self._file):
+            for line in self._file:
                 line = line.strip()
                 if not line:
                     continue
@@ -100,10 +101,15 @@ class Source(SourceBase):
                     delay = started + (stamp - first) / speed - time.monotonic()
                     if delay > 0:
                         await asyncio.sleep(delay)
-                elif n % YIELD_EVERY == 0:
-                    await asyncio.sleep(0)
-                meta = dict(meta)
-                self.ingest(raw, meta, radio=radio)
+                    self.ingest(raw, meta, radio=radio)
+                else:
+                    pending.append((radio, raw, meta))
+                    if len(pending) >= BATCH:
+                        self.ingest_many(pending)
+                        pending = []
+                        await asyncio.sleep(0)  # let the rest of the gateway run
+            if pending:
+                self.ingest_many(pending)
         finally:
             self.done.set()
             self.log.info("replay: %s consumed (%d lines)", self.options["file"], self.stats["lines"])

@@ -85,7 +85,7 @@ class Source(SourceBase):
         except (ValueError, TypeError, KeyError, RecursionError, sigfox.SigfoxError):
             self.malformed("malformed-callback")
             return web.Response(status=400, text="not a Sigfox data callback\n")
-        meta = {"device": callback["device"], "seq": callback["seq"]}
+        meta = {"device": callback["device"], "seq": callback["seq"], "ack": bool(callback.get("ack"))}
         for key in ("time", "rssi", "snr", "station"):
             if callback.get(key) is not None:
                 meta[key] = callback[key]

@@ -77,19 +77,20 @@ class Source(SourceBase):
         except (sudp.ProtocolError, ValueError):
             self.malformed("malformed-rxpk")
             frames = []
-        ok = True
+        batch = []
         for payload, meta in frames:
             if meta.get("crc_ok") is False:
                 self.malformed("bad-crc")
                 continue
             meta = dict(meta)
             meta["gateway_eui"] = msg.get("eui")
-            outcome = self.ingest(payload, meta)
-            if outcome is None:
-                ok = False
-            elif outcome.downlink:
+            batch.append(("lora", payload, meta))
+        outcomes = self.ingest_many(batch) if batch else []
+        for (_, _, meta), outcome in zip(batch, outcomes):
+            if outcome is not None and outcome.downlink:
                 self._downlink(outcome.downlink, meta, msg.get("eui"))
-        if ok:  # everything in it is durably queued (or rejected and counted): now acknowledge
+        if all(outcome is not None for outcome in outcomes):
+            # everything in it is durably queued (or rejected as bad and counted): now acknowledge
             self._send(sudp.ack_for(msg), addr)
 
     def _downlink(self, payload, meta, eui):
