@@ -1,0 +1,241 @@
+"""MQTT sink: drains the durable queue into the broker with paho-mqtt 2.x, deleting a row only on its PUBACK.
+
+One feeder thread reads rows in sequence order and hands at most `queue.max_inflight` of them to
+paho at a time (back-pressure: the rest wait in SQLite, not in memory). paho's own thread receives
+the PUBACKs; `on_publish` only records (mid, reason code) and wakes the feeder, which deletes
+acknowledged rows in batches. Across a reconnect paho re-sends its unacknowledged messages
+(DUP set) first; the feeder publishes nothing new until that re-send is done, so per-device order
+holds. Delivery is at-least-once: a message whose PUBACK was lost in a crash is published again.
+
+Topics (prefix = `<topic_prefix>/<gateway id>`):
+  <prefix>/status                       retained {"state": "online"|"offline", ...}; the last will says offline
+  <prefix>/<kind>/<device>/up           JSON uplinks (written by the pipeline)
+  <prefix>/<kind>/<device>/raw          raw frame bytes (mqtt.raw_topic = true)
+  <prefix>/+/<device>/down              subscribed: JSON commands queued as downlinks
+"""
+
+import collections
+import json
+import logging
+import ssl
+import threading
+import time
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+
+from lpwa.gateway import config as config_mod
+
+log = logging.getLogger("lpwa.gateway.mqtt")
+
+
+class MqttSink:
+    def __init__(self, config, queue, consent=None, on_downlink=None, clock=time.time):
+        self.config = config
+        self.queue = queue
+        self.consent = consent
+        self.on_downlink = on_downlink  # callable(device_hex, command_dict) -> None | reason
+        self.clock = clock
+        m = config["mqtt"]
+        q = config["queue"]
+        self.host, self.port, url_tls = config_mod.parse_url(m["url"])
+        self.tls = url_tls or bool(m["tls_ca"])
+        self.gateway_id = config["gateway"]["id"]
+        self.prefix = "%s/%s" % (m["topic_prefix"], self.gateway_id)
+        self.status_topic = self.prefix + "/status"
+        self.max_inflight = q["max_inflight"]
+        self.batch = q["batch"]
+        self.client_id = m["client_id"] or "lpwa-" + self.gateway_id
+        self.connected = False
+        self.connects = 0
+        self.disconnects = 0
+        self.published = 0
+        self.refused = 0
+        self.consent_dropped = 0
+        self.last_error = None
+        self._acks = collections.deque()  # (mid, reason_code) from paho's thread
+        self._inflight = {}  # mid -> (seq, device, personal)
+        self._cursor = 0
+        self._epoch = 0
+        self._fed_epoch = 0
+        self._acked_epoch = 0
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = None
+        self.client = self._make_client(m)
+
+    # -- paho setup ----------------------------------------------------------------------------
+
+    def _make_client(self, m):
+        protocol = paho.MQTTv5 if m["protocol"] == 5 else paho.MQTTv311
+        kwargs = {"client_id": self.client_id, "protocol": protocol}
+        if protocol == paho.MQTTv311:
+            kwargs["clean_session"] = True
+        c = paho.Client(CallbackAPIVersion.VERSION2, **kwargs)
+        if m["username"]:
+            c.username_pw_set(m["username"], m["password"] or None)
+        if self.tls:
+            c.tls_set(ca_certs=m["tls_ca"] or None, certfile=m["tls_cert"] or None, keyfile=m["tls_key"] or None,
+                      cert_reqs=ssl.CERT_REQUIRED)
+            if m["tls_insecure"]:
+                c.tls_insecure_set(True)
+        c.will_set(self.status_topic, self._status_payload("offline"), qos=1, retain=True)
+        c.max_inflight_messages_set(self.max_inflight)
+        c.max_queued_messages_set(0)
+        c.reconnect_delay_set(min_delay=0.2, max_delay=5)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_publish = self._on_publish
+        c.on_message = self._on_message
+        c.enable_logger(logging.getLogger("lpwa.gateway.paho"))
+        return c
+
+    def _status_payload(self, state):
+        return json.dumps({"state": state, "gateway": self.gateway_id, "ts": self.clock()},
+                          separators=(",", ":"))
+
+    def start(self):
+        self.client.connect_async(self.host, self.port, keepalive=self.config["mqtt"]["keepalive"])
+        self.client.loop_start()
+        self._thread = threading.Thread(target=self._feed_loop, name="lpwa-mqtt-feeder", daemon=True)
+        self._thread.start()
+        log.info("mqtt sink started", extra={"event": "mqtt-start", "host": self.host, "port": self.port,
+                                             "tls": self.tls, "client_id": self.client_id,
+                                             "protocol": self.config["mqtt"]["protocol"]})
+
+    def stop(self, timeout=5.0):
+        """Publish the offline status, flush acknowledged deletes and disconnect."""
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+        self._thread = None
+        try:
+            if self.connected:
+                info = self.client.publish(self.status_topic, self._status_payload("offline"), qos=1, retain=True)
+                info.wait_for_publish(1.0)
+        except (RuntimeError, ValueError):
+            pass
+        self.client.disconnect()
+        self.client.loop_stop()
+        self._process_acks()
+
+    def wake(self):
+        """Called by the pipeline after a commit that added rows."""
+        self._wake.set()
+
+    # -- paho callbacks (paho's thread: keep them tiny) ----------------------------------------
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            self.last_error = str(reason_code)
+            log.error("mqtt connect refused", extra={"event": "mqtt-refused", "reason": str(reason_code)})
+            return
+        self._epoch += 1
+        self.connected = True
+        self.connects += 1
+        client.publish(self.status_topic, self._status_payload("online"), qos=1, retain=True)
+        client.subscribe(self.prefix + "/+/+/down", qos=1)
+        log.info("mqtt connected", extra={"event": "mqtt-connected", "host": self.host, "port": self.port,
+                                          "session_present": bool(getattr(flags, "session_present", False))})
+        self._wake.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        was = self.connected
+        self.connected = False
+        if was:
+            self.disconnects += 1
+            self.last_error = str(reason_code)
+            log.warning("mqtt disconnected", extra={"event": "mqtt-disconnected", "reason": str(reason_code),
+                                                    "inflight": len(self._inflight)})
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties):
+        self._acks.append((mid, reason_code, self._epoch))
+        self._wake.set()
+
+    def _on_message(self, client, userdata, message):
+        parts = message.topic.split("/")
+        device = parts[-2] if len(parts) >= 2 else ""
+        if self.on_downlink is None:
+            return
+        try:
+            command = json.loads(message.payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            command = None
+        try:
+            self.on_downlink(device, command)
+        except Exception:
+            log.exception("downlink handling failed", extra={"event": "downlink-error", "device": device})
+
+    # -- feeder thread -------------------------------------------------------------------------
+
+    def _feed_loop(self):
+        while not self._stop.is_set():
+            self._wake.wait(0.25)
+            self._wake.clear()
+            try:
+                self._process_acks()
+                self._feed()
+            except Exception as e:  # e.g. a transient SQLite error: log, back off, keep going
+                self.last_error = str(e)
+                log.exception("mqtt feeder error", extra={"event": "feeder-error"})
+                time.sleep(0.5)
+
+    def _process_acks(self):
+        done = []
+        acks = self._acks
+        while acks:
+            mid, rc, epoch = acks.popleft()
+            entry = self._inflight.pop(mid, None)
+            if epoch == self._epoch:
+                self._acked_epoch = epoch
+            if entry is None:
+                continue  # e.g. the status message
+            if rc is not None and getattr(rc, "is_failure", False):
+                self.refused += 1
+                log.error("broker refused a publish; moved to the dead table", extra={
+                    "event": "publish-refused", "device": entry[1], "reason": str(rc), "seq": entry[0]})
+                self.queue.bury(entry[0], str(rc))
+            else:
+                done.append(entry[0])
+        if done:
+            self.queue.delete(done)
+            self.published += len(done)
+
+    def _feed(self):
+        if not self.connected:
+            return
+        # After a reconnect paho first re-sends what it still holds; wait for it (an ack in this
+        # epoch proves the CONNACK handler, which does the re-send, has finished).
+        if self._inflight and self._acked_epoch != self._epoch:
+            return
+        while self.connected and len(self._inflight) < self.max_inflight and not self._stop.is_set():
+            room = self.max_inflight - len(self._inflight)
+            rows = self.queue.read_after(self._cursor, min(room, self.batch))
+            if not rows:
+                return
+            for seq, device, personal, topic, payload, qos, retain in rows:
+                if personal and self.consent is not None and not self.consent.allowed_personal(device):
+                    self.consent_dropped += 1
+                    self.queue.delete([seq])
+                    self._cursor = seq
+                    continue
+                info = self.client.publish(topic, payload, qos=qos, retain=bool(retain))
+                if info.rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE or (qos == 0 and info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS):
+                    return  # not taken by paho; this row is retried later (cursor not advanced)
+                # QoS 1/2: paho keeps the message until its PUBACK, re-sending it after a reconnect;
+                # QoS 0: on_publish fires once it is written to the socket.
+                self._cursor = seq
+                self._inflight[info.mid] = (seq, device, personal)
+            self._process_acks()
+
+    # -- status --------------------------------------------------------------------------------
+
+    def status(self):
+        m = self.config["mqtt"]
+        return {"connected": self.connected, "host": self.host, "port": self.port, "tls": self.tls,
+                "protocol": m["protocol"], "qos": m["qos"], "client_id": self.client_id,
+                "username": m["username"] or None, "inflight": len(self._inflight), "published": self.published,
+                "refused": self.refused, "consent_dropped": self.consent_dropped, "connects": self.connects,
+                "disconnects": self.disconnects, "last_error": self.last_error}

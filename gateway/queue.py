@@ -1,0 +1,210 @@
+"""The durable queue: one SQLite file in WAL mode holding every message not yet acknowledged by the broker.
+
+Why SQLite: a frame accepted by the pipeline is committed here before the source acknowledges it, and
+its row is deleted only when the broker's PUBACK arrives, so neither a broker outage nor a gateway
+crash loses it. Sequence numbers come from AUTOINCREMENT and are never reused, which gives the sink a
+simple cursor and keeps publication in arrival order.
+
+The same file holds the per-device counters (`lpwa.gateway.state`) and the queued downlinks, so an
+accepted message and the counter that makes its replay detectable are committed in ONE transaction.
+
+Durability trade-off (`queue.synchronous`):
+- "normal" (default): WAL + synchronous=NORMAL. A committed row survives the process being killed
+  (kill -9, crash, OOM); a power cut may lose the last transactions since the previous WAL sync.
+  Commits cost microseconds.
+- "full": every commit is fsync'ed: survives power loss too, at one fsync per transaction
+  (milliseconds on an SD card). The pipeline batches where it can (`Pipeline.ingest_batch`).
+"""
+
+import os
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    device TEXT NOT NULL,
+    personal INTEGER NOT NULL,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    qos INTEGER NOT NULL,
+    retain INTEGER NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dead (
+    seq INTEGER PRIMARY KEY,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    reason TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS downlinks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    device TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices (
+    device TEXT PRIMARY KEY,
+    counter INTEGER NOT NULL,
+    last_seen REAL NOT NULL,
+    radio TEXT NOT NULL,
+    down_counter INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+class QueueFull(Exception):
+    """The queue holds max_frames messages; new frames are refused, queued ones are kept."""
+
+
+def _connect(path, synchronous):
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=%s" % ("FULL" if synchronous == "full" else "NORMAL"))
+    db.execute("PRAGMA busy_timeout=30000")
+    return db
+
+
+class Queue:
+    """SQLite outbox with a size cap. Writers share one connection under `lock`; the sink reads
+    and deletes on its own connection (WAL lets readers run beside the writer)."""
+
+    def __init__(self, path, max_frames=100000, synchronous="normal"):
+        parent = os.path.dirname(os.path.abspath(path))
+        os.makedirs(parent, exist_ok=True)
+        self.path = path
+        self.max_frames = max_frames
+        self.synchronous = synchronous
+        self.lock = threading.RLock()
+        self.db = _connect(path, synchronous)
+        self.db.executescript(SCHEMA)
+        self._reader = _connect(path, synchronous)
+        self._reader_lock = threading.Lock()
+        self.depth = self.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+        self.dead = self.db.execute("SELECT COUNT(*) FROM dead").fetchone()[0]
+        self.full_events = 0
+        self.enqueued = 0
+        self.deleted = 0
+
+    # -- writing (pipeline side) -------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self):
+        """BEGIN ... COMMIT on the writer connection; yields a Batch to add rows to."""
+        with self.lock:
+            batch = Batch(self)
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield batch
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            if batch.rows:
+                self.db.executemany(
+                    "INSERT INTO outbox (device, personal, topic, payload, qos, retain, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)", batch.rows)
+            self.db.execute("COMMIT")
+            self.depth += len(batch.rows)
+            self.enqueued += len(batch.rows)
+
+    def room(self):
+        return self.max_frames - self.depth
+
+    def purge_personal(self, device):
+        """Delete queued, unpublished personal-data messages of one device (consent withdrawn)."""
+        with self.lock:
+            n = self.db.execute("DELETE FROM outbox WHERE device = ? AND personal = 1", (device,)).rowcount
+            self.depth -= n
+            return n
+
+    # -- downlinks ---------------------------------------------------------------------------
+
+    def put_downlink(self, device, payload):
+        with self.lock:
+            self.db.execute("INSERT INTO downlinks (device, payload, created) VALUES (?, ?, ?)",
+                            (device, bytes(payload), time.time()))
+
+    def downlink_devices(self):
+        with self.lock:
+            return {row[0] for row in self.db.execute("SELECT DISTINCT device FROM downlinks")}
+
+    def pending_downlinks(self, device):
+        with self.lock:
+            return [bytes(r[0]) for r in self.db.execute(
+                "SELECT payload FROM downlinks WHERE device = ? ORDER BY id", (device,))]
+
+    # -- reading (sink side) -----------------------------------------------------------------
+
+    def read_after(self, seq, limit):
+        """Up to `limit` rows (seq, device, personal, topic, payload, qos, retain) after `seq`, in order."""
+        with self._reader_lock:
+            return self._reader.execute(
+                "SELECT seq, device, personal, topic, payload, qos, retain FROM outbox "
+                "WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
+
+    def delete(self, seqs):
+        """Delete acknowledged rows in one transaction."""
+        if not seqs:
+            return 0
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            n = 0
+            for i in range(0, len(seqs), 500):
+                chunk = seqs[i:i + 500]
+                n += self.db.execute("DELETE FROM outbox WHERE seq IN (%s)" % ",".join("?" * len(chunk)),
+                                     chunk).rowcount
+            self.db.execute("COMMIT")
+            self.depth -= n
+            self.deleted += n
+            return n
+
+    def bury(self, seq, reason):
+        """Move a row the broker refused (e.g. not authorised) to the `dead` table for the operator."""
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("INSERT OR REPLACE INTO dead (seq, topic, payload, reason, created) "
+                            "SELECT seq, topic, payload, ?, ? FROM outbox WHERE seq = ?", (reason, time.time(), seq))
+            n = self.db.execute("DELETE FROM outbox WHERE seq = ?", (seq,)).rowcount
+            self.db.execute("COMMIT")
+            self.depth -= n
+            self.dead += n
+
+    def close(self):
+        with self.lock:
+            for db in (self._reader, self.db):
+                try:
+                    db.close()
+                except sqlite3.Error:
+                    pass
+
+
+class Batch:
+    """Rows and other writes of one transaction (see Queue.transaction)."""
+
+    __slots__ = ("queue", "rows", "db")
+
+    def __init__(self, queue):
+        self.queue = queue
+        self.db = queue.db
+        self.rows = []
+
+    def add(self, device, personal, topic, payload, qos, retain, created):
+        if self.queue.depth + len(self.rows) >= self.queue.max_frames:
+            raise QueueFull()
+        self.rows.append((device, personal, topic, payload, qos, retain, created))
+
+    def take_downlink(self, device, max_len=None):
+        """Remove and return the oldest queued downlink of `device` (no longer than max_len), or None."""
+        for row_id, payload in self.db.execute(
+                "SELECT id, payload FROM downlinks WHERE device = ? ORDER BY id", (device,)):
+            if max_len is None or len(payload) <= max_len:
+                self.db.execute("DELETE FROM downlinks WHERE id = ?", (row_id,))
+                return bytes(payload)
+            return None  # keep order: never skip ahead of a downlink that does not fit yet
+        return None
+
+    def has_downlink(self, device):
+        return self.db.execute("SELECT 1 FROM downlinks WHERE device = ? LIMIT 1", (device,)).fetchone() is not None

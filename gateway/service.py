@@ -1,0 +1,191 @@
+"""The gateway service: queue + pipeline + MQTT sink + sources + metrics, under one asyncio loop.
+
+`Gateway(config).run_forever()` is what `lpwa gateway run` (and the systemd unit) runs. SIGTERM and
+SIGINT stop it cleanly (sources first, so nothing new arrives, then the sink says "offline");
+SIGHUP reloads the consent file. Every few seconds the status is written to
+`<state_dir>/status.json`, which `lpwa gateway status` reads.
+"""
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+import time
+
+from lpwa.gateway import config as config_mod
+from lpwa.gateway.consent import Consent
+from lpwa.gateway.metrics import MetricsServer
+from lpwa.gateway.mqtt_sink import MqttSink
+from lpwa.gateway.pipeline import Pipeline
+from lpwa.gateway.queue import Queue
+
+log = logging.getLogger("lpwa.gateway")
+
+STATUS_FILE = "status.json"
+STATUS_EVERY_S = 2.0
+_RECORD_FIELDS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: ts, level, logger, msg and the record's `extra` fields."""
+
+    def format(self, record):
+        out = {"ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name,
+               "msg": record.getMessage()}
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_FIELDS and not key.startswith("_"):
+                out[key] = value
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out, default=str, separators=(",", ":"))
+
+
+class TextFormatter(logging.Formatter):
+    """`time level logger: msg key=value ...` for people reading journalctl."""
+
+    def format(self, record):
+        extra = " ".join("%s=%s" % (k, v) for k, v in record.__dict__.items()
+                         if k not in _RECORD_FIELDS and not k.startswith("_"))
+        line = "%s %s %s: %s%s" % (self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), record.levelname.lower(),
+                                   record.name, record.getMessage(), " " + extra if extra else "")
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def setup_logging(log_format="json", level="info", stream=None):
+    """Structured logs on stderr (systemd's journal takes them from there)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    root = logging.getLogger("lpwa")
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    root.addHandler(handler)
+    root.setLevel(getattr(logging, level.upper()))
+    root.propagate = False
+    logging.getLogger("lpwa.gateway.paho").setLevel(logging.WARNING)
+    return handler
+
+
+def status_path(config):
+    return os.path.join(config["gateway"]["state_dir"], STATUS_FILE)
+
+
+class Gateway:
+    def __init__(self, config, decoder=None):
+        self.config = config
+        g, q = config["gateway"], config["queue"]
+        os.makedirs(g["state_dir"], exist_ok=True)
+        self.queue = Queue(os.path.join(g["state_dir"], "queue.sqlite3"), q["max_frames"], q["synchronous"])
+        self.consent = Consent(config["devices"], config["consent"]["file"])
+        self.pipeline = Pipeline(config, queue=self.queue, decoder=decoder, consent=self.consent)
+        self.sink = MqttSink(config, self.queue, consent=self.consent, on_downlink=self.pipeline.queue_downlink)
+        self.pipeline.on_enqueue.append(self.sink.wake)
+        self.sources = {}
+        self.metrics = None
+        self.started = None
+        self._stopping = None
+        self._status_task = None
+
+    async def start(self):
+        from lpwa.gateway import sources as sources_pkg
+
+        self.started = time.time()
+        log.info("gateway starting", extra={"event": "start", "gateway": self.config["gateway"]["id"],
+                                            "queue_depth": self.queue.depth,
+                                            "devices": len(self.config["devices"])})
+        self.sink.start()
+        for name, options in self.config["sources"].items():
+            if not options.get("enabled", True):
+                continue
+            source = sources_pkg.create(name, options, self.pipeline, self.config["gateway"]["id"])
+            await source.start()
+            self.sources[name] = source
+            log.info("source started", extra={"event": "source-start", "source": name})
+        listen = self.config["metrics"]["listen"]
+        if listen:
+            host, port = config_mod.parse_hostport("metrics.listen", listen)
+            self.metrics = MetricsServer(host, port, self.status)
+            self.metrics.start()
+            log.info("metrics listening", extra={"event": "metrics-start", "host": host, "port": self.metrics.port})
+        self._status_task = asyncio.get_running_loop().create_task(self._status_loop())
+
+    async def stop(self):
+        for name, source in list(self.sources.items()):
+            try:
+                await source.stop()
+            except Exception:
+                log.exception("source stop failed", extra={"event": "source-stop-error", "source": name})
+        if self._status_task:
+            self._status_task.cancel()
+            self._status_task = None
+        await asyncio.to_thread(self.sink.stop)
+        if self.metrics:
+            self.metrics.stop()
+            self.metrics = None
+        self.write_status(running=False)
+        self.queue.close()
+        log.info("gateway stopped", extra={"event": "stop", "queue_depth": self.queue.depth})
+
+    async def run_forever(self):
+        """Start, then run until SIGTERM/SIGINT; SIGHUP reloads the consent file."""
+        loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        await self.start()
+        handled = []
+        for sig, handler in ((signal.SIGTERM, self._stopping.set), (signal.SIGINT, self._stopping.set),
+                             (signal.SIGHUP, self.reload)):
+            try:
+                loop.add_signal_handler(sig, handler)
+                handled.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+        try:
+            await self._stopping.wait()
+        finally:
+            for sig in handled:
+                loop.remove_signal_handler(sig)
+            await self.stop()
+
+    def request_stop(self):
+        if self._stopping is not None:
+            self._stopping.set()
+
+    def reload(self):
+        log.info("SIGHUP: reloading consent", extra={"event": "reload"})
+        self.consent.reload()
+
+    def status(self):
+        source_stats = {}
+        for name, source in self.sources.items():
+            stats = dict(getattr(source, "stats", {}) or {})
+            source_stats[name] = stats
+        return {"gateway": self.config["gateway"]["id"], "pid": os.getpid(), "time": time.time(),
+                "started": self.started, "uptime_s": round(time.time() - self.started, 1) if self.started else 0,
+                "mqtt": self.sink.status(), "pipeline": self.pipeline.status(), "source_stats": source_stats}
+
+    def write_status(self, running=True):
+        path = status_path(self.config)
+        try:
+            st = self.status()
+            st["running"] = running
+            tmp = path + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump(st, f, default=str)
+            os.replace(tmp, path)
+        except Exception as e:  # status is best effort; never stop the service for it
+            log.warning("status file not written", extra={"event": "status-error", "error": str(e)})
+
+    async def _status_loop(self):
+        while True:
+            self.write_status()
+            await asyncio.sleep(STATUS_EVERY_S)
+
+
+def run(config):
+    """Blocking entry point for the CLI: run the gateway until a stop signal."""
+    gateway = Gateway(config)
+    asyncio.run(gateway.run_forever())
+    return 0

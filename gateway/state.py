@@ -1,0 +1,76 @@
+"""Per-device state: the last accepted frame counter (persisted), recent frames for de-duplication,
+and the counters `lpwa gateway status` shows.
+
+A frame whose counter is not above the last accepted one is either the same frame heard twice
+(two forwarders, or a retransmission: "duplicate") or an old frame played back ("replayed"). The
+difference matters to an operator, so recent (device, counter, frame digest) triples are remembered.
+Counters live in the queue's SQLite file and are written in the same transaction as the messages.
+"""
+
+import collections
+import hashlib
+
+RECENT = 4096  # remembered (device, counter) pairs for telling duplicates from replays
+
+
+class DeviceState:
+    def __init__(self, queue):
+        self.queue = queue
+        self.devices = {}  # device -> dict(counter, last_seen, radio, down_counter, accepted, rejected, kind)
+        self._recent = collections.OrderedDict()
+        with queue.lock:
+            for device, counter, last_seen, radio, down in queue.db.execute(
+                    "SELECT device, counter, last_seen, radio, down_counter FROM devices"):
+                self.devices[device] = self._new(counter, last_seen, radio, down)
+
+    @staticmethod
+    def _new(counter=-1, last_seen=0.0, radio="", down=0):
+        return {"counter": counter, "last_seen": last_seen, "radio": radio, "down_counter": down,
+                "accepted": 0, "rejected": 0, "kind": None, "source": None}
+
+    def get(self, device):
+        d = self.devices.get(device)
+        if d is None:
+            d = self.devices[device] = self._new()
+        return d
+
+    @staticmethod
+    def digest(raw_hex):
+        return hashlib.blake2b(raw_hex.encode(), digest_size=8).digest()
+
+    def check(self, device, counter, digest):
+        """None if `counter` is new for `device`, else "duplicate" or "replayed"."""
+        d = self.devices.get(device)
+        if d is None or counter > d["counter"]:
+            return None
+        if self._recent.get((device, counter)) == digest:
+            return "duplicate"
+        return "replayed"
+
+    def save(self, db, device, counter, now, radio):
+        """Persist an accepted counter inside the caller's transaction (memory is updated after COMMIT)."""
+        db.execute("INSERT INTO devices (device, counter, last_seen, radio) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT(device) DO UPDATE SET counter = excluded.counter, "
+                   "last_seen = excluded.last_seen, radio = excluded.radio", (device, counter, now, radio))
+
+    def remember(self, device, counter, digest):
+        recent = self._recent
+        recent[(device, counter)] = digest
+        if len(recent) > RECENT:
+            recent.popitem(last=False)
+
+    def next_down_counter(self, db, device):
+        """The next downlink counter of `device`, persisted inside the caller's transaction."""
+        d = self.get(device)
+        d["down_counter"] += 1
+        db.execute("INSERT INTO devices (device, counter, last_seen, radio, down_counter) VALUES (?, -1, 0, '', ?) "
+                   "ON CONFLICT(device) DO UPDATE SET down_counter = excluded.down_counter",
+                   (device, d["down_counter"]))
+        return d["down_counter"]
+
+    def summary(self):
+        """Per-device view for status output (no keys here: state never holds them)."""
+        return {dev: {"kind": d["kind"], "counter": d["counter"], "last_seen": d["last_seen"] or None,
+                      "radio": d["radio"] or None, "source": d["source"], "accepted": d["accepted"],
+                      "rejected": d["rejected"]}
+                for dev, d in sorted(self.devices.items())}
