@@ -1,0 +1,385 @@
+"""Duty-cycle budget: the scheduler the node asks before every transmission.
+
+It enforces, for one radio (ARIB STD-T108 / MIC Notice 123 of 2019; Sigfox RC3 subscription):
+  * the longest single emission (`max_tx_us`; a longer frame is refused for good: split it);
+  * the pause after each transmission (`pause_ms`);
+  * the rolling per-hour transmit time (`hour_budget_ms`, 360 s/h);
+  * the rolling daily message cap (`day_messages`, Sigfox 140/day);
+  * listen before talk through the driver's `carrier_sense(duration_us)`, with back-off;
+  * an alarm reserve: routine frames may use at most `hour_budget_ms - reserve_ms` of any hour and
+    `day_messages - reserve_msgs` of any day, so the reserve is always there for alarms.
+
+Firmware flow: `ok, wait_ms, reason = b.request(now_ms, airtime_us, alarm)`; when ok,
+`b.listen_before_talk(driver, now_ms)` (True = free), transmit at once, then
+`b.record(now_ms, airtime_us, alarm)` and `b.save()` before deep sleep. `now_ms` is a millisecond
+clock that keeps running across deep sleep (RTC); if it ever goes backwards the budget assumes no
+time passed (it never forgets airtime because of a clock reset).
+
+Policy for routine frames that cannot go now (the firmware owns the queue; see LIMITS.md):
+reason "pause"/"busy": retry after wait_ms; "hour-budget"/"day-cap"/"reserve": keep the frame
+queued if wait_ms is short, otherwise merge it into the next reading (the latest value of each
+field wins; counters/step totals are cumulative so nothing is lost), dropping the oldest when the
+queue is full; "too-long": never legal as one emission, so fragment or use a faster data rate.
+A frame is never sent against a refusal.
+
+Alarm latency (proved by tests/test_radio_budget.py against an independent oracle): an alarm is
+granted at once, or after `wait_ms` <= the pause still running after the previous transmission,
+whenever the alarms already counted in the rolling hour leave room for its airtime in
+`reserve_ms` and the alarms counted in the rolling day leave one of `reserve_msgs`.
+
+Accounting is in fixed-size rings (no growing lists): 62 one-minute slots of airtime (a frame
+counts from the minute it starts until one hour after the end of the next minute, which covers any
+emission up to 60 s: never under-counted) and 25 one-hour slots of message counts. The state
+packs into a fixed 652-byte record with a version and a checksum; a missing record is a fresh
+node, a corrupt one is treated as a full hour and a full day (nothing may be sent until they
+expire) instead of crashing or forgetting airtime.
+Portable (CPython and MicroPython).
+"""
+
+import struct
+
+from lpwa.radio import limits
+
+MINUTE_MS = 60000
+HOUR_MS = 3600000
+DAY_MS = 86400000
+MAX_FRAME_MS = 60000  # longest message (all repeats) the minute slots can account for
+MIN_SLOTS = 62  # counted while (m + 2) * MINUTE_MS + HOUR_MS > now
+HOUR_SLOTS = 25  # counted while (h + 1) * HOUR_MS + DAY_MS > now
+
+VERSION = 1
+_MAGIC = b"LB"
+_HEAD = "<2sBBqqqqqII"  # magic, version, flags, offset, last_ms, last_end_ms, min_head, hour_head, rng, busy
+_HEAD_SIZE = struct.calcsize(_HEAD)
+_MIN_FMT = "<%dI" % (2 * MIN_SLOTS)
+_HOUR_FMT = "<%dH" % (2 * HOUR_SLOTS)
+STATE_SIZE = _HEAD_SIZE + 8 * MIN_SLOTS + 4 * HOUR_SLOTS + 4
+
+# Profiles: one per radio (and channel class). Every value cites its rule in radio/limits.py.
+_PROFILES = {
+    # Strictest reading of both MIC Notice 123 rows, legal on every channel 24-61: 5 ms carrier
+    # sense (LoRaMac-node AS923 Japan), emissions <= 400 ms (AS923 dwell), 50 ms pause, 360 s/h.
+    "lora": {"name": "lora-arib-lbt", "radio": "lora", "cs_us": limits.ARIB_LONG_CS_US,
+             "max_tx_us": limits.ARIB_SHORT_MAX_TX_US, "pause_ms": limits.ARIB_LONG_PAUSE_MS,
+             "hour_budget_ms": limits.ARIB_HOUR_BUDGET_MS, "reserve_ms": 36000,
+             "day_messages": 0, "reserve_msgs": 0, "repeats": 1, "backoff_ms": 100, "alarm_backoff_ms": 10},
+    # 4 s emissions after 5 ms carrier sense, channels 24-38 only (ARIB_LONG_* ; JP_CH24_CH38_LBT).
+    "lora-long": {"name": "lora-arib-lbt-4s", "radio": "lora", "cs_us": limits.ARIB_LONG_CS_US,
+                  "max_tx_us": limits.ARIB_LONG_MAX_TX_US, "pause_ms": limits.ARIB_LONG_PAUSE_MS,
+                  "hour_budget_ms": limits.ARIB_HOUR_BUDGET_MS, "reserve_ms": 36000,
+                  "day_messages": 0, "reserve_msgs": 0, "repeats": 1, "backoff_ms": 100, "alarm_backoff_ms": 10},
+    # Sigfox RC3: each of the 3 repeats (2.08 s at 12 bytes) is one <= 4 s emission after 5 ms LBT;
+    # 140 uplinks a day (subscription), 10 of them kept for alarms.
+    "sigfox": {"name": "sigfox-rc3", "radio": "sigfox", "cs_us": limits.ARIB_LONG_CS_US,
+               "max_tx_us": limits.ARIB_LONG_MAX_TX_US, "pause_ms": limits.ARIB_LONG_PAUSE_MS,
+               "hour_budget_ms": limits.ARIB_HOUR_BUDGET_MS, "reserve_ms": 36000,
+               "day_messages": limits.SIGFOX_UPLINKS_PER_DAY, "reserve_msgs": 10, "repeats": 3,
+               "backoff_ms": 500, "alarm_backoff_ms": 50},
+    # Wi-SUN modules run their own ARIB limiter (EVENT 32/33); we keep the same strict budget.
+    "wisun": {"name": "wisun-arib", "radio": "wisun", "cs_us": limits.ARIB_LONG_CS_US,
+              "max_tx_us": limits.ARIB_SHORT_MAX_TX_US, "pause_ms": limits.ARIB_LONG_PAUSE_MS,
+              "hour_budget_ms": limits.ARIB_HOUR_BUDGET_MS, "reserve_ms": 36000,
+              "day_messages": 0, "reserve_msgs": 0, "repeats": 1, "backoff_ms": 100, "alarm_backoff_ms": 10},
+}
+
+
+def profile_for(radio, channel=None, long_emissions=False):
+    """The budget profile for `radio`; `long_emissions=True` selects 4 s LoRa emissions, which
+    need 5 ms carrier sense on ARIB channels 24-38 (`channel`, default 37 = 923.2 MHz)."""
+    if radio not in _PROFILES:
+        raise ValueError("unknown radio %r" % (radio,))
+    key = radio
+    if radio == "lora" and long_emissions:
+        if not limits.long_emission_allowed(37 if channel is None else channel):
+            raise ValueError("4 s emissions are only allowed on ARIB channels 24-38")
+        key = "lora-long"
+    p = dict(_PROFILES[key])
+    p["channel"] = channel
+    return p
+
+
+def _check(data):
+    """Fletcher-32 style checksum: small ints only, so it is cheap on the board too."""
+    a = 1
+    b = 0
+    for c in data:
+        a = (a + c) % 65521
+        b = (b + a) % 65521
+    return (b << 16) | a
+
+
+class MemoryStore:
+    """A byte store in RAM (host runs, tests, the gateway)."""
+
+    def __init__(self, data=None):
+        self.data = data
+
+    def read(self):
+        return self.data
+
+    def write(self, data):
+        self.data = bytes(data)
+
+
+class Budget:
+    """Duty-cycle scheduler for one radio; see the module docstring for the rules it proves."""
+
+    def __init__(self, store, profile):
+        self.store = store
+        self.profile = profile
+        self.max_tx_us = int(profile["max_tx_us"])
+        self.pause_ms = int(profile["pause_ms"])
+        self.hour_us = int(profile["hour_budget_ms"]) * 1000
+        self.reserve_us = int(profile.get("reserve_ms", 0)) * 1000
+        self.day_cap = int(profile.get("day_messages", 0))
+        self.reserve_msgs = int(profile.get("reserve_msgs", 0))
+        self.repeats = int(profile.get("repeats", 1)) or 1
+        self.backoff_ms = 0  # suggested wait after a busy carrier sense
+        self._min_r = [0] * MIN_SLOTS  # routine airtime (us) per minute slot
+        self._min_a = [0] * MIN_SLOTS  # alarm airtime (us)
+        self._hr_r = [0] * HOUR_SLOTS  # routine messages per hour slot
+        self._hr_a = [0] * HOUR_SLOTS
+        self._buf = bytearray(STATE_SIZE)
+        self.restored = self.load()
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def _reset(self):
+        self._offset = 0
+        self._last = 0
+        self._last_end = -(1 << 40)
+        self._min_head = 0
+        self._hour_head = 0
+        self._rng = 0x2545F491
+        self._busy = 0
+        self._poisoned = False
+        for i in range(MIN_SLOTS):
+            self._min_r[i] = 0
+            self._min_a[i] = 0
+        for i in range(HOUR_SLOTS):
+            self._hr_r[i] = 0
+            self._hr_a[i] = 0
+
+    def load(self):
+        """Restore from the store: "fresh" (nothing stored), "restored", or "corrupt" (then the
+        conservative state: the whole hour budget and day cap count as used from the next request)."""
+        self._reset()
+        try:
+            raw = self.store.read()
+        except OSError:
+            raw = b"?"
+        if raw is None or len(raw) == 0:
+            return "fresh"
+        raw = bytes(raw)
+        if (len(raw) != STATE_SIZE or raw[:2] != _MAGIC or raw[2] != VERSION
+                or struct.unpack_from("<I", raw, STATE_SIZE - 4)[0] != _check(raw[:STATE_SIZE - 4])):
+            self._poisoned = True
+            return "corrupt"
+        h = struct.unpack_from(_HEAD, raw, 0)
+        self._offset, self._last, self._last_end, self._min_head, self._hour_head, self._rng, self._busy = h[3:]
+        mins = struct.unpack_from(_MIN_FMT, raw, _HEAD_SIZE)
+        hours = struct.unpack_from(_HOUR_FMT, raw, _HEAD_SIZE + 8 * MIN_SLOTS)
+        for i in range(MIN_SLOTS):
+            self._min_r[i] = mins[2 * i]
+            self._min_a[i] = mins[2 * i + 1]
+        for i in range(HOUR_SLOTS):
+            self._hr_r[i] = hours[2 * i]
+            self._hr_a[i] = hours[2 * i + 1]
+        return "restored"
+
+    def dump(self):
+        """The fixed-size state record (what save() writes)."""
+        buf = self._buf
+        struct.pack_into(_HEAD, buf, 0, _MAGIC, VERSION, 0, self._offset, self._last, self._last_end,
+                         self._min_head, self._hour_head, self._rng & 0xFFFFFFFF, min(self._busy, 0xFFFFFFFF))
+        off = _HEAD_SIZE
+        for i in range(MIN_SLOTS):
+            struct.pack_into("<II", buf, off, min(self._min_r[i], 0xFFFFFFFF), min(self._min_a[i], 0xFFFFFFFF))
+            off += 8
+        for i in range(HOUR_SLOTS):
+            struct.pack_into("<HH", buf, off, min(self._hr_r[i], 0xFFFF), min(self._hr_a[i], 0xFFFF))
+            off += 4
+        struct.pack_into("<I", buf, off, _check(memoryview(buf)[:off]))
+        return bytes(buf)
+
+    def save(self):
+        self.store.write(self.dump())
+
+    # -- clock and rings -------------------------------------------------------------------------
+
+    def _now(self, now_ms):
+        """Monotonic internal time; a clock that went backwards is taken as 'no time passed'."""
+        t = int(now_ms) + self._offset
+        if t < self._last:
+            self._offset += self._last - t
+            t = self._last
+        self._last = t
+        if self._poisoned:
+            self._poisoned = False
+            self._fill_conservative(t)
+        self._advance(t)
+        return t
+
+    def _fill_conservative(self, t):
+        self._advance(t)
+        self._min_a[(t // MINUTE_MS) % MIN_SLOTS] = self.hour_us
+        if self.day_cap:
+            self._hr_a[(t // HOUR_MS) % HOUR_SLOTS] = self.day_cap
+        self._last_end = t
+
+    def _advance(self, t):
+        m = t // MINUTE_MS
+        if m > self._min_head:
+            for k in range(self._min_head + 1, min(m, self._min_head + MIN_SLOTS) + 1):
+                self._min_r[k % MIN_SLOTS] = 0
+                self._min_a[k % MIN_SLOTS] = 0
+            self._min_head = m
+        h = t // HOUR_MS
+        if h > self._hour_head:
+            for k in range(self._hour_head + 1, min(h, self._hour_head + HOUR_SLOTS) + 1):
+                self._hr_r[k % HOUR_SLOTS] = 0
+                self._hr_a[k % HOUR_SLOTS] = 0
+            self._hour_head = h
+
+    def _hour_used(self):
+        r = 0
+        a = 0
+        for i in range(MIN_SLOTS):
+            r += self._min_r[i]
+            a += self._min_a[i]
+        return r, a
+
+    def _day_used(self):
+        r = 0
+        a = 0
+        for i in range(HOUR_SLOTS):
+            r += self._hr_r[i]
+            a += self._hr_a[i]
+        return r, a
+
+    def _hour_wait(self, t, excess):
+        """ms until at least `excess` us of counted airtime has expired (oldest minute first)."""
+        head = self._min_head
+        freed = 0
+        for m in range(head - MIN_SLOTS + 1, head + 1):
+            s = m % MIN_SLOTS
+            freed += self._min_r[s] + self._min_a[s]
+            if freed >= excess:
+                return max(0, (m + 2) * MINUTE_MS + HOUR_MS - t)
+        return -1
+
+    def _day_wait(self, t, excess):
+        head = self._hour_head
+        freed = 0
+        for h in range(head - HOUR_SLOTS + 1, head + 1):
+            s = h % HOUR_SLOTS
+            freed += self._hr_r[s] + self._hr_a[s]
+            if freed >= excess:
+                return max(0, (h + 1) * HOUR_MS + DAY_MS - t)
+        return -1
+
+    # -- the questions the firmware asks ---------------------------------------------------------
+
+    def request(self, now_ms, airtime_us, alarm=False):
+        """May a frame of `airtime_us` (all repeats) start at `now_ms`? -> (ok, wait_ms, reason).
+
+        wait_ms is the earliest time from now at which the same request can pass (0 when ok, -1
+        when it never can). reason: "ok", "too-long", "pause", "hour-budget", "reserve"
+        (routine would eat into the alarm reserve), "day-cap".
+        """
+        airtime_us = int(airtime_us)
+        if airtime_us <= 0:
+            raise ValueError("airtime_us must be positive")
+        t = self._now(now_ms)
+        per_emission = (airtime_us + self.repeats - 1) // self.repeats
+        if per_emission > self.max_tx_us or airtime_us > MAX_FRAME_MS * 1000:
+            return False, -1, "too-long"
+        wait = 0
+        reason = "ok"
+        gap = self._last_end + self.pause_ms - t
+        if gap > 0:
+            wait, reason = gap, "pause"
+        if self.hour_us:
+            limit = self.hour_us if alarm else self.hour_us - self.reserve_us
+            r, a = self._hour_used()
+            if r + a + airtime_us > limit:
+                w = self._hour_wait(t, r + a + airtime_us - limit) if airtime_us <= limit else -1
+                why = "hour-budget" if alarm or r + a + airtime_us > self.hour_us else "reserve"
+                if w < 0 or w > wait:
+                    wait, reason = w, why
+                    if w < 0:
+                        return False, -1, why
+        if self.day_cap:
+            limit = self.day_cap if alarm else self.day_cap - self.reserve_msgs
+            r, a = self._day_used()
+            if r + a + 1 > limit:
+                w = self._day_wait(t, r + a + 1 - limit) if limit >= 1 else -1
+                why = "day-cap" if alarm or r + a + 1 > self.day_cap else "reserve"
+                if w < 0:
+                    return False, -1, why
+                if w > wait:
+                    wait, reason = w, why
+        return wait == 0, wait, reason
+
+    def record(self, now_ms, airtime_us, alarm=False):
+        """Account a frame that started at `now_ms` and lasted `airtime_us` (all repeats)."""
+        airtime_us = int(airtime_us)
+        t = self._now(now_ms)
+        slot = (t // MINUTE_MS) % MIN_SLOTS
+        hslot = (t // HOUR_MS) % HOUR_SLOTS
+        if alarm:
+            self._min_a[slot] += airtime_us
+            self._hr_a[hslot] += 1
+        else:
+            self._min_r[slot] += airtime_us
+            self._hr_r[hslot] += 1
+        end = t + (airtime_us + 999) // 1000
+        if end > self._last_end:
+            self._last_end = end
+
+    def _random(self):
+        # xorshift32: the same back-off sequence on the board and on the host
+        x = self._rng & 0xFFFFFFFF or 1
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        self._rng = x
+        return x
+
+    def listen_before_talk(self, radio_driver, now_ms, alarm=False):
+        """Carrier sense for the profile's time; True when the channel is free (transmit at once).
+        When busy, `self.backoff_ms` holds a randomised binary-exponential back-off (shorter for
+        alarms) before the next try."""
+        self._now(now_ms)
+        if radio_driver.carrier_sense(int(self.profile["cs_us"])):
+            self._busy = 0
+            self.backoff_ms = 0
+            return True
+        self._busy += 1
+        base = int(self.profile["alarm_backoff_ms" if alarm else "backoff_ms"])
+        window = base << min(self._busy - 1, 5)
+        self.backoff_ms = base + self._random() % window
+        return False
+
+    def status(self, now_ms):
+        """What is used and left in the rolling hour and day (for logs and the CLI)."""
+        t = self._now(now_ms)
+        hr, ha = self._hour_used()
+        dr, da = self._day_used()
+        return {"profile": self.profile["name"], "hour_used_us": hr + ha, "hour_alarm_us": ha,
+                "hour_budget_us": self.hour_us, "reserve_us": self.reserve_us,
+                "day_messages": dr + da, "day_alarms": da, "day_cap": self.day_cap,
+                "reserve_msgs": self.reserve_msgs, "pause_left_ms": max(0, self._last_end + self.pause_ms - t)}
+
+    def frames_per_hour(self, airtime_us, alarm=False):
+        """How many routine frames of `airtime_us` one hour allows (pause, hour budget, day cap)."""
+        airtime_us = int(airtime_us)
+        per_emission = (airtime_us + self.repeats - 1) // self.repeats
+        if airtime_us <= 0 or per_emission > self.max_tx_us:
+            return 0
+        n = HOUR_MS // ((airtime_us + 999) // 1000 + self.pause_ms)
+        if self.hour_us:
+            n = min(n, (self.hour_us - (0 if alarm else self.reserve_us)) // airtime_us)
+        if self.day_cap:
+            n = min(n, self.day_cap - (0 if alarm else self.reserve_msgs))
+        return n
