@@ -259,26 +259,30 @@ class FrameEncoder:
         buf[p] = (VERSION << 6) | ((T_COMPACT_STATUS if status else T_COMPACT) << 3) | self.kind_id
         p += 1
         for j in range(len(layout)):
-            name, nbytes, signed, scale, offset = layout[j]
+            entry = layout[j]
+            name = entry[0]
+            nbytes = entry[1]
             i = _schema.field_index(fields, name)
             v = values[i]
             f = fields[i]
             if v is not None and (v < f[4] or v > f[5]):
                 raise FrameError("out-of-range", "%s stored %d not in %d..%d" % (f[0], v, f[4], f[5]))
             if name == "battery_v":
-                code = 127 if v is None else _requantise(v, f, scale, offset, 0, 126)
+                code = 127 if v is None else _requantise(v, entry[3], entry[4], 0, 126)
                 buf[p] = code | (0x80 if alarm else 0)
                 p += 1
                 continue
-            if signed:
-                lo = -(1 << (8 * nbytes - 1))
-                hi = -lo - 1
-                code = lo if v is None else _requantise(v, f, scale, offset, lo + 1, hi)
-                if code < 0:
-                    code += 1 << (8 * nbytes)
+            if v is None:  # the sentinel: 0x80 00.. signed, 0xff.. unsigned
+                for k in range(nbytes):
+                    buf[p + k] = 0xFF if not entry[2] else (0x80 if k == 0 else 0)
+                p += nbytes
+                continue
+            if entry[2]:
+                hi = (1 << (8 * nbytes - 1)) - 1  # signed fields are at most 3 bytes
+                code = _requantise(v, entry[3], entry[4], -hi, hi)
             else:
-                hi = (1 << (8 * nbytes)) - 1
-                code = hi if v is None else _requantise(v, f, scale, offset, 0, hi - 1)
+                hi = (1 << (8 * nbytes)) - 2 if nbytes < 4 else 0x3FFFFFFF  # small ints only
+                code = _requantise(v, entry[3], entry[4], 0, hi)
             for k in range(nbytes - 1, -1, -1):
                 buf[p + k] = code & 0xFF
                 code >>= 8
@@ -324,11 +328,9 @@ class FrameEncoder:
         return fragment(self.buf[self.start:self.start + n], self.limit, counter)
 
 
-def _requantise(v, field, scale, offset, lo, hi):
-    """A stored full-resolution integer -> a compact code, rounded and saturated to lo..hi."""
-    fscale = field[2]
-    num = (v + field[3]) * scale - offset * fscale  # code * fscale
-    code = (num + fscale // 2) // fscale if fscale > 1 else num
+def _requantise(v, step, offset, lo, hi):
+    """A stored full-resolution integer -> a compact code, rounded half up and saturated to lo..hi."""
+    code = (v + step // 2) // step - offset if step > 1 else v - offset
     if code < lo:
         return lo
     if code > hi:
@@ -467,7 +469,7 @@ def decode_compact(raw, device, seq):
     p = 1
     readings = {}
     alarm = False
-    for name, nbytes, signed, scale, offset in layout:
+    for name, nbytes, signed, step, offset in layout:
         code = 0
         for k in range(nbytes):
             code = (code << 8) | raw[p + k]
@@ -485,13 +487,7 @@ def decode_compact(raw, device, seq):
                 code -= 1 << (8 * nbytes)
         elif code == (1 << (8 * nbytes)) - 1:
             continue
-        if f[1] == "version":
-            value = _schema.format_version(code)
-        elif scale == 1:
-            value = code + offset
-        else:
-            value = (code + offset) / scale
-        readings[name] = {"value": value, "unit": f[1]}
+        readings[name] = {"value": _schema.to_natural(f, (code + offset) * step), "unit": f[1]}
     return _result(kind, status, alarm, device, seq, readings, raw)
 
 

@@ -61,32 +61,33 @@ STATUS_FIELDS = (
 
 RESET_REASONS = ("power-on", "watchdog", "brown-out", "software", "deep-sleep", "hard-fault", "external")
 
-# Compact (Sigfox) layouts: (name, nbytes, signed, scale, offset); 1 header byte + these <= 12.
+# Compact (Sigfox) layouts: (name, nbytes, signed, step, offset): code = round(stored / step) - offset,
+# a big-endian integer of nbytes; 1 header byte + these <= 12.
 BUOY_COMPACT = (
-    ("water_temp_c", 2, True, 100, 0),  # 0.01 degC
+    ("water_temp_c", 2, True, 1, 0),  # 0.01 degC
     ("wave_height_m", 1, False, 10, 0),  # 0.1 m, 0..25.4
-    ("lat_deg", 3, True, 10000, 0),  # 1e-4 degree (~11 m)
-    ("lon_deg", 3, True, 10000, 0),
-    ("battery_v", 1, False, 50, 100),  # 20 mV from 2.00 V, 7 bits + alarm
+    ("lat_deg", 3, True, 100, 0),  # 1e-4 degree (~11 m)
+    ("lon_deg", 3, True, 100, 0),
+    ("battery_v", 1, False, 20, 100),  # 20 mV from 2.00 V (2.00..4.52 V), 7 bits + alarm bit
     ("fault_flags", 1, False, 1, 0),
 )
 DRONE_VITAL_COMPACT = (
     ("heart_rate_bpm", 1, False, 1, 0),  # 0..254
     ("spo2_pct", 1, False, 1, 0),
     ("body_temp_c", 1, False, 10, 240),  # 0.1 degC from 24.0, 24.0..49.4
-    ("lat_deg", 3, True, 10000, 0),
-    ("lon_deg", 3, True, 10000, 0),
+    ("lat_deg", 3, True, 100, 0),
+    ("lon_deg", 3, True, 100, 0),
     ("triage", 1, False, 1, 0),
-    ("battery_v", 1, False, 50, 100),
+    ("battery_v", 1, False, 20, 100),
 )
 PEDOMETER_COMPACT = (
     ("steps", 2, False, 1, 0),
     ("steps_total", 4, False, 1, 0),
-    ("interval_start", 4, False, 1, LPWA_EPOCH),
-    ("battery_v", 1, False, 50, 100),
+    ("interval_start", 4, False, 1, 0),  # seconds since 2020-01-01 as in the full frame
+    ("battery_v", 1, False, 20, 100),
 )
 STATUS_COMPACT = (
-    ("battery_v", 1, False, 50, 100),
+    ("battery_v", 1, False, 20, 100),
     ("firmware", 3, False, 1, 0),
     ("reset_reason", 1, False, 1, 0),
     ("uptime_s", 4, False, 1, 0),
