@@ -497,7 +497,7 @@ def _result(kind, status, alarm, device, counter, readings, raw):
             "raw_hex": "".join("%02x" % b for b in raw)}
 
 
-def decode(raw, radio, meta, key_for, last_counter=None, loads=None):
+def decode(raw, radio, meta, key_for, last_counter=None, loads=None, compact_needs_key=True):
     """One complete (not fragmented) frame -> the decoded dict of the contract.
 
     loads(body) -> object decodes CBOR (default: the portable decoder; the gateway uses cbor2)
@@ -511,7 +511,7 @@ def decode(raw, radio, meta, key_for, last_counter=None, loads=None):
         if dev is None or seq is None:
             raise FrameError("unknown-device", "compact frame without network device/seq")
         dev = str(dev).lower()
-        if key_for(dev) is None:
+        if compact_needs_key and key_for(dev) is None:
             raise FrameError("unknown-device", dev)
         return decode_compact(raw, dev, int(seq))
     if ftype == T_FRAGMENT:

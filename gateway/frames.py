@@ -32,8 +32,10 @@ def loads_body(body):
 class FrameDecoder:
     """Verifies, decrypts, reassembles and decodes uplink frames from every radio."""
 
-    def __init__(self, key_for, counters=None, max_pending=64, fragment_timeout_s=600, clock=time.time):
+    def __init__(self, key_for, counters=None, max_pending=64, fragment_timeout_s=600, clock=time.time,
+                 unknown_compact=False):
         self.key_for = key_for
+        self.unknown_compact = unknown_compact  # accept compact (Sigfox) frames of devices without a key
         self.counters = {} if counters is None else counters
         self.reassembler = _frame.Reassembler(max_pending, fragment_timeout_s)
         self.clock = clock
@@ -66,7 +68,8 @@ class FrameDecoder:
             raw = full
             if _frame.parse_header(raw)[0] not in (_frame.T_READING, _frame.T_STATUS):
                 raise FrameError("fragment", "reassembled frame is not a full frame")
-        decoded = _frame.decode(raw, radio, meta, self._key, self.counters.get, loads=loads_body)
+        decoded = _frame.decode(raw, radio, meta, self._key, self.counters.get, loads=loads_body,
+                               compact_needs_key=not self.unknown_compact)
         if ftype not in (_frame.T_COMPACT, _frame.T_COMPACT_STATUS):
             dev = decoded["device"]
             if decoded["counter"] > self.counters.get(dev, -1):
