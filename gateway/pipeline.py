@@ -52,14 +52,14 @@ class _MissingDecoder:
         raise err
 
 
-def _default_decoder(key_for):
+def _default_decoder(key_for, counters):
     try:
         from lpwa.gateway.frames import FrameDecoder
     except ImportError as e:
         log.error("frame decoder missing; every frame will be rejected", extra={"event": "no-decoder",
                                                                                "error": str(e)})
         return _MissingDecoder()
-    return FrameDecoder(key_for)
+    return FrameDecoder(key_for, counters=counters)
 
 
 def _json_default(value):
@@ -88,6 +88,17 @@ class _MemStore:
         self.data = bytes(data)
 
 
+def sigfox_extend(seq, last):
+    """A 12-bit Sigfox sequence number -> a monotonic counter near `last` (the previous extended one):
+    up to 2047 ahead is new, anything else is old (so a replay stays a replay across the wrap)."""
+    if last < 0:
+        return seq
+    delta = (seq - last) % 4096
+    if 0 < delta < 2048:
+        return last + delta
+    return last - ((last - seq) % 4096)
+
+
 class Pipeline:
     def __init__(self, config, queue=None, decoder=None, consent=None, clock=time.time):
         self.config = config
@@ -111,7 +122,10 @@ class Pipeline:
         self.consent = consent if consent is not None else consent_mod.Consent(
             config["devices"], config["consent"]["file"])
         self.consent.on_withdraw.append(self._purge_personal)
-        self.decoder = decoder if decoder is not None else _default_decoder(self.key_for)
+        # The decoder rebuilds the counter's high 16 bits from the last counter it saw; seed it from
+        # the persisted state so that survives a restart (its own copy: our replay check needs ours).
+        seed = {dev: d["counter"] for dev, d in self.state.devices.items() if "/" not in dev and d["counter"] >= 0}
+        self.decoder = decoder if decoder is not None else _default_decoder(self.key_for, seed)
         self.lock = queue.lock  # one lock for decoder, state and writer connection
         self.rejections = collections.Counter()
         self.sources = collections.defaultdict(lambda: {"received": 0, "accepted": 0, "rejected": 0})
@@ -155,6 +169,9 @@ class Pipeline:
                 committed = True
             except Exception as e:  # storage failure: nothing of this batch is accepted
                 log.error("queue write failed", extra={"event": "store-error", "error": str(e)})
+                for skey in pending:
+                    if "/" not in skey:
+                        self._rewind_decoder(skey, self.state.get(skey)["counter"])
                 outcomes = [Outcome(False, "store-error") for _ in frames]
                 for radio, raw, meta, source in frames:
                     self._count_reject(source, "store-error", None)
@@ -199,12 +216,16 @@ class Pipeline:
             device = msg["device"]
             counter = msg["counter"]
             digest = self.state.digest(msg.get("raw_hex") or "%s:%d" % (device, counter))
-            p = pending.get(device)
-            last = p[0] if p else self.state.get(device)["counter"]
+            # Sigfox sequence numbers (12 bits, wrapping) are a counter space of their own.
+            skey = device + "/sigfox" if radio == "sigfox" else device
+            p = pending.get(skey)
+            last = p[0] if p else self.state.get(skey)["counter"]
+            if radio == "sigfox":
+                counter = sigfox_extend(counter, last)
             why = None
             if counter <= last:
                 seen = (p and any(c == counter and dg == digest for c, dg in p[1])) or \
-                    self.state.check(device, counter, digest) == "duplicate"
+                    self.state.check(skey, counter, digest) == "duplicate"
                 why = "duplicate" if seen else "replayed"
             elif not self.consent.allowed(device, msg["kind"]):
                 why = "no-consent"
@@ -212,23 +233,33 @@ class Pipeline:
                 reason = reason or why
                 self._count_reject(source, why, device)
                 if why == "no-consent":
-                    self._advance(batch, pending, device, counter, digest, radio, msg["kind"], source, now)
+                    self._advance(batch, pending, skey, counter, digest, radio, msg["kind"], source, now)
                 continue
             rows = self._rows(msg, radio, meta, source, now)
             if self.queue.depth + len(batch.rows) + len(rows) > self.queue.max_frames:
                 reason = reason or "queue-full"
                 self._queue_full(source, device)
+                self._rewind_decoder(device, last)  # not stored: the node's retry must still decode
                 continue
             for row in rows:
                 batch.add(*row)
-            self._advance(batch, pending, device, counter, digest, radio, msg["kind"], source, now)
-            self.state.get(device)["accepted"] += 1
+            self._advance(batch, pending, skey, counter, digest, radio, msg["kind"], source, now)
+            self.state.get(skey)["accepted"] += 1
             accepted_msgs += 1
         if accepted_msgs and device in self._downlink_devices:
             downlink = self._take_downlink(batch, device, radio, meta)
         if accepted_msgs == 0 and reason is not None:
             return Outcome(False, reason)
         return Outcome(True, None, accepted_msgs, downlink)
+
+    def _rewind_decoder(self, device, last):
+        """Give the decoder back the last counter we STORED for `device` (it advanced on decode)."""
+        counters = getattr(self.decoder, "counters", None)
+        if counters is not None and "/" not in device:
+            if last is None or last < 0:
+                counters.pop(device, None)
+            else:
+                counters[device] = last
 
     def _advance(self, batch, pending, device, counter, digest, radio, kind, source, now):
         self.state.save(batch.db, device, counter, now, radio)

@@ -70,7 +70,20 @@ class DeviceState:
 
     def summary(self):
         """Per-device view for status output (no keys here: state never holds them)."""
-        return {dev: {"kind": d["kind"], "counter": d["counter"], "last_seen": d["last_seen"] or None,
-                      "radio": d["radio"] or None, "source": d["source"], "accepted": d["accepted"],
-                      "rejected": d["rejected"]}
-                for dev, d in sorted(self.devices.items())}
+        out = {}
+        for key, d in sorted(self.devices.items()):
+            dev, _, space = key.partition("/")  # "0a1b2c3d/sigfox": the Sigfox sequence-number space
+            o = out.get(dev)
+            if o is None:
+                o = out[dev] = {"kind": None, "counter": None, "last_seen": None, "radio": None, "source": None,
+                                "accepted": 0, "rejected": 0}
+            if space:
+                o["sigfox_seq"] = d["counter"] % 4096 if d["counter"] >= 0 else None
+            elif d["counter"] >= 0:
+                o["counter"] = d["counter"]
+            o["accepted"] += d["accepted"]
+            o["rejected"] += d["rejected"]
+            if (d["last_seen"] or 0) >= (o["last_seen"] or 0) and d["last_seen"]:
+                o["last_seen"], o["radio"], o["source"] = d["last_seen"], d["radio"] or None, d["source"]
+            o["kind"] = o["kind"] or d["kind"]
+        return out
