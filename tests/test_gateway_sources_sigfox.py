@@ -5,6 +5,7 @@ import json
 import logging
 
 import aiohttp
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from lpwa.gateway.sources import sigfox
@@ -102,13 +103,14 @@ def test_malformed_bodies_get_400_and_are_counted():
     run(main())
 
 
-def test_pipeline_failure_answers_500():
+@pytest.mark.parametrize("failure", ["fail", "store_error"])
+def test_frame_not_stored_answers_500(failure):
     async def main():
         pipeline = FakePipeline()
-        pipeline.fail = True
+        setattr(pipeline, failure, True)
         async with Endpoint(pipeline) as ep:
             status, _ = await ep.post(body())
-            assert status == 500 and ep.source.stats["errors"] == 1
+            assert status == 500 and ep.source.stats["errors"] + ep.source.stats["not_queued"] == 1
     run(main())
 
 

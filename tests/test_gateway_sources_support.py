@@ -28,12 +28,15 @@ class FakePipeline:
         self.downlinks = {}
         self.fail = False
         self.reject = False
+        self.store_error = False
         self.lock = threading.Lock()
 
     def ingest(self, radio, raw, meta, source):
         assert isinstance(raw, bytes) and isinstance(meta, dict)
         if self.fail:
             raise OSError("disk full")
+        if self.store_error:  # what the real pipeline answers when SQLite refused the write
+            return Outcome(False, "store-error", 0)
         with self.lock:
             self.frames.append((radio, raw, dict(meta), source))
         if self.reject:

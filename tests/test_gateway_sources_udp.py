@@ -3,6 +3,8 @@
 import asyncio
 import socket
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from lpwa.gateway.sources import udp
@@ -63,14 +65,15 @@ def test_push_data_is_ingested_with_metadata_then_acknowledged():
     run(main())
 
 
-def test_no_push_ack_when_the_pipeline_could_not_queue():
+@pytest.mark.parametrize("failure", ["fail", "store_error"])
+def test_no_push_ack_when_the_pipeline_could_not_queue(failure):
     async def main():
         pipeline = FakePipeline()
-        pipeline.fail = True
+        setattr(pipeline, failure, True)
         source = await started(pipeline)
         fwd = Forwarder(source.address)
         await fwd.send(sudp.build_push_data(7, EUI, [sudp.make_rxpk(b"\x01x")]))
-        await async_wait_until(lambda: source.stats["errors"] == 1)
+        await async_wait_until(lambda: source.stats["errors"] == 1 or source.stats["not_queued"] == 1)
         try:
             await fwd.recv(timeout=0.3)
             raise AssertionError("PUSH_ACK sent for a frame that was not queued")
@@ -211,6 +214,7 @@ def test_source_keeps_serving_after_a_burst_of_garbage():
             if msg["token"] == 42:
                 break
         assert source.stats["malformed"] > 0 and source.stats["errors"] == 0
+        assert len(source.forwarders) <= udp.MAX_FORWARDERS
         fwd.close()
         await source.stop()
     run(main())

@@ -37,8 +37,9 @@ class SourceBase:
         self.options = with_defaults(self.OPTIONS, options)
         self.pipeline = pipeline
         self.gateway_id = gateway_id
-        self.stats = {"received": 0, "accepted": 0, "rejected": 0, "malformed": 0, "errors": 0,
-                      "downlinks": 0}
+        # every key exists from the start: status() copies this dict while a serial thread counts
+        self.stats = {"received": 0, "accepted": 0, "rejected": 0, "not_queued": 0, "malformed": 0,
+                      "errors": 0, "downlinks": 0, "downlinks_lost": 0}
         self.done = None
         self.log = logging.getLogger("lpwa.gateway.sources." + self.NAME)
         self._warned = set()

@@ -19,6 +19,7 @@ OPTIONS = {
     "rx_delay_s": (float, 1.0, "downlink delay after the uplink's end (the node's RX1 window)"),
     "tx_power_dbm": (int, 13, "downlink transmit power asked of the forwarder"),
 }
+MAX_FORWARDERS = 256  # downlink routes remembered (a site has a handful; garbage must not grow it)
 
 
 class Source(SourceBase):
@@ -59,7 +60,10 @@ class Source(SourceBase):
         elif kind == sudp.PULL_DATA:
             self.stats["pull_data"] += 1
             if msg.get("eui"):
-                self.forwarders[msg["eui"]] = addr
+                self.forwarders.pop(msg["eui"], None)
+                self.forwarders[msg["eui"]] = addr  # newest last, so the cap drops the longest silent
+                if len(self.forwarders) > MAX_FORWARDERS:
+                    del self.forwarders[next(iter(self.forwarders))]
             self._send(sudp.ack_for(msg), addr)
         elif kind == sudp.TX_ACK:
             self.stats["tx_ack"] += 1
