@@ -6,7 +6,8 @@ the Sigfox HTTP callback endpoint), and nine simulated nodes - a buoy, a drone-v
 a pedometer on each of LoRa, Sigfox and Wi-SUN - encoding plausible readings with the codec's
 FrameEncoder exactly as the firmware does. A subscriber prints every message as it arrives. One
 drone-vital frame is an alarm; one more pedometer has withdrawn its consent, so its frames are
-verified and counted by the gateway but never published.
+verified and counted by the gateway but never published; and a command published on the first
+buoy's .../down topic reaches it as a LoRa downlink in its receive window.
 
 Everything runs in one asyncio loop; nothing is written outside a temporary state directory.
 """
@@ -30,6 +31,7 @@ import tty
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from lpwa.codecs.command import decode_command
 from lpwa.codecs.frame import FrameEncoder
 from lpwa.radio import semtech_udp as sudp
 from lpwa.radio import skstack
@@ -40,6 +42,7 @@ DONGLE_IPV6 = "FE80:0000:0000:0000:021D:1290:0000:0001"
 WISUN_PORT = 0x0E1A  # 3610, the ECHONET Lite port nodes commonly use
 KINDS = ("buoy", "drone-vital", "pedometer")
 RADIOS = ("lora", "sigfox", "wisun")
+DEMO_COMMAND = {"cmd": "set-interval", "seconds": 600}
 # Where the demo nodes are: Sagami Bay (buoys), and a disaster drill near Odawara (people).
 BAY = (35.2631, 139.4512)
 DRILL = (35.2564, 139.1556)
@@ -375,6 +378,14 @@ async def run_demo(frames=18, broker_url=None, timeout=30.0, out=None, gateway_i
                   " waiting for %d messages\n" % (gateway_id, where, topic, frames))
         out.flush()
 
+        # a command for the first LoRa buoy, published like any MQTT client would: the gateway queues it
+        # and hands it to the forwarder (PULL_RESP) in the node's receive window after its next uplink
+        first = nodes[0]
+        subscriber.client.publish("lpwa/%s/%s/%s/down" % (gateway_id, first.kind, first.device),
+                                  json.dumps(DEMO_COMMAND), qos=1)
+        pipeline = gateway.pipeline
+        await _until(lambda: getattr(pipeline, "downlinks_queued", 1) >= 1, 5)
+
         radios = {"lora": forwarder, "wisun": dongle, "sigfox": cloud}
         printer = loop.create_task(subscriber.print_until(frames))
         stopper = loop.create_task(stop_event.wait())
@@ -383,6 +394,14 @@ async def run_demo(frames=18, broker_url=None, timeout=30.0, out=None, gateway_i
             for i, (node, alarm) in enumerate(plan(nodes, frames)):
                 for frame in node.next_frames(alarm):
                     await radios[node.radio].send(node, frame)
+                while forwarder.downlinks:
+                    raw = forwarder.downlinks.pop(0)
+                    try:
+                        command = json.dumps(decode_command(raw, node.device_id, node.key), separators=(",", ":"))
+                    except ValueError as e:
+                        command = "undecodable (%s)" % e
+                    out.write("  (downlink to %s %s over LoRa, PULL_RESP in its receive window, decoded by the "
+                              "node: %s)\n" % (node.kind, node.device, command))
                 if i == 2 or (i == frames - 1 and frames <= 2):
                     for frame in withdrawn.next_frames():
                         await radios[withdrawn.radio].send(withdrawn, frame)
@@ -434,6 +453,13 @@ async def run_demo(frames=18, broker_url=None, timeout=30.0, out=None, gateway_i
             with contextlib.suppress(Exception):
                 await broker.shutdown()
         shutil.rmtree(state_dir, ignore_errors=True)
+
+
+async def _until(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    return predicate()
 
 
 def _status_line(gateway):
