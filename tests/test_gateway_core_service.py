@@ -1,0 +1,191 @@
+"""Config validation and the operator's side: `lpwa gateway check` (exit 2 naming the key), the
+shipped example config, `lpwa gateway run` as a real process fed by the UDP source, `lpwa gateway
+status`, Prometheus metrics, SIGHUP consent reload, SIGTERM, structured JSON logs that never
+contain a device key or the MQTT password."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import free_port
+from lpwa.gateway import config
+from lpwa.gateway.config import ConfigError
+from test_gateway_core_support import KEYS, Subscriber, frame, wait_for
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LPWA = [sys.executable, "-m", "lpwa.cli"]
+EXAMPLE = os.path.join(ROOT, "gateway", "gateway.example.toml")
+
+
+def lpwa(*args, **kw):
+    return subprocess.run(LPWA + list(args), capture_output=True, text=True, timeout=60, **kw)
+
+
+@pytest.mark.parametrize("raw, key", [
+    ({"mqtt": {"qos": 3}}, "mqtt.qos: must be 0, 1 or 2"),
+    ({"mqtt": {"qoss": 1}}, "mqtt.qoss: unknown key"),
+    ({"mqtt": {"protocol": 4}}, "mqtt.protocol"),
+    ({"mqtt": {"url": "http://x"}}, "mqtt.url"),
+    ({"mqtt": {"url": "mqtt://user:pw@host"}}, "mqtt.url"),
+    ({"mqtt": {"tls_cert": "c.pem"}}, "mqtt.tls_cert"),
+    ({"gateway": {"id": "a/b"}}, "gateway.id"),
+    ({"gateway": {"log_format": "xml"}}, "gateway.log_format"),
+    ({"queue": {"max_frames": 0}}, "queue.max_frames"),
+    ({"queue": {"max_inflight": "10"}}, "queue.max_inflight: must be an integer"),
+    ({"queue": {"synchronous": "off"}}, "queue.synchronous"),
+    ({"metrics": {"listen": "9108"}}, "metrics.listen"),
+    ({"bogus": {}}, "bogus: unknown section"),
+    ({"devices": [{"id": "0a1b2c3d", "key": "00" * 16, "kind": "fish"}]}, "devices[0].kind"),
+    ({"devices": [{"id": "0a1b2c3", "key": "00" * 16, "kind": "buoy"}]}, "devices[0].id"),
+    ({"devices": [{"id": "0a1b2c3d", "kind": "buoy"}]}, "devices[0].key: required"),
+    ({"devices": [{"id": "0a1b2c3d", "key": "zz" * 16, "kind": "buoy"}]}, "devices[0].key"),
+    ({"devices": [{"id": "0a1b2c3d", "key": "00" * 16, "kind": "buoy", "colour": 1}]}, "devices[0].colour"),
+    ({"sources": {"udp": {"listen": 1700}}}, "sources.udp.listen: must be a string"),
+    ({"sources": {"udp": {"lisen": "0.0.0.0:1"}}}, "sources.udp.lisen: unknown key"),
+    ({"sources": {"carrier_pigeon": {}}}, "sources.carrier_pigeon: unknown source"),
+])
+def test_config_errors_name_the_key(raw, key):
+    with pytest.raises(ConfigError) as e:
+        config.from_dict(raw)
+    assert str(e.value).startswith(key)
+
+
+def test_config_error_never_shows_a_secret_value():
+    secret = "ab" * 15 + "zz"
+    with pytest.raises(ConfigError) as e:
+        config.from_dict({"devices": [{"id": "0a1b2c3d", "key": secret, "kind": "buoy"}]})
+    assert secret not in str(e.value)
+    with pytest.raises(ConfigError) as e:
+        config.from_dict({"mqtt": {"password": 1234567}})
+    assert "1234567" not in str(e.value)
+
+
+def test_defaults_and_sources_filled_from_their_options():
+    cfg = config.from_dict({"sources": {"udp": {}, "replay": {"enabled": False, "speed": 2}}})
+    assert cfg["sources"]["udp"] == {"enabled": True, "listen": "0.0.0.0:1700", "rx_delay_s": 1.0,
+                                     "tx_power_dbm": 13}
+    assert cfg["sources"]["replay"]["speed"] == 2.0 and not cfg["sources"]["replay"]["enabled"]
+    assert config.parse_url("mqtts://broker.local") == ("broker.local", 8883, True)
+    assert config.parse_url("mqtt://[::1]:1884") == ("::1", 1884, False)
+
+
+def test_example_config_is_valid_and_redacted_output_hides_secrets():
+    cfg = config.load(EXAMPLE)
+    assert cfg["gateway"]["id"] == "pi-town-01" and cfg["sources"]["udp"]["enabled"]
+    shown = json.dumps(config.redacted(cfg))
+    assert KEYS["0a1b2c3d"] not in shown and "change-me" not in shown
+    r = lpwa("gateway", "check", "-c", EXAMPLE)
+    assert r.returncode == 0, r.stderr
+    assert "000102030405060708090a0b0c0d0e0f" not in r.stdout + r.stderr
+
+
+def test_cli_check_exits_2_with_one_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[mqtt]\nqos = 5\npassword = "hunter2"\n')
+    r = lpwa("gateway", "check", "-c", str(bad))
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == ["lpwa gateway: mqtt.qos: must be 0, 1 or 2"]
+    assert "hunter2" not in r.stderr
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[mqtt\n")
+    r = lpwa("gateway", "run", "-c", str(broken))
+    assert r.returncode == 2 and "not valid TOML" in r.stderr
+    r = lpwa("gateway", "run", "-c", str(tmp_path / "missing.toml"))
+    assert r.returncode == 2 and "cannot read" in r.stderr
+
+
+def _write_config(tmp_path, broker, udp_port, metrics_port, consent_file):
+    lines = [
+        "[gateway]", 'id = "gw-svc"', 'state_dir = "%s"' % (tmp_path / "state"), 'log_format = "json"',
+        'log_level = "debug"',
+        "[mqtt]", 'url = "%s"' % broker.url, 'username = "gw-user"', 'password = "very-secret-password-42"',
+        "[metrics]", 'listen = "127.0.0.1:%d"' % metrics_port,
+        "[consent]", 'file = "%s"' % consent_file,
+        "[sources.udp]", 'listen = "127.0.0.1:%d"' % udp_port,
+    ]
+    for dev, key in sorted(KEYS.items()):
+        kind = {"11223344": "drone-vital", "55667788": "pedometer"}.get(dev, "buoy")
+        lines += ["[[devices]]", 'id = "%s"' % dev, 'key = "%s"' % key, 'kind = "%s"' % kind]
+    path = tmp_path / "gateway.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _push(sock, port, payload, token):
+    from lpwa.radio import semtech_udp
+
+    dgram = semtech_udp.build_push_data(token, "0016c001ff10a235", [semtech_udp.make_rxpk(payload, rssi=-77)])
+    sock.sendto(dgram, ("127.0.0.1", port))
+    sock.settimeout(5)
+    ack, _ = sock.recvfrom(1024)
+    return ack
+
+
+@pytest.mark.broker
+def test_gateway_run_status_metrics_sighup_sigterm_and_clean_logs(mosquitto, tmp_path):
+    udp_port, metrics_port = free_port(), free_port()
+    consent_file = tmp_path / "consent.toml"
+    consent_file.write_text('devices = { "11223344" = true }\n')
+    cfg_path = _write_config(tmp_path, mosquitto, udp_port, metrics_port, consent_file)
+    sub = Subscriber(mosquitto)
+    log_path = tmp_path / "gateway.log"
+    with open(log_path, "w") as log_file:
+        proc = subprocess.Popen(LPWA + ["gateway", "run", "-c", str(cfg_path)], stderr=log_file,
+                                stdout=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: os.path.exists(tmp_path / "state" / "status.json"), 20, "status.json")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        assert _push(sock, udp_port, frame("0a1b2c3d", 1), 1)[3] == 1  # PUSH_ACK after ingest
+        assert _push(sock, udp_port, frame("11223344", 1), 2)[3] == 1
+        assert _push(sock, udp_port, frame("0a1b2c3d", 1), 3)[3] == 1  # duplicate: counted
+        wait_for(lambda: len(sub.uplinks()) == 2, 10, "two uplinks")
+        assert sub.uplinks()[0]["rx"]["rssi"] == -77
+
+        consent_file.write_text('devices = { "11223344" = false }\n')
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        _push(sock, udp_port, frame("11223344", 2), 4)
+
+        metrics = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port, timeout=5).read().decode()
+        assert 'lpwa_frames_rejected_total{gateway="gw-svc",reason="duplicate"} 1' in metrics
+        assert 'lpwa_frames_rejected_total{gateway="gw-svc",reason="no-consent"} 1' in metrics
+        assert 'lpwa_source_accepted_total{gateway="gw-svc",source="udp"} 2' in metrics
+        assert "lpwa_queue_depth" in metrics and 'lpwa_mqtt_connected{gateway="gw-svc"} 1' in metrics
+
+        time.sleep(2.5)  # the status file is rewritten every 2 s
+        r = lpwa("gateway", "status", "-c", str(cfg_path))
+        assert r.returncode == 0, r.stderr
+        assert "gateway gw-svc: running" in r.stdout and "udp" in r.stdout and "0a1b2c3d" in r.stdout
+        r = lpwa("gateway", "status", "--url", "http://127.0.0.1:%d" % metrics_port, "--json")
+        st = json.loads(r.stdout)
+        assert st["pipeline"]["devices"]["0a1b2c3d"]["counter"] == 1
+        assert st["pipeline"]["queue"]["depth"] == 0 and st["source_stats"]["udp"]["push_data"] == 4
+
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    wait_for(lambda: json.loads([p for t, p, r in sub.messages if t == "lpwa/gw-svc/status"][-1])["state"]
+             == "offline", 5, "offline status")
+    r = lpwa("gateway", "status", "-c", str(cfg_path))
+    assert r.returncode == 3 and "NOT RUNNING" in r.stdout
+    sub.close()
+
+    text = log_path.read_text()
+    events = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    assert events and all("ts" in e and "level" in e and "msg" in e for e in events)
+    names = {e.get("event") for e in events}
+    assert {"start", "mqtt-connected", "rejected", "consent-withdrawn", "stop"} <= names
+    for secret in list(KEYS.values()) + ["very-secret-password-42"]:
+        assert secret not in text and secret.upper() not in text
+    status_text = (tmp_path / "state" / "status.json").read_text()
+    assert "very-secret-password-42" not in status_text and KEYS["0a1b2c3d"] not in status_text
