@@ -381,10 +381,13 @@ async def run_demo(frames=18, broker_url=None, timeout=30.0, out=None, gateway_i
         # a command for the first LoRa buoy, published like any MQTT client would: the gateway queues it
         # and hands it to the forwarder (PULL_RESP) in the node's receive window after its next uplink
         first = nodes[0]
-        subscriber.client.publish("lpwa/%s/%s/%s/down" % (gateway_id, first.kind, first.device),
-                                  json.dumps(DEMO_COMMAND), qos=1)
-        pipeline = gateway.pipeline
-        await _until(lambda: getattr(pipeline, "downlinks_queued", 1) >= 1, 5)
+        pipeline, sink = gateway.pipeline, getattr(gateway, "sink", None)
+        await _until(lambda: getattr(sink, "connected", True), 10)
+        for _ in range(5):  # a publish that beats the gateway's SUBSCRIBE is dropped by the broker: retry
+            subscriber.client.publish("lpwa/%s/%s/%s/down" % (gateway_id, first.kind, first.device),
+                                      json.dumps(DEMO_COMMAND), qos=1)
+            if await _until(lambda: getattr(pipeline, "downlinks_queued", 1) >= 1, 1.0):
+                break
 
         radios = {"lora": forwarder, "wisun": dongle, "sigfox": cloud}
         printer = loop.create_task(subscriber.print_until(frames))
