@@ -26,9 +26,13 @@ def test_erxudp_in_sksendto_out_and_reconnect_when_the_dongle_comes_back(tmp_pat
         port = PtyPort(str(tmp_path / "ttyWISUN"))
         pipeline = FakePipeline()
         pipeline.downlinks[b"\x01\r\n\x00binary"] = b"\x02down"
-        source = wisun.Source({"port": port.path, "reconnect_max_s": 0.2}, pipeline, "gw")
+        source = wisun.Source({"port": port.path, "reconnect_max_s": 0.2, "init": "SKSREG S2 21; SKSTART"},
+                              pipeline, "gw")
         await source.start()
         assert await asyncio.to_thread(source.link.connected.wait, 5)
+        written = []
+        init = b"SKSREG SFE 0\r\nSKSREG S2 21\r\nSKSTART\r\n"
+        assert await asyncio.to_thread(wait_until, lambda: written.append(port.read()) or init in b"".join(written))
         frame = erxudp(b"\x01\r\n\x00binary")  # CR LF inside the binary payload must not split it
         port.write(b"EVENT 21 " + DONGLE.encode() + b" 0 00\r\n" + frame[:20])
         port.write(frame[20:] + b"OK\r\nFAIL ER04\r\ngarbage here\r\n")
@@ -48,6 +52,8 @@ def test_erxudp_in_sksendto_out_and_reconnect_when_the_dongle_comes_back(tmp_pat
         await asyncio.sleep(0.3)
         port.reappear()  # plugged back in, same by-id path, new tty
         assert await asyncio.to_thread(wait_until, lambda: source.stats["reconnects"] == 1)
+        written = []  # the re-plugged dongle is set up again
+        assert await asyncio.to_thread(wait_until, lambda: written.append(port.read()) or init in b"".join(written))
         port.write(erxudp(b"\x01after"))
         assert await asyncio.to_thread(wait_until, lambda: len(pipeline.frames) == 2)
         assert pipeline.frames[1][1] == b"\x01after"

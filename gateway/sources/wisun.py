@@ -3,7 +3,9 @@
 Nodes send their frames as UDP datagrams to the dongle, which prints each one as an ERXUDP event
 line; lpwa.radio.skstack parses the stream. A downlink the pipeline hands back goes to the sender
 with SKSENDTO, to the UDP port it sent from, while it still listens. The port is kept open by
-SerialLink, which reconnects when the dongle vanishes and comes back.
+SerialLink, which reconnects when the dongle vanishes and comes back; on every (re)connect echo is
+switched off and the operator's `init` commands (joining or starting the PAN is site-specific) are
+sent again, since a re-plugged dongle has forgotten them.
 """
 
 from lpwa.gateway.sources.base import SourceBase
@@ -16,6 +18,8 @@ OPTIONS = {
     "baudrate": (int, 115200, "serial speed"),
     "udp_handle": (int, 1, "SKSTACK UDP handle used for downlinks (SKSENDTO)"),
     "reconnect_max_s": (float, 5.0, "longest wait between attempts to re-open a vanished port"),
+    "echo_off": (bool, True, "send SKSREG SFE 0 on every (re)connect: an echoed SKSENDTO would carry binary"),
+    "init": (str, "", "more SKSTACK commands sent on every (re)connect, ';'-separated (e.g. your PAN setup)"),
 }
 
 
@@ -40,6 +44,10 @@ class Source(SourceBase):
 
     def _on_open(self):
         self.parser = skstack.StreamParser()  # never splice bytes from a previous connection
+        commands = ["SKSREG SFE 0"] if self.options["echo_off"] else []
+        commands += [c.strip() for c in self.options["init"].split(";") if c.strip()]
+        for command in commands:
+            self.link.write(command.encode("ascii", "replace") + b"\r\n")
 
     def _on_idle(self):
         """The line went quiet: a half-read line (say a torn ERXUDP whose length field was hit by
