@@ -53,7 +53,7 @@ PEDOMETER_FIELDS = (
 
 STATUS_FIELDS = (
     _BATTERY,
-    ("firmware", "version", 1, 0, 0, 0xFFFFFF),  # "major.minor.patch" as major<<16 | minor<<8 | patch
+    ("firmware", "version", 1, 0, 0, 0xFFFFFE),  # "major.minor.patch" as major<<16 | minor<<8 | patch (not 255.255.255)
     ("reset_reason", "", 1, 0, 0, 15),  # see RESET_REASONS
     ("uptime_s", "s", 1, 0, 0, 0x3FFFFFFF),
     ("fault_flags", "", 1, 0, 0, 255),
