@@ -1,0 +1,218 @@
+"""`lpwa bench codec`: frame bytes of ours vs Cayenne LPP, SenML-CBOR and JSON; encode/decode cost.
+
+Sizes are for the same readings at our resolution (LPP at its own published resolution, which is
+coarser for position and temperature). "ours" is the whole frame our node sends on raw LoRa or
+Wi-SUN (header, device id, counter, body, 4-byte MIC); LPP carries no identity, counter or MIC,
+so the table also shows LPP inside a LoRaWAN frame (+13 bytes: MHDR, FHDR, FPort, MIC) and our
+CBOR body alone. Times are CPython microseconds per frame, with cbor2.dumps/loads of the same
+readings measured in the same run as the baseline. Heap is measured under the real MicroPython.
+"""
+
+import json
+import time
+
+LORAWAN_OVERHEAD = 13
+KEY = bytes(range(16))
+DEVICE = 0x0A1B2C3D
+READINGS = {
+    "buoy": {"water_temp_c": 18.25, "wave_height_m": 1.25, "lat_deg": 35.123456, "lon_deg": 139.654321,
+             "battery_v": 3.7, "fault_flags": 0, "salinity_psu": 34.5},
+    "drone-vital": {"heart_rate_bpm": 112, "spo2_pct": 93, "body_temp_c": 38.4, "lat_deg": 35.681236,
+                    "lon_deg": 139.767125, "triage": 3, "battery_v": 3.9},
+    "pedometer": {"steps": 412, "steps_total": 123456, "interval_start": 1764000000, "battery_v": 3.8,
+                  "interval_s": 300},
+}
+ALARM = {"buoy": False, "drone-vital": True, "pedometer": False}
+# RFC 8428 units for SenML (Cel, m, lat, lon, V, beat/min, %EL, count, s); "/" for dimensionless.
+SENML_UNITS = {"degC": "Cel", "m": "m", "V": "V", "bpm": "beat/min", "%": "%", "steps": "count", "s": "s",
+               "PSU": "/", "": "/", "mS/cm": "S/m"}
+
+
+def add_arguments(parser):
+    parser.add_argument("--repeat", type=int, default=2000, help="frames per timing loop (default 2000)")
+    parser.add_argument("--no-mpy", action="store_true", help="skip the MicroPython heap measurement")
+
+
+def lpp_bytes(kind, r):
+    """Cayenne LPP via pycayennelpp (published layout: 1 channel + 1 type byte per value)."""
+    from cayennelpp import LppFrame
+
+    f = LppFrame()
+    if kind == "buoy":
+        f.add_temperature(1, r["water_temp_c"])
+        f.add_analog_input(2, r["wave_height_m"])
+        f.add_gps(3, r["lat_deg"], r["lon_deg"], 0.0)
+        f.add_voltage(4, r["battery_v"])
+        f.add_digital_input(5, r["fault_flags"])
+        f.add_analog_input(6, r["salinity_psu"])
+    elif kind == "drone-vital":
+        f.add_analog_input(1, r["heart_rate_bpm"])
+        f.add_percentage(2, r["spo2_pct"])
+        f.add_temperature(3, r["body_temp_c"])
+        f.add_gps(4, r["lat_deg"], r["lon_deg"], 0.0)
+        f.add_digital_input(5, r["triage"])
+        f.add_digital_input(6, 1 if ALARM[kind] else 0)
+        f.add_voltage(7, r["battery_v"])
+    else:
+        f.add_generic(1, r["steps"])
+        f.add_generic(2, r["steps_total"])
+        f.add_unix_time(3, r["interval_start"])
+        f.add_voltage(4, r["battery_v"])
+        f.add_generic(5, r["interval_s"])
+    return bytes(f)
+
+
+def senml_cbor(kind, r):
+    """RFC 8428 SenML-CBOR with integer labels (bn -2, n 0, u 1, v 2, vb 4), cbor2 canonical."""
+    import cbor2
+
+    from lpwa.codecs import schema
+
+    fields = schema.KINDS[kind]["fields"]
+    records = []
+    for name, value in r.items():
+        unit = fields[schema.field_index(fields, name)][1]
+        rec = {0: name, 2: value}
+        if SENML_UNITS.get(unit, "/") != "/":
+            rec[1] = SENML_UNITS[unit]
+        records.append(rec)
+    records[0][-2] = "urn:dev:id:%08x:" % DEVICE
+    if ALARM[kind]:
+        records.append({0: "alarm", 4: True})
+    return cbor2.dumps(records, canonical=True)
+
+
+def json_bytes(kind, r):
+    doc = {"device": "%08x" % DEVICE, "counter": 17, "kind": kind}
+    doc.update(r)
+    if ALARM[kind]:
+        doc["alarm"] = True
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def _per_frame_us(fn, repeat):
+    fn()
+    t = time.perf_counter()
+    for _ in range(repeat):
+        fn()
+    return (time.perf_counter() - t) * 1e6 / repeat
+
+
+MPY_HEAP = """
+from lpwa.codecs.frame import FrameEncoder
+import gc, time
+res = {}
+for kind, radio in %r:
+    enc = FrameEncoder(kind, 0x0a1b2c3d, bytes(range(16)), radio=radio)
+    fields = enc.schema["fields"]
+    vals = enc.values
+    for i in range(len(vals)):
+        vals[i] = fields[i][5] - 1 if fields[i][4] >= 0 else fields[i][4] + 1
+    for c in range(50):
+        enc.encode_into(c, vals)
+    gc.collect()
+    gc.disable()
+    before = gc.mem_alloc()
+    t = time.ticks_us()
+    for c in range(1000):
+        enc.encode_into(c, vals)
+    us = time.ticks_diff(time.ticks_us(), t)
+    after = gc.mem_alloc()
+    gc.enable()
+    res[kind + "/" + radio] = [after - before, us / 1000]
+"""
+
+
+def mpy_heap():
+    """{kind/radio: [heap bytes over 1000 encodes, us per encode]} under the real MicroPython."""
+    from lpwa.micropython import MicroPython
+
+    from lpwa.codecs import schema
+
+    cases = [(k, r) for k in sorted(schema.KINDS) for r in ("wisun", "sigfox")]
+    with MicroPython() as mp:
+        mp.load_board_files()
+        return mp.eval_json(MPY_HEAP % (cases,), "res")
+
+
+def measure(repeat=2000, with_mpy=True):
+    import cbor2
+
+    from lpwa.codecs.frame import FrameEncoder
+    from lpwa.gateway.frames import FrameDecoder
+
+    out = {"kinds": {}}
+    for kind, r in READINGS.items():
+        enc = FrameEncoder(kind, DEVICE, KEY, radio="wisun")
+        frame = enc.encode(17, r, ALARM[kind])[0]
+        compact = FrameEncoder(kind, DEVICE, KEY, radio="sigfox").encode(17, r, ALARM[kind])[0]
+        dec = FrameDecoder(lambda dev: KEY)
+        dec.feed(frame, "wisun", {})
+        lpp = lpp_bytes(kind, r)
+        row = {
+            "ours_bytes": len(frame),
+            "ours_body_bytes": len(frame) - 12,
+            "ours_compact_bytes": len(compact),
+            "lpp_bytes": len(lpp),
+            "lpp_lorawan_bytes": len(lpp) + LORAWAN_OVERHEAD,
+            "senml_bytes": len(senml_cbor(kind, r)),
+            "json_bytes": len(json_bytes(kind, r)),
+            "encrypted": bool(enc.encrypt),
+        }
+        row["ours_vs_lpp"] = round(len(frame) / len(lpp), 3)
+        row["ours_body_vs_lpp"] = round(row["ours_body_bytes"] / len(lpp), 3)
+        row["ours_compact_vs_lpp"] = round(len(compact) / len(lpp), 3)
+        row["ours_vs_lpp_lorawan"] = round(len(frame) / row["lpp_lorawan_bytes"], 3)
+        blob = cbor2.dumps(r)
+        row["encode_us"] = round(_per_frame_us(lambda: enc.encode(17, r, ALARM[kind]), repeat), 1)
+        row["decode_us"] = round(_per_frame_us(lambda: dec.feed(frame, "wisun", {}), repeat), 1)
+        row["cbor2_dumps_us"] = round(_per_frame_us(lambda: cbor2.dumps(r), repeat), 2)
+        row["cbor2_loads_us"] = round(_per_frame_us(lambda: cbor2.loads(blob), repeat), 2)
+        out["kinds"][kind] = row
+    if with_mpy:
+        heap = mpy_heap()
+        out["mpy"] = heap
+        out["mpy_heap_bytes_per_encode"] = max(v[0] for v in heap.values()) / 1000.0
+    else:
+        out["mpy_heap_bytes_per_encode"] = None
+    return out
+
+
+def render_table(res):
+    lines = []
+    hdr = ("kind", "ours", "body", "compact", "LPP", "LPP+LoRaWAN", "SenML", "JSON", "ours/LPP",
+           "body/LPP", "compact/LPP", "ours/(LPP+LoRaWAN)")
+    lines.append("| " + " | ".join(hdr) + " |")
+    lines.append("|" + "---|" * len(hdr))
+    for kind, r in res["kinds"].items():
+        lines.append("| %s | %d | %d | %d | %d | %d | %d | %d | %.0f%% | %.0f%% | %.0f%% | %.0f%% |" % (
+            kind, r["ours_bytes"], r["ours_body_bytes"], r["ours_compact_bytes"], r["lpp_bytes"],
+            r["lpp_lorawan_bytes"], r["senml_bytes"], r["json_bytes"], 100 * r["ours_vs_lpp"],
+            100 * r["ours_body_vs_lpp"], 100 * r["ours_compact_vs_lpp"], 100 * r["ours_vs_lpp_lorawan"]))
+    lines.append("")
+    lines.append("| kind (CPython, us/frame) | ours encode | cbor2.dumps | ratio | ours decode | cbor2.loads | ratio |")
+    lines.append("|---|---|---|---|---|---|---|")
+    for kind, r in res["kinds"].items():
+        lines.append("| %s%s | %.1f | %.2f | x%.0f | %.1f | %.2f | x%.0f |" % (
+            kind, " (AES-CTR)" if r["encrypted"] else "", r["encode_us"], r["cbor2_dumps_us"],
+            r["encode_us"] / r["cbor2_dumps_us"], r["decode_us"], r["cbor2_loads_us"],
+            r["decode_us"] / r["cbor2_loads_us"]))
+    if res.get("mpy"):
+        lines.append("")
+        lines.append("| MicroPython (1000 encodes into the reused buffer) | heap bytes | per encode | us/encode |")
+        lines.append("|---|---|---|---|")
+        for case, (heap, us) in sorted(res["mpy"].items()):
+            lines.append("| %s | %d | %g | %.0f |" % (case, heap, heap / 1000.0, us))
+    lines.append("")
+    lines.append("ours = full frame (header 8 + body + MIC 4); compact = Sigfox frame; goal ours/LPP <= 60%, "
+                 "0 heap bytes per steady-state encode.")
+    return "\n".join(lines)
+
+
+def main(args):
+    res = measure(getattr(args, "repeat", 2000), not getattr(args, "no_mpy", False))
+    if getattr(args, "json", False):
+        print(json.dumps(res, sort_keys=True))
+    else:
+        print(render_table(res))
+    return 0
