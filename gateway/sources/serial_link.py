@@ -63,12 +63,18 @@ class SerialLink:
 
     def _run(self):
         backoff = BACKOFF_START_S
+        missing_logged = False
         while not self._stop.is_set():
             if not self._open():
+                if not missing_logged:
+                    missing_logged = True
+                    self.log.warning("serial port %s is not available; retrying every <= %.1f s",
+                                     self.port, self.backoff_max_s)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self.backoff_max_s)
                 continue
             backoff = BACKOFF_START_S
+            missing_logged = False
             self._read_until_error()
             self._close()
             if not self._stop.is_set():
