@@ -267,8 +267,11 @@ class Subscriber:
     """A paho-mqtt client subscribed to the gateway's uplink topics, printing what it receives."""
 
     def __init__(self, url, topic, out):
-        from lpwa.gateway.config import parse_url
-        self.host, self.port, tls = parse_url(url)
+        from lpwa.gateway.config import ConfigError, parse_url
+        try:
+            self.host, self.port, tls = parse_url(url)
+        except ConfigError:
+            raise DemoError("--broker %s: expected mqtt://host:port" % url)
         if tls:
             raise DemoError("the demo subscriber speaks plain MQTT; give an mqtt:// broker URL")
         self.topic = topic
@@ -494,8 +497,12 @@ def main(frames=18, broker_url=None, timeout=30.0, verbose=False, gateway_id=GAT
                 loop.add_signal_handler(sig, stop_event.set)
         return await run_demo(frames, broker_url, timeout, sys.stdout, gateway_id, stop_event)
 
+    from lpwa.gateway.config import ConfigError
     try:
         return asyncio.run(runner())
     except DemoError as e:
         sys.stderr.write("lpwa demo: %s\n" % e)
         return 1
+    except ConfigError as e:  # e.g. a --gateway-id that cannot be a topic level
+        sys.stderr.write("lpwa demo: %s\n" % e)
+        return 2

@@ -122,3 +122,13 @@ def test_ctrl_c_stops_cleanly():
 @pytest.mark.parametrize("frames", ["0", "-3"])
 def test_bad_frame_count_is_a_usage_error(frames):
     assert demo("--frames", frames).returncode == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--broker", "http://example.org"], "lpwa demo: --broker http://example.org: expected mqtt://host:port"),
+    (["--gateway-id", "a/b"], "lpwa demo: gateway.id:"),
+])
+def test_bad_arguments_are_one_clear_line(args, message):
+    result = demo(*args, timeout=60)
+    assert result.returncode in (1, 2) and result.stderr.startswith(message), result.stderr
+    assert "Traceback" not in result.stderr
