@@ -409,10 +409,12 @@ async def run_demo(frames=18, broker_url=None, timeout=30.0, out=None, gateway_i
                     out.write("  (downlink to %s %s over LoRa, PULL_RESP in its receive window, decoded by the "
                               "node: %s)\n" % (node.kind, node.device, command))
                 if i == 2 or (i == frames - 1 and frames <= 2):
+                    before = _no_consent(pipeline)
                     for frame in withdrawn.next_frames():
-                        await radios[withdrawn.radio].send(withdrawn, frame)
-                    out.write("  (pedometer %s sent a frame over LoRa: the gateway verified it; consent is "
-                              "withdrawn, so it is not published)\n" % withdrawn.device)
+                        await radios[withdrawn.radio].send(withdrawn, frame)  # returns after PUSH_ACK
+                    verdict = ("the gateway verified it; consent is withdrawn, so it is not published"
+                               if _no_consent(pipeline) > before else "it must not be published")
+                    out.write("  (pedometer %s sent a frame over LoRa: %s)\n" % (withdrawn.device, verdict))
                     out.flush()
                 await asyncio.sleep(0.05)
 
@@ -459,6 +461,11 @@ async def run_demo(frames=18, broker_url=None, timeout=30.0, out=None, gateway_i
             with contextlib.suppress(Exception):
                 await broker.shutdown()
         shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def _no_consent(pipeline):
+    rejections = getattr(pipeline, "rejections", None) or {}
+    return rejections.get("no-consent", 0)
 
 
 async def _until(predicate, timeout):
