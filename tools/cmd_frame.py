@@ -5,6 +5,7 @@
     lpwa frame encode --kind buoy --json '{"water_temp_c": 18.25}' --radio sigfox
                       [--device 0a1b2c3d --key HEX --counter N --status --alarm --sf 10]
     lpwa frame cddl                (codecs/frame.cddl, generated from the schemas)
+    lpwa frame examples            (the worked examples in codecs/FRAMES.md)
 """
 
 import json
@@ -45,6 +46,12 @@ def register(sub):
 
     c = fsub.add_parser("cddl", help="print the CDDL of the frame bodies (generated from the schemas)")
     c.set_defaults(func=run_cddl)
+
+    x = fsub.add_parser("examples", help="print the worked examples of FRAMES.md (generated from the code)")
+    x.set_defaults(func=run_examples)
+
+    w = fsub.add_parser("docs", help="rewrite the generated sections of codecs/FRAMES.md")
+    w.set_defaults(func=run_docs)
 
 
 def _hex_key(text, what="key"):
@@ -210,3 +217,177 @@ def render_cddl():
     out.append("compact-frame = bstr .size (1..12)  ; header byte + packed fields, FRAMES.md")
     out.append("")
     return "\n".join(out)
+
+
+# -- worked examples for FRAMES.md, generated so the document cannot drift ---------------------
+
+EXAMPLE_READINGS = {
+    "buoy": {"water_temp_c": 18.25, "wave_height_m": 1.25, "lat_deg": 35.123456, "lon_deg": 139.654321,
+             "battery_v": 3.7, "fault_flags": 0, "salinity_psu": 34.5},
+    "drone-vital": {"heart_rate_bpm": 112, "spo2_pct": 93, "body_temp_c": 38.4, "lat_deg": 35.681236,
+                    "lon_deg": 139.767125, "triage": 3, "battery_v": 3.9},
+    "status": {"battery_v": 3.61, "firmware": "1.4.2", "reset_reason": "watchdog", "uptime_s": 86400,
+               "fault_flags": 2},
+}
+
+
+def _split_full(raw):
+    return [("hdr", raw[0:1]), ("flags", raw[1:2]), ("device", raw[2:6]), ("counter", raw[6:8]),
+            ("body", raw[8:-4]), ("MIC", raw[-4:])]
+
+
+def render_examples():
+    import cbor2
+
+    from lpwa.codecs import command
+    from lpwa.codecs.frame import FrameEncoder, open_frame
+
+    key = bytes.fromhex(BENCH_KEY)
+    dev = int(DEFAULT_DEVICE, 16)
+    out = ["Device `%s`, key `%s` (a test key). Regenerate with `lpwa frame examples`;" % (DEFAULT_DEVICE, BENCH_KEY),
+           "tests/test_codec_docs.py fails when this section and the code disagree.", ""]
+
+    def block(title, cmdline, frames, parts=None, note=None):
+        out.append("#### " + title)
+        out.append("")
+        out.append("`%s`" % cmdline)
+        out.append("")
+        out.append("```")
+        for f in frames:
+            out.append(f.hex())
+        out.append("```")
+        out.append("")
+        if parts:
+            out.append("| part | hex | meaning |")
+            out.append("|---|---|---|")
+            for name, data, meaning in parts:
+                out.append("| %s | `%s` | %s |" % (name, data.hex(), meaning))
+            out.append("")
+        if note:
+            out.append(note)
+            out.append("")
+
+    r = EXAMPLE_READINGS["buoy"]
+    raw = FrameEncoder("buoy", dev, key, radio="wisun").encode(17, r)[0]
+    body = cbor2.loads(raw[8:-4])
+    meanings = {"hdr": "version 1, type 0 (reading), kind 1 (buoy)", "flags": "no alarm, plaintext, AES-CMAC MIC",
+                "device": "0x%08x" % dev, "counter": "17 (low 16 bits)",
+                "body": "CBOR `%s`" % json.dumps(body), "MIC": "first 4 bytes of AES-CMAC(mic key, B0 + hdr..body)"}
+    block("Buoy reading, full frame (Wi-SUN, or LoRa SF7-SF9)",
+          "lpwa frame encode --kind buoy --radio wisun --counter 17 --json '%s'" % json.dumps(r), [raw],
+          [(n, d, meanings[n]) for n, d in _split_full(raw)],
+          "Body items in schema order: water_temp_c 1825 (x0.01 degC), wave_height_m 125 (x0.01 m), "
+          "lat/lon x1e-6 degree, battery_v 3700 mV, fault_flags 0, salinity_psu 3450 (x0.01).")
+
+    r = EXAMPLE_READINGS["drone-vital"]
+    raw = FrameEncoder("drone-vital", dev, key, radio="wisun").encode(18, r, alarm=True)[0]
+    plain = open_frame(raw, lambda d: key)[5]
+    meanings = {"hdr": "version 1, type 0, kind 2 (drone-vital)", "flags": "alarm, encrypted (AES-128-CTR)",
+                "device": "0x%08x" % dev, "counter": "18",
+                "body": "ciphertext of CBOR `%s` (`%s`)" % (json.dumps(cbor2.loads(plain)), plain.hex()),
+                "MIC": "AES-CMAC over the ciphertext (encrypt-then-MAC)"}
+    block("Drone-vital alarm, encrypted (personal kind)",
+          "lpwa frame encode --kind drone-vital --radio wisun --counter 18 --alarm --json '%s'" % json.dumps(r),
+          [raw], [(n, d, meanings[n]) for n, d in _split_full(raw)])
+
+    r = EXAMPLE_READINGS["buoy"]
+    frames = FrameEncoder("buoy", dev, key, radio="lora", sf=10).encode(17, r)
+    block("The same buoy reading on LoRa SF10 (24-byte limit within 400 ms): fragments",
+          "lpwa frame encode --kind buoy --radio lora --sf 10 --counter 17 --json '...'", frames,
+          [("fragment %d" % i, f[:3], "hdr (type 2), index %d of %d, counter & 0xff" % (i, len(frames)))
+           for i, f in enumerate(frames)],
+          "The chunks after each 3-byte fragment header, concatenated, are the full frame above.")
+
+    raw = FrameEncoder("buoy", dev, key, radio="sigfox").encode(17, r)[0]
+    block("The same buoy reading as a compact Sigfox frame (12 bytes, no MIC)",
+          "lpwa frame encode --kind buoy --radio sigfox --json '...'", [raw],
+          [("hdr", raw[0:1], "version 1, type 3 (compact reading), kind 1"),
+           ("water_temp_c", raw[1:3], "int16, 0.01 degC: 1825"),
+           ("wave_height_m", raw[3:4], "uint8, 0.1 m: 13 (1.3 m)"),
+           ("lat_deg", raw[4:7], "int24, 1e-4 degree: 351235"),
+           ("lon_deg", raw[7:10], "int24, 1e-4 degree: 1396543"),
+           ("battery_v", raw[10:11], "bit 7 alarm; bits 0-6 (V - 2.00) / 0.02: 85 (3.70 V)"),
+           ("fault_flags", raw[11:12], "bit mask")])
+
+    s = EXAMPLE_READINGS["status"]
+    raw = FrameEncoder("buoy", dev, key, radio="sigfox").encode_status(0, s)[0]
+    full = FrameEncoder("buoy", dev, key, radio="wisun").encode_status(19, s)[0]
+    block("Status frame: compact (Sigfox) and full",
+          "lpwa frame encode --kind buoy --status --radio sigfox --json '%s'" % json.dumps(s), [raw, full],
+          note="Compact: battery code %d (%.2f V), firmware 01 04 02, reset reason 1 (watchdog), uptime 86400 s, "
+               "faults 2. Full: CBOR `%s`." % (raw[1] & 0x7F, 2 + 0.02 * (raw[1] & 0x7F),
+                                             json.dumps(cbor2.loads(full[8:-4]))))
+
+    raw = command.encode_command(DEFAULT_DEVICE, key, 300, {"cmd": "set-interval", "seconds": 600})
+    block("Downlink: set-interval 600 s, downlink counter 300 (8 bytes, fits Sigfox)",
+          "encode_command('0a1b2c3d', key, 300, {\"cmd\": \"set-interval\", \"seconds\": 600})", [raw],
+          [("cmd", raw[0:1], "version 1, command 1 (set-interval)"), ("seconds", raw[1:3], "600"),
+           ("counter", raw[3:4], "300 & 0xff"), ("MIC", raw[4:], "first 4 bytes of AES-CMAC(mic key, B0 (dir 1) + cmd..counter)")])
+    return "\n".join(out)
+
+
+def run_docs(args):
+    import os
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "codecs", "FRAMES.md")
+    text = rewrite_docs(path)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    print("wrote " + path)
+    return 0
+
+
+def run_examples(args):
+    sys.stdout.write(render_examples() + "\n")
+    return 0
+
+
+def render_fields():
+    """Markdown tables of every field: full-frame scale and range, compact resolution."""
+    from lpwa.codecs import schema
+
+    out = []
+    groups = [("buoy", schema.BUOY_FIELDS, schema.BUOY_COMPACT),
+              ("drone-vital", schema.DRONE_VITAL_FIELDS, schema.DRONE_VITAL_COMPACT),
+              ("pedometer", schema.PEDOMETER_FIELDS, schema.PEDOMETER_COMPACT),
+              ("status (any kind)", schema.STATUS_FIELDS, schema.STATUS_COMPACT)]
+    for title, fields, compact in groups:
+        layout = {e[0]: e for e in compact}
+        out.append("#### " + title)
+        out.append("")
+        out.append("| # | field | unit | resolution | stored range | natural range | compact |")
+        out.append("|---|---|---|---|---|---|---|")
+        for i, f in enumerate(fields):
+            name, unit, scale, offset, lo, hi = f
+            res = "1" if scale == 1 else "%g" % (1.0 / scale)
+            if unit == "version":
+                nat = "0.0.0 .. 255.255.254"
+            else:
+                nat = "%s .. %s" % (schema.to_natural(f, lo), schema.to_natural(f, hi))
+            c = layout.get(name)
+            if c is None:
+                ctext = "-"
+            elif name == "battery_v":
+                ctext = "7 bits, 0.02 V from 2.00 (bit 7: alarm)"
+            else:
+                ctext = "%s%d, %s" % ("int" if c[2] else "uint", 8 * c[1],
+                                      "x%g" % (c[3] / scale) if scale != 1 else ("x%d" % c[3]))
+                if c[4]:
+                    ctext += ", minus %d" % c[4]
+            off = (", minus %d" % offset) if offset else ""
+            out.append("| %d | `%s` | %s | %s%s | %d .. %d | %s | %s |" % (i, name, unit or "-", res, off, lo, hi, nat, ctext))
+        out.append("")
+    return "\n".join(out)
+
+
+def rewrite_docs(path):
+    """Replace the generated sections of FRAMES.md; returns the new text."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    for name, body in (("fields", render_fields()), ("examples", render_examples())):
+        begin = "<!-- generated:%s -->" % name
+        end = "<!-- /generated:%s -->" % name
+        a = text.index(begin) + len(begin)
+        b = text.index(end)
+        text = text[:a] + "\n" + body.rstrip("\n") + "\n" + text[b:]
+    return text
