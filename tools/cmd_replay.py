@@ -2,6 +2,7 @@
 
     lpwa replay frames.jsonl -c gateway.toml            # through the pipeline into the config's broker
     lpwa replay frames.jsonl -c gateway.toml --decode   # just decode with the config's keys, print JSON
+                                                        # (bare decoder: no duplicate/replay checks)
 
 The file is JSON lines, one frame a line: {"radio", "time", "hex", "meta"} (see
 lpwa.gateway.sources.replay). Without --decode the real gateway runs with only the replay source
