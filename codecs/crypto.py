@@ -11,6 +11,7 @@ same key never serves two algorithms (as LoRaWAN 1.1 derives its session keys).
 """
 
 import hashlib
+import sys
 
 try:
     import cryptolib  # type: ignore  # MicroPython ports with mbedTLS/axTLS
@@ -41,8 +42,28 @@ XTIME = bytes(((i << 1) ^ 0x1B) & 0xFF if i & 0x80 else i << 1 for i in range(25
 _RCON = (0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1B, 0x36)
 
 
+_TABLES = []  # type: list  # CPython only: the four 32-bit T-tables, built on first use
+
+
+def _t_tables():
+    if not _TABLES:
+        t0 = []
+        for x in range(256):
+            s = SBOX[x]
+            t0.append((XTIME[s] << 24) | (s << 16) | (s << 8) | (XTIME[s] ^ s))
+        t1 = [((w >> 8) | (w << 24)) & 0xFFFFFFFF for w in t0]
+        t2 = [((w >> 8) | (w << 24)) & 0xFFFFFFFF for w in t1]
+        t3 = [((w >> 8) | (w << 24)) & 0xFFFFFFFF for w in t2]
+        _TABLES.extend((t0, t1, t2, t3))
+    return _TABLES
+
+
 class AES128:
-    """AES-128 block encryption (all CTR and CMAC need). `encrypt_block` allocates nothing."""
+    """AES-128 block encryption (all CTR and CMAC need). `encrypt_block` allocates nothing.
+
+    On CPython (the gateway) the same cipher runs on 32-bit T-tables, several times faster;
+    on MicroPython it stays byte-wise so every value is a small int and nothing is allocated.
+    """
 
     def __init__(self, key):
         if len(key) != 16:
@@ -50,6 +71,7 @@ class AES128:
         self._in = bytearray(16)
         self._out = bytearray(16)
         self._hw = cryptolib.aes(bytes(key), 1) if cryptolib is not None else None
+        self._words = None
         rk = bytearray(176)
         for i in range(16):
             rk[i] = key[i]
@@ -65,9 +87,36 @@ class AES128:
             rk[i + 2] = rk[i - 14] ^ t2
             rk[i + 3] = rk[i - 13] ^ t3
         self._rk = rk
+        if self._hw is None and sys.implementation.name == "cpython":
+            self._words = [int.from_bytes(bytes(rk[i:i + 4]), "big") for i in range(0, 176, 4)]
+
+    def _encrypt_words(self, src, src_off, dst, dst_off):
+        te0, te1, te2, te3 = _t_tables()
+        rk = self._words
+        sb = SBOX
+        blk = int.from_bytes(bytes(src[src_off:src_off + 16]), "big")
+        s0 = (blk >> 96) ^ rk[0]
+        s1 = ((blk >> 64) & 0xFFFFFFFF) ^ rk[1]
+        s2 = ((blk >> 32) & 0xFFFFFFFF) ^ rk[2]
+        s3 = (blk & 0xFFFFFFFF) ^ rk[3]
+        for r in range(4, 40, 4):
+            t0 = te0[s0 >> 24] ^ te1[(s1 >> 16) & 255] ^ te2[(s2 >> 8) & 255] ^ te3[s3 & 255] ^ rk[r]
+            t1 = te0[s1 >> 24] ^ te1[(s2 >> 16) & 255] ^ te2[(s3 >> 8) & 255] ^ te3[s0 & 255] ^ rk[r + 1]
+            t2 = te0[s2 >> 24] ^ te1[(s3 >> 16) & 255] ^ te2[(s0 >> 8) & 255] ^ te3[s1 & 255] ^ rk[r + 2]
+            t3 = te0[s3 >> 24] ^ te1[(s0 >> 16) & 255] ^ te2[(s1 >> 8) & 255] ^ te3[s2 & 255] ^ rk[r + 3]
+            s0, s1, s2, s3 = t0, t1, t2, t3
+        out = 0
+        for a, b, c, d, k in ((s0, s1, s2, s3, rk[40]), (s1, s2, s3, s0, rk[41]),
+                              (s2, s3, s0, s1, rk[42]), (s3, s0, s1, s2, rk[43])):
+            w = (sb[a >> 24] << 24) | (sb[(b >> 16) & 255] << 16) | (sb[(c >> 8) & 255] << 8) | sb[d & 255]
+            out = (out << 32) | (w ^ k)
+        dst[dst_off:dst_off + 16] = out.to_bytes(16, "big")
 
     def encrypt_block(self, src, src_off, dst, dst_off):
         """Encrypt src[src_off:src_off+16] into dst[dst_off:dst_off+16] (may be the same buffer)."""
+        if self._words is not None:
+            self._encrypt_words(src, src_off, dst, dst_off)
+            return
         s = self._in
         for i in range(16):
             s[i] = src[src_off + i]

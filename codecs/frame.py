@@ -22,7 +22,7 @@ The hot path (`FrameEncoder.encode_into`) takes stored integers in a reused list
 a preallocated buffer: no heap allocation in steady state on MicroPython.
 """
 
-import struct
+import binascii
 
 from lpwa.codecs import cbor
 from lpwa.codecs import crypto
@@ -494,7 +494,7 @@ def decode_compact(raw, device, seq):
 def _result(kind, status, alarm, device, counter, readings, raw):
     return {"kind": kind, "type": "status" if status else ("alarm" if alarm else "reading"),
             "device": device, "counter": counter, "alarm": alarm, "readings": readings,
-            "raw_hex": "".join("%02x" % b for b in raw)}
+            "raw_hex": binascii.hexlify(bytes(raw)).decode()}
 
 
 def decode(raw, radio, meta, key_for, last_counter=None, loads=None, compact_needs_key=True):
