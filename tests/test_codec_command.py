@@ -1,6 +1,8 @@
 """Downlink commands: the gateway (CPython) encodes, the node (MicroPython) decodes; <= 8 bytes."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lpwa.codecs import command
 from lpwa.codecs.frame import FrameError
@@ -91,3 +93,12 @@ def test_gateway_encodes_node_decodes_under_micropython(mpy):
         "    res.append(e.reason)\n" % (raws, raws[0]), "res")
     assert got[:-1] == [expected(c, 1000 + i) for i, c in enumerate(COMMANDS)]
     assert got[-1] == "bad-mic"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=12), st.one_of(st.none(), st.integers(0, 2 ** 32 - 1)))
+def test_fuzzed_downlinks_only_raise_frame_error(raw, last):
+    try:
+        command.decode_command(raw, DEV, KEY, last_counter=last)
+    except FrameError as e:
+        assert e.reason in ("truncated", "too-large", "bad-version", "unknown-kind", "bad-mic", "bad-schema")

@@ -37,6 +37,20 @@ SAMPLE = {
 STATUS = {"battery_v": 3.61, "firmware": "1.4.2", "reset_reason": "watchdog", "uptime_s": 86400, "fault_flags": 2}
 
 
+@pytest.fixture(autouse=True)
+def every_frame_fits(monkeypatch):
+    """Every frame any test here encodes on CPython is checked against its radio's limit."""
+    real = FrameEncoder._frames
+
+    def checked(self, *args):
+        frames = real(self, *args)
+        for f in frames:
+            assert 0 < len(f) <= self.limit, "%d-byte %s frame over the limit %d" % (len(f), self.radio, self.limit)
+        return frames
+
+    monkeypatch.setattr(FrameEncoder, "_frames", checked)
+
+
 def fits(frames, radio, sf=10):
     limit = frame.max_payload(radio, sf)
     for f in frames:
@@ -353,8 +367,8 @@ MPY_ENCODE = """
 from lpwa.codecs.frame import FrameEncoder
 import binascii
 res = []
-for kind, radio, sf, counter, alarm, status, readings in %r:
-    enc = FrameEncoder(kind, 0x0a1b2c3d, bytes(range(16)), radio=radio, sf=sf)
+for kind, radio, sf, counter, alarm, status, readings, mic in %r:
+    enc = FrameEncoder(kind, 0x0a1b2c3d, bytes(range(16)), radio=radio, sf=sf, mic=mic)
     frames = enc.encode_status(counter, readings) if status else enc.encode(counter, readings, alarm)
     res.append([binascii.hexlify(f).decode() for f in frames])
 """
@@ -367,17 +381,18 @@ def cases(draw):
     status = draw(st.booleans())
     fields = schema.STATUS_FIELDS if status else schema.KINDS[kind]["fields"]
     readings = natural(fields, draw(stored_strategy(fields)))
-    return [kind, radio, sf, draw(st.integers(0, 0xFFFFFF)), draw(st.booleans()), status, readings]
+    return [kind, radio, sf, draw(st.integers(0, 0xFFFFFF)), draw(st.booleans()), status, readings,
+            draw(st.sampled_from(["cmac", "hmac"]))]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(cases(), min_size=1, max_size=12))
 def test_micropython_encodes_cpython_decodes(mpy, batch):
     got = mpy.eval_json(MPY_ENCODE % (batch,), "res")
-    for (kind, radio, sf, counter, alarm, status, readings), hexes in zip(batch, got):
+    for (kind, radio, sf, counter, alarm, status, readings, mic), hexes in zip(batch, got):
         frames = fits([binascii.unhexlify(h) for h in hexes], radio, sf)
         # the same source on CPython writes the same bytes
-        enc = FrameEncoder(kind, DEV, KEY, radio=radio, sf=sf)
+        enc = FrameEncoder(kind, DEV, KEY, radio=radio, sf=sf, mic=mic)
         mine = enc.encode_status(counter, readings) if status else enc.encode(counter, readings, alarm)
         assert mine == frames
         meta = {"device": DEV_HEX, "seq": 7} if radio == "sigfox" else {}
@@ -407,6 +422,23 @@ def test_portable_decoder_agrees_under_micropython(mpy):
     assert got.pop("bad") == "bad-cbor"
     for k, readings in got.items():
         assert readings == decoder().feed(bytes.fromhex(frames[k]), "wisun", {})[0]["readings"]
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.binary(max_size=48), min_size=20, max_size=40))
+def test_fuzzed_bytes_under_micropython_only_raise_frame_error(mpy, blobs):
+    """The portable decoder on the board: random frames never raise anything but FrameError."""
+    got = mpy.eval_json(
+        "from lpwa.codecs import frame\nimport binascii\nres = []\n"
+        "for h in %r:\n"
+        "    try:\n"
+        "        frame.decode(binascii.unhexlify(h), 'lora', {'device': '0a1b2c3d', 'seq': 1},"
+        " lambda d: bytes(range(16)))\n"
+        "        res.append('ok')\n"
+        "    except frame.FrameError as e:\n"
+        "        res.append(e.reason)\n" % ([b.hex() for b in blobs],), "res")
+    assert len(got) == len(blobs)
+    assert set(got) <= set(frame.REASONS) | {"ok"}
 
 
 HEAP = """
