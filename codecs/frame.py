@@ -13,8 +13,9 @@ Full frame (LoRa, Wi-SUN), see FRAMES.md and frame.cddl:
 B0 = dir (0 up, 1 down) || device (4) || counter (4, full 32 bits): the MIC covers the counter's
 high bits, which are not sent (as LoRaWAN does with FCnt); the receiver reconstructs them.
 
-Fragment: hdr (type 2, same kind) || index << 4 | (count - 1) || counter & 0xFF || chunk; the
-chunks of a full frame, in order, concatenated, are the full frame.
+Fragment: hdr (type 2, same kind) || index << 4 | (count - 1) || tag || chunk, tag = XOR of the
+device id's 4 bytes and the counter's low byte (groups fragments; devices with equal counters
+do not collide); the chunks, in order, concatenated, are the full frame.
 Compact (Sigfox): hdr (type 3 reading, 4 status) || packed fields of schema.*_COMPACT; no device,
 counter or MIC: Sigfox carries the device id and sequence number and authenticates the frame.
 
@@ -325,7 +326,7 @@ class FrameEncoder:
             if n > self.limit:
                 raise FrameError("too-large", "%d bytes > %d even with one field" % (n, self.limit))
             return [bytes(self.buf[self.start:self.start + n])]
-        return fragment(self.buf[self.start:self.start + n], self.limit, counter)
+        return fragment(self.buf[self.start:self.start + n], self.limit)
 
 
 def _requantise(v, step, offset, lo, hi):
@@ -338,7 +339,7 @@ def _requantise(v, step, offset, lo, hi):
     return code
 
 
-def fragment(frame, limit, counter):
+def fragment(frame, limit):
     """Split a full frame into fragments of at most `limit` bytes."""
     chunk = limit - FRAG_HEADER_LEN
     if chunk < 1:
@@ -347,12 +348,13 @@ def fragment(frame, limit, counter):
     if count > MAX_FRAGMENTS:
         raise FrameError("too-large", "%d bytes need %d fragments of %d (max %d)" % (len(frame), count, limit, MAX_FRAGMENTS))
     hdr = (frame[0] & 0xC7) | (T_FRAGMENT << 3)
+    tag = frame[2] ^ frame[3] ^ frame[4] ^ frame[5] ^ frame[7]
     out = []
     for i in range(count):
         piece = bytearray(FRAG_HEADER_LEN)
         piece[0] = hdr
         piece[1] = (i << 4) | (count - 1)
-        piece[2] = counter & 0xFF
+        piece[2] = tag
         out.append(bytes(piece) + bytes(frame[i * chunk:(i + 1) * chunk]))
     return out
 

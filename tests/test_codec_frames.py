@@ -192,6 +192,18 @@ def test_fragments_reassemble_in_any_order_with_duplicates():
     assert outs[-1] == []  # a late duplicate starts a new group; it never completes a second frame
 
 
+def test_interleaved_fragments_of_two_devices_with_equal_counters():
+    other = 0x0A1B2C3E
+    keys = {DEV_HEX: KEY, "%08x" % other: bytes(16)}
+    a = FrameEncoder("buoy", DEV, KEY, radio="lora", sf=10).encode(7, SAMPLE["buoy"])
+    b = FrameEncoder("buoy", other, bytes(16), radio="lora", sf=10).encode(7, SAMPLE["buoy"])
+    dec = FrameDecoder(keys.get)
+    out = []
+    for fa, fb in zip(a, b):
+        out += dec.feed(fa, "lora", {}) + dec.feed(fb, "lora", {})
+    assert sorted(d["device"] for d in out) == sorted(keys)
+
+
 def test_conflicting_fragment_is_rejected():
     frames = FrameEncoder("buoy", DEV, KEY, radio="lora", sf=10).encode(41, SAMPLE["buoy"])
     dec = decoder()

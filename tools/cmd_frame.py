@@ -294,7 +294,7 @@ def render_examples():
     frames = FrameEncoder("buoy", dev, key, radio="lora", sf=10).encode(17, r)
     block("The same buoy reading on LoRa SF10 (24-byte limit within 400 ms): fragments",
           "lpwa frame encode --kind buoy --radio lora --sf 10 --counter 17 --json '...'", frames,
-          [("fragment %d" % i, f[:3], "hdr (type 2), index %d of %d, counter & 0xff" % (i, len(frames)))
+          [("fragment %d" % i, f[:3], "hdr (type 2), index %d of %d, tag (device bytes XOR counter low byte)" % (i, len(frames)))
            for i, f in enumerate(frames)],
           "The chunks after each 3-byte fragment header, concatenated, are the full frame above.")
 
