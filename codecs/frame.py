@@ -378,14 +378,16 @@ def parse_header(raw):
 
 
 def counter_candidates(low16, last=None):
-    """Full 32-bit counters whose low 16 bits are low16, most likely first: in `last`'s epoch
-    (a frame may arrive a little out of order) and the next one; with no history, every epoch
-    0..255 (counters below 2**24) in turn. The MIC decides which one the node used."""
+    """Full 32-bit counters whose low 16 bits are low16, as LoRaWAN rebuilds FCnt: the first at
+    or after `last` (the same counter again is a duplicate for the gateway to drop), then the
+    one 65536 later; with no history, every epoch 0..255 (counters below 2**24) in turn. The MIC
+    decides which one the node used, so a frame older than `last` fails with "bad-mic"."""
     if last is None:
         return [(e << 16) | low16 for e in range(256)]
     c = (last & 0xFFFF0000) | low16
-    out = [c, c + 0x10000] if c + 0x8000 >= last else [c + 0x10000, c]
-    return [x for x in out if x <= 0xFFFFFFFF]
+    if c < last:
+        c += 0x10000
+    return [x for x in (c, c + 0x10000) if x <= 0xFFFFFFFF]
 
 
 def open_frame(raw, key_for, last_counter=None):
