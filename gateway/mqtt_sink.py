@@ -1,10 +1,11 @@
 """MQTT sink: drains the durable queue into the broker with paho-mqtt 2.x, deleting a row only on its PUBACK.
 
-One feeder thread reads rows in sequence order and hands at most `queue.max_inflight` of them to
-paho at a time (back-pressure: the rest wait in SQLite, not in memory). paho's own thread receives
-the PUBACKs; `on_publish` only records (mid, reason code) and wakes the feeder, which deletes
-acknowledged rows in batches. Across a reconnect paho re-sends its unacknowledged messages
-(DUP set) first; the feeder publishes nothing new until that re-send is done, so per-device order
+One thread owns the paho client and drives its network loop itself (no `loop_start()` thread:
+publishing, PUBACKs and reconnects all happen here, which saves a thread hand-off per message and
+makes ordering simple). It reads rows in sequence order and hands at most `queue.max_inflight` of
+them to paho at a time (back-pressure: the rest wait in SQLite, not in memory); acknowledged rows
+are deleted in batches. After a reconnect paho re-sends its unacknowledged messages (DUP set)
+inside the CONNACK handling, before this thread publishes anything new, so per-device order
 holds. Delivery is at-least-once: a message whose PUBACK was lost in a crash is published again.
 
 Topics (prefix = `<topic_prefix>/<gateway id>`):
@@ -56,9 +57,6 @@ class MqttSink:
         self._acks = collections.deque()  # (mid, reason_code) from paho's thread
         self._inflight = {}  # mid -> (seq, device, personal)
         self._cursor = 0
-        self._epoch = 0
-        self._fed_epoch = 0
-        self._acked_epoch = 0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = None
@@ -82,12 +80,12 @@ class MqttSink:
         c.will_set(self.status_topic, self._status_payload("offline"), qos=1, retain=True)
         c.max_inflight_messages_set(self.max_inflight)
         c.max_queued_messages_set(0)
-        c.reconnect_delay_set(min_delay=0.2, max_delay=5)
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_publish = self._on_publish
         c.on_message = self._on_message
         c.enable_logger(logging.getLogger("lpwa.gateway.paho"))
+        c.connect_timeout = 5.0
         return c
 
     def _status_payload(self, state):
@@ -95,35 +93,30 @@ class MqttSink:
                           separators=(",", ":"))
 
     def start(self):
-        self.client.connect_async(self.host, self.port, keepalive=self.config["mqtt"]["keepalive"])
-        self.client.loop_start()
-        self._thread = threading.Thread(target=self._feed_loop, name="lpwa-mqtt-feeder", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="lpwa-mqtt", daemon=True)
         self._thread.start()
         log.info("mqtt sink started", extra={"event": "mqtt-start", "host": self.host, "port": self.port,
                                              "tls": self.tls, "client_id": self.client_id,
                                              "protocol": self.config["mqtt"]["protocol"]})
 
     def stop(self, timeout=5.0):
-        """Publish the offline status, flush acknowledged deletes and disconnect."""
+        """Publish the offline status, flush acknowledged deletes and disconnect (in the sink thread)."""
         if self._thread is None:
             return
         self._stop.set()
-        self._wake.set()
+        self.wake()
         self._thread.join(timeout)
         self._thread = None
-        try:
-            if self.connected:
-                info = self.client.publish(self.status_topic, self._status_payload("offline"), qos=1, retain=True)
-                info.wait_for_publish(1.0)
-        except (RuntimeError, ValueError):
-            pass
-        self.client.disconnect()
-        self.client.loop_stop()
-        self._process_acks()
 
     def wake(self):
-        """Called by the pipeline after a commit that added rows."""
+        """Called by the pipeline after a commit that added rows: interrupt the sink's select()."""
         self._wake.set()
+        pair = getattr(self.client, "_sockpairW", None)  # what paho's own publish() uses from other threads
+        if pair is not None:
+            try:
+                pair.send(b"\0")
+            except OSError:
+                pass
 
     # -- paho callbacks (paho's thread: keep them tiny) ----------------------------------------
 
@@ -132,7 +125,6 @@ class MqttSink:
             self.last_error = str(reason_code)
             log.error("mqtt connect refused", extra={"event": "mqtt-refused", "reason": str(reason_code)})
             return
-        self._epoch += 1
         self.connected = True
         self.connects += 1
         client.publish(self.status_topic, self._status_payload("online"), qos=1, retain=True)
@@ -151,7 +143,7 @@ class MqttSink:
                                                     "inflight": len(self._inflight)})
 
     def _on_publish(self, client, userdata, mid, reason_code, properties):
-        self._acks.append((mid, reason_code, self._epoch))
+        self._acks.append((mid, reason_code))
         self._wake.set()
 
     def _on_message(self, client, userdata, message):
@@ -168,28 +160,70 @@ class MqttSink:
         except Exception:
             log.exception("downlink handling failed", extra={"event": "downlink-error", "device": device})
 
-    # -- feeder thread -------------------------------------------------------------------------
+    # -- the sink thread -----------------------------------------------------------------------
 
-    def _feed_loop(self):
+    def _run(self):
+        backoff = 0.2
         while not self._stop.is_set():
-            self._wake.wait(0.25)
-            self._wake.clear()
             try:
+                if self.client.socket() is None:
+                    if not self._connect():
+                        self._stop.wait(backoff)
+                        backoff = min(backoff * 2, 5.0)
+                        continue
+                    backoff = 0.2
                 self._process_acks()
                 self._feed()
+                rc = self.client.loop(timeout=0.5 if self._sockpair_ok() else 0.005)
+                if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    self.connected = False
+                    self._stop.wait(backoff)
+                    backoff = min(backoff * 2, 5.0)
             except Exception as e:  # e.g. a transient SQLite error: log, back off, keep going
                 self.last_error = str(e)
-                log.exception("mqtt feeder error", extra={"event": "feeder-error"})
-                time.sleep(0.5)
+                log.exception("mqtt sink error", extra={"event": "sink-error"})
+                self._stop.wait(0.5)
+        self._shutdown()
+
+    def _sockpair_ok(self):
+        return getattr(self.client, "_sockpairW", None) is not None
+
+    def _connect(self):
+        try:
+            self.client.connect(self.host, self.port, keepalive=self.config["mqtt"]["keepalive"])
+            return True
+        except (OSError, ValueError) as e:  # refused, unreachable, TLS failure (ssl.SSLError is an OSError)
+            error = "%s: %s" % (type(e).__name__, e)
+            if error != self.last_error:
+                log.warning("mqtt connect failed", extra={"event": "mqtt-connect-failed", "host": self.host,
+                                                          "port": self.port, "error": error})
+            self.last_error = error
+            return False
+
+    def _shutdown(self):
+        try:
+            if self.connected:
+                info = self.client.publish(self.status_topic, self._status_payload("offline"), qos=1, retain=True)
+                deadline = time.monotonic() + 2.0
+                while not info.is_published() and self.client.socket() is not None and time.monotonic() < deadline:
+                    self.client.loop(timeout=0.05)
+                # let PUBACKs of rows in flight arrive, so they are deleted rather than re-sent next time
+                while self._inflight and self.client.socket() is not None and time.monotonic() < deadline:
+                    self.client.loop(timeout=0.05)
+                    self._process_acks()
+            self.client.disconnect()
+            self.client.loop(timeout=0.05)
+        except Exception:
+            pass
+        self.connected = False
+        self._process_acks()
 
     def _process_acks(self):
         done = []
         acks = self._acks
         while acks:
-            mid, rc, epoch = acks.popleft()
+            mid, rc = acks.popleft()
             entry = self._inflight.pop(mid, None)
-            if epoch == self._epoch:
-                self._acked_epoch = epoch
             if entry is None:
                 continue  # e.g. the status message
             if rc is not None and getattr(rc, "is_failure", False):
@@ -206,10 +240,8 @@ class MqttSink:
     def _feed(self):
         if not self.connected:
             return
-        # After a reconnect paho first re-sends what it still holds; wait for it (an ack in this
-        # epoch proves the CONNACK handler, which does the re-send, has finished).
-        if self._inflight and self._acked_epoch != self._epoch:
-            return
+        # (after a reconnect paho has already re-sent what it holds: that happens while it handles
+        # the CONNACK, inside client.loop() on this thread)
         while self.connected and len(self._inflight) < self.max_inflight and not self._stop.is_set():
             room = self.max_inflight - len(self._inflight)
             rows = self.queue.read_after(self._cursor, min(room, self.batch))

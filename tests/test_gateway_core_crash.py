@@ -115,7 +115,8 @@ def test_kill_9_during_a_broker_outage_then_restart_drains_the_backlog(tmp_path)
 
     broker = Mosquitto()
     os.chmod(broker.dir, 0o777)  # persistence for the subscriber's session (mosquitto drops root)
-    broker.extra_conf = "persistence true\npersistence_location %s/\n" % broker.dir
+    # max_queued_messages 0: the broker must not drop what it queues for the offline subscriber
+    broker.extra_conf = "persistence true\npersistence_location %s/\nmax_queued_messages 0\n" % broker.dir
     broker.start()
     sub = Subscriber(broker, persistent_id="lpwa-test-crash-sub")
     child = _child(tmp_path, broker, 100000)
@@ -136,12 +137,19 @@ def test_kill_9_during_a_broker_outage_then_restart_drains_the_backlog(tmp_path)
                 _, d, c = line.split()
                 acked.add((d, int(c)))
         broker.start()
+        wait_for(lambda: sub.client.is_connected(), 10, "subscriber back")
         restarted = _child(tmp_path, broker, 0)
         try:
             backlog = int(restarted.stdout.readline().split()[1])
             assert backlog >= 1000  # acknowledged while the broker was down: only SQLite had them
-            wait_for(lambda: {(m["device"], m["counter"]) for m in sub.uplinks()} >= acked, 30,
-                     "every acknowledged frame at the subscriber")
+            try:
+                wait_for(lambda: {(m["device"], m["counter"]) for m in sub.uplinks()} >= acked, 30,
+                         "every acknowledged frame at the subscriber")
+            except AssertionError:
+                missing = sorted(acked - {(m["device"], m["counter"]) for m in sub.uplinks()})
+                print("MISSING", len(missing), missing[:20], "backlog", backlog)
+                print(restarted.stdout.readline())
+                raise
         finally:
             restarted.kill()
             restarted.wait()

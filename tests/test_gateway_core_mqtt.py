@@ -122,7 +122,8 @@ def test_broker_outage_under_load_loses_nothing_and_keeps_order(tmp_path):
     # persistence on: the SUBSCRIBER's session and its undelivered messages survive the restart, so
     # the test can see everything the gateway had acknowledged; the gateway itself relies on nothing
     # the broker kept (its unacknowledged messages were never PUBACKed, so it re-sends them).
-    broker.extra_conf = "persistence true\npersistence_location %s/\n" % broker.dir
+    # max_queued_messages 0: the broker must not drop what it queues for the offline subscriber
+    broker.extra_conf = "persistence true\npersistence_location %s/\nmax_queued_messages 0\n" % broker.dir
     os.chmod(broker.dir, 0o777)  # mosquitto started as root drops to its own user before saving
     broker.start()
     try:

@@ -1,0 +1,339 @@
+"""`lpwa bench gateway`: recorded frames through the whole gateway into Mosquitto, against bare paho.
+
+Three phases on one loopback Mosquitto (started here unless --broker is given), with one
+subscriber in this process timing every message:
+
+1. pipeline: `lpwa gateway run` in its own process, replay source flat out (N frames, real
+   MIC-protected frames from the codec's FrameEncoder, spread over several devices): decode, MIC,
+   counters, SQLite WAL queue, QoS 1 publish, delete on PUBACK. Frames/s is measured at the
+   subscriber (first to last arrival), so it counts only what really got through.
+2. baseline: a bare paho-mqtt loop in its own process publishing the SAME payloads (the JSON the
+   subscriber received in phase 1) with the same QoS and in-flight window.
+3. latency: a fresh gateway fed in real time at --rate frames/s; latency is the subscriber's
+   arrival time minus the gateway's ingest time stamped in each message ("ts"), p50 and p99.
+
+Peak RSS is the gateway process's VmHWM (Linux) over phases 1 and 3.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+GOALS = {"pipeline_fps": 10000, "ratio": 0.8, "p99_ms": 20.0, "rss_mb": 60.0}
+
+BASELINE_CHILD = r"""
+import sys, time
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+host, port, path, inflight = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+msgs = []
+with open(path, "rb") as f:
+    for line in f:
+        topic, _, payload = line.rstrip(b"\n").partition(b" ")
+        msgs.append((topic.decode(), bytes.fromhex(payload.decode())))
+acked = [0]
+def on_publish(c, u, mid, rc, props):
+    acked[0] += 1
+c = paho.Client(CallbackAPIVersion.VERSION2, client_id="lpwa-bench-baseline", protocol=paho.MQTTv5)
+c.on_publish = on_publish
+c.max_inflight_messages_set(inflight)
+c.max_queued_messages_set(0)
+c.connect(host, port)
+while not c.is_connected():
+    c.loop(0.1)
+# the tightest bare-paho loop: one thread, publish while the window has room, then read PUBACKs
+t0 = time.time()
+sent = 0
+n = len(msgs)
+while acked[0] < n:
+    while sent < n and sent - acked[0] < inflight:
+        c.publish(msgs[sent][0], msgs[sent][1], qos=1)
+        sent += 1
+    c.loop(0.05)
+print("DONE %.6f %.6f" % (t0, time.time()), flush=True)
+c.disconnect()
+"""
+
+
+def add_arguments(parser):
+    parser.add_argument("-n", "--frames", type=int, default=20000, help="frames for the throughput phases")
+    parser.add_argument("--rate", type=float, default=1000.0, help="frames/s of the latency phase")
+    parser.add_argument("--latency-frames", type=int, default=3000, help="frames of the latency phase")
+    parser.add_argument("--devices", type=int, default=16, help="simulated devices")
+    parser.add_argument("--mic", choices=("cmac", "hmac"), default="cmac", help="frame MIC (node default: cmac)")
+    parser.add_argument("--synchronous", choices=("normal", "full"), default="normal",
+                        help="SQLite synchronous mode of the queue")
+    parser.add_argument("--inflight", type=int, default=100, help="QoS 1 in-flight window (both sides)")
+    parser.add_argument("--broker", default=None, help="mqtt://host:port of a running broker (default: start one)")
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Broker:
+    def __init__(self, workdir):
+        binary = shutil.which("mosquitto") or next(
+            (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.path.exists(p)), None)
+        if binary is None:
+            raise SystemExit("lpwa bench gateway: mosquitto is not installed (apt-get install mosquitto) "
+                             "or pass --broker mqtt://host:port")
+        self.host, self.port = "127.0.0.1", _free_port()
+        conf = os.path.join(workdir, "mosquitto.conf")
+        with open(conf, "w") as f:
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "max_queued_messages 0\nmax_inflight_messages 0\n" % self.port)
+        self.log = open(os.path.join(workdir, "mosquitto.log"), "ab")
+        self.proc = subprocess.Popen([binary, "-c", conf], stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((self.host, self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("lpwa bench gateway: mosquitto did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+
+class _Subscriber:
+    """Records (arrival time, topic, payload) of everything under the given filters."""
+
+    def __init__(self, host, port):
+        import paho.mqtt.client as paho
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        self.records = []
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id="lpwa-bench-sub", protocol=paho.MQTTv5)
+        self.client.on_message = self._on_message
+        self.client.connect(host, port)
+        self.client.subscribe([("bench/+/+/+/up", 1), ("base/#", 1)])
+        self.client.loop_start()
+        time.sleep(0.3)
+
+    def _on_message(self, client, userdata, msg):
+        self.records.append((time.time(), msg.topic, msg.payload))
+
+    def take(self, count, timeout):
+        deadline = time.monotonic() + timeout
+        while len(self.records) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        out, self.records = self.records, []
+        return out
+
+    def close(self):
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def _frames(path, n, devices, mic, rate=None, start_counter=1):
+    """Write a replay file of n frames spread over `devices` buoys; returns the device table."""
+    from lpwa.codecs.frame import FrameEncoder
+    from lpwa.gateway.sources.replay import write_line
+
+    table = []
+    encoders = []
+    for i in range(devices):
+        dev = "b0%06x" % i
+        key = bytes((i * 7 + j) & 0xFF for j in range(16))
+        table.append({"id": dev, "key": key.hex(), "kind": "buoy"})
+        encoders.append(FrameEncoder("buoy", int(dev, 16), key, mic=mic))
+    t0 = time.time()
+    with open(path, "w") as f:
+        for k in range(n):
+            i = k % devices
+            counter = start_counter + k // devices
+            readings = {"water_temp_c": 15 + (k % 500) / 100.0, "wave_height_m": (k % 300) / 100.0,
+                        "battery_v": 3.7}
+            raw = bytes(encoders[i].encode(counter, readings)[0])
+            stamp = t0 + (k / rate if rate else 0.0)
+            f.write(write_line("lora", raw, {"rssi": -80 - i % 30, "snr": 7.5, "datr": "SF10BW125"}, stamp) + "\n")
+    return table
+
+
+def _config(path, state_dir, broker, frames_file, devices, speed, args):
+    lines = ["[gateway]", 'id = "bench"', 'state_dir = "%s"' % state_dir, 'log_format = "json"',
+             'log_level = "warning"',
+             "[mqtt]", 'url = "mqtt://%s:%d"' % (broker[0], broker[1]), 'topic_prefix = "bench"',
+             "[queue]", "max_inflight = %d" % args.inflight, 'synchronous = "%s"' % args.synchronous,
+             "max_frames = %d" % max(100000, args.frames * 2),
+             "[sources.replay]", 'file = "%s"' % frames_file, "speed = %s" % float(speed)]
+    for d in devices:
+        lines += ["[[devices]]", 'id = "%s"' % d["id"], 'key = "%s"' % d["key"], 'kind = "%s"' % d["kind"]]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def _vm_hwm_mb(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        return psutil.Process(pid).memory_info().rss / 1048576.0
+    except Exception:
+        return float("nan")
+
+
+def _run_gateway(workdir, name, broker, sub, n, devices_table, frames_file, speed, args, timeout):
+    state = os.path.join(workdir, name + "-state")
+    cfg = os.path.join(workdir, name + ".toml")
+    _config(cfg, state, broker, frames_file, devices_table, speed, args)
+    err = open(os.path.join(workdir, name + ".log"), "w")
+    proc = subprocess.Popen([sys.executable, "-m", "lpwa.cli", "gateway", "run", "-c", cfg],
+                            stdout=subprocess.DEVNULL, stderr=err)
+    peak = [0.0]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set() and proc.poll() is None:
+            peak[0] = max(peak[0], _vm_hwm_mb(proc.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        records = sub.take(n, timeout)
+        peak[0] = max(peak[0], _vm_hwm_mb(proc.pid))
+    finally:
+        stop.set()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        err.close()
+    if len(records) < n:
+        raise SystemExit("lpwa bench gateway: %s phase got %d of %d messages (see %s)" % (
+            name, len(records), n, os.path.join(workdir, name + ".log")))
+    return records, peak[0]
+
+
+def _fps(records):
+    if len(records) < 2:
+        return 0.0
+    return (len(records) - 1) / max(1e-9, records[-1][0] - records[0][0])
+
+
+def _percentile(values, q):
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = max(0, min(len(values) - 1, int(round(q / 100.0 * (len(values) - 1)))))
+    return values[k]
+
+
+# -- main -----------------------------------------------------------------------------------------
+
+
+def run_bench(args):
+    workdir = tempfile.mkdtemp(prefix="lpwa-bench-gw-")
+    broker = None
+    try:
+        if args.broker:
+            from lpwa.gateway.config import parse_url
+
+            host, port, _tls = parse_url(args.broker)
+        else:
+            broker = _Broker(workdir)
+            host, port = broker.host, broker.port
+        sub = _Subscriber(host, port)
+        n = args.frames
+
+        # 1. pipeline, flat out
+        tp_file = os.path.join(workdir, "throughput.jsonl")
+        table = _frames(tp_file, n, args.devices, args.mic)
+        records, rss1 = _run_gateway(workdir, "pipeline", (host, port), sub, n, table, tp_file, 0, args,
+                                     timeout=max(60, n / 500))
+        pipeline_fps = _fps(records)
+        payloads = os.path.join(workdir, "payloads.txt")
+        with open(payloads, "w") as f:
+            for _t, topic, payload in records:
+                f.write("base/%s %s\n" % (topic.split("/", 1)[1], payload.hex()))
+
+        # 2. bare paho with the same payloads
+        child = subprocess.run([sys.executable, "-c", BASELINE_CHILD, host, str(port), payloads,
+                                str(args.inflight)], capture_output=True, text=True, timeout=max(60, n / 500))
+        base_records = sub.take(n, 30)
+        if len(base_records) < n:
+            raise SystemExit("lpwa bench gateway: baseline got %d of %d (%s)" % (len(base_records), n,
+                                                                                  child.stderr[-500:]))
+        baseline_fps = _fps(base_records)
+
+        # 3. latency at --rate frames/s, real-time replay into a fresh gateway
+        m = args.latency_frames
+        lat_file = os.path.join(workdir, "latency.jsonl")
+        table = _frames(lat_file, m, args.devices, args.mic, rate=args.rate)
+        lat_records, rss3 = _run_gateway(workdir, "latency", (host, port), sub, m, table, lat_file, 1.0, args,
+                                         timeout=m / args.rate + 60)
+        lat_ms = [(t - json.loads(p)["ts"]) * 1000.0 for t, _topic, p in lat_records]
+        sub.close()
+        return {
+            "pipeline_fps": round(pipeline_fps, 1),
+            "baseline_fps": round(baseline_fps, 1),
+            "ratio": round(pipeline_fps / baseline_fps, 3) if baseline_fps else 0.0,
+            "p50_ms": round(statistics.median(lat_ms), 2),
+            "p99_ms": round(_percentile(lat_ms, 99), 2),
+            "rss_mb": round(max(rss1, rss3), 1),
+        }, {"frames": n, "latency_frames": m, "rate": args.rate, "devices": args.devices, "mic": args.mic,
+            "synchronous": args.synchronous, "inflight": args.inflight,
+            "max_ms": round(max(lat_ms), 2)}
+    finally:
+        if broker:
+            broker.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(args):
+    result, info = run_bench(args)
+    if getattr(args, "json", False):
+        print(json.dumps(result))
+        return 0
+    ok = {
+        "pipeline_fps": result["pipeline_fps"] >= GOALS["pipeline_fps"],
+        "baseline_fps": None,
+        "ratio": result["ratio"] >= GOALS["ratio"],
+        "p50_ms": None,
+        "p99_ms": result["p99_ms"] < GOALS["p99_ms"],
+        "rss_mb": result["rss_mb"] < GOALS["rss_mb"],
+    }
+    goal_text = {"pipeline_fps": ">= 10000", "ratio": ">= 0.8", "p99_ms": "< 20 (at %g/s)" % info["rate"],
+                 "rss_mb": "< 60"}
+    print("lpwa bench gateway: %d frames (%d devices, MIC %s, SQLite synchronous=%s, in-flight %d); "
+          "latency at %g frames/s over %d frames" % (info["frames"], info["devices"], info["mic"],
+                                                    info["synchronous"], info["inflight"], info["rate"],
+                                                    info["latency_frames"]))
+    print("")
+    print("| metric | value | goal | met |")
+    print("|---|---:|---|---|")
+    for key in ("pipeline_fps", "baseline_fps", "ratio", "p50_ms", "p99_ms", "rss_mb"):
+        met = ok[key]
+        print("| %s | %s | %s | %s |" % (key, result[key], goal_text.get(key, ""),
+                                        "" if met is None else ("yes" if met else "NO")))
+    print("")
+    print("latency max %.2f ms; pipeline = whole gateway process (replay source -> decode/MIC -> SQLite WAL "
+          "-> paho QoS 1 -> PUBACK delete); baseline = bare paho loop, same payloads, same window" % info["max_ms"])
+    return 0
