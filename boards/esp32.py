@@ -1,0 +1,226 @@
+"""The real board: an ESP32 / ESP32-S3 running MicroPython, wired as its profile says.
+
+The only module that imports `machine` (and only when an Esp32Board is built), so the host
+board, the tests and the type gate work without it. Drivers get bus objects from here.
+"""
+
+import time
+
+from lpwa.boards.profiles import UART_MODULES, lora_pins, profile
+
+CONFIG_PATH = "/lpwa_config.json"
+_RESET_NAMES = {0: "power-on", 1: "power-on", 2: "hard-fault", 3: "watchdog", 4: "deep-sleep", 5: "software"}
+
+
+class Clock:
+    """ticks_ms and sleep_ms from MicroPython's time module (what the drivers wait with)."""
+
+    def ticks_ms(self):
+        return time.ticks_ms()
+
+    def sleep_ms(self, ms):
+        time.sleep_ms(int(ms))
+
+
+class RtcMemory:
+    """machine.RTC().memory(): kept through deep sleep and soft/watchdog resets, lost on power-off."""
+
+    def __init__(self, rtc):
+        self.rtc = rtc
+
+    def read(self):
+        data = self.rtc.memory()
+        return bytes(data) if data else None
+
+    def write(self, data):
+        self.rtc.memory(data)
+
+
+class _ActiveLow:
+    """A control pin whose `on()` drives it low (Heltec V3 ADC_CTRL, Vext)."""
+
+    def __init__(self, pin):
+        self.pin = pin
+
+    def on(self):
+        self.pin.value(0)
+
+    def off(self):
+        self.pin.value(1)
+
+
+class Esp32Board:
+    name = "esp32"
+    config_path = CONFIG_PATH
+
+    def __init__(self, board_name=None, cfg=None):
+        import machine
+
+        self.machine = machine
+        if board_name is None:
+            board_name = _board_from_config()
+        self.name = board_name
+        self.profile = profile(board_name)
+        self.clock = Clock()
+        self.sensors = {}
+        self._rtc = machine.RTC()
+        self._i2c = None
+
+    # clock and power
+    def time_ms(self):
+        """RTC time in ms: keeps counting through deep sleep (resets on power loss)."""
+        return time.time_ns() // 1000000
+
+    def reset_cause(self):
+        return _RESET_NAMES.get(self.machine.reset_cause(), "external")
+
+    def deep_sleep(self, ms):
+        self.machine.deepsleep(int(ms))
+
+    def reset(self):
+        self.machine.reset()
+
+    def random(self):
+        import os
+
+        return int.from_bytes(os.urandom(4), "big")
+
+    # storage
+    def rtc_memory(self):
+        return RtcMemory(self._rtc)
+
+    def flash(self, name):
+        from lpwa.firmware.store import FileStore
+
+        return FileStore("/lpwa_" + name + ".bin")
+
+    def watchdog(self, timeout_ms):
+        return self.machine.WDT(timeout=int(timeout_ms))
+
+    # buses
+    def _pin_group(self, group):
+        g = self.profile.get(group)
+        if not g or "pin" not in g and "sda" not in g and "tx" not in g:
+            from lpwa.firmware.drivers.errors import SensorError
+
+            raise SensorError(group, "board %s has no %s wiring" % (self.name, group))
+        return g
+
+    def i2c(self):
+        if self._i2c is None:
+            m = self.machine
+            g = self._pin_group("i2c")
+            self._i2c = m.I2C(g["id"], scl=m.Pin(g["scl"]), sda=m.Pin(g["sda"]), freq=400000)
+        return self._i2c
+
+    def uart(self, group, baud):
+        m = self.machine
+        g = self._pin_group(group)
+        return m.UART(g["id"], baudrate=baud, tx=g["tx"], rx=g["rx"], timeout=50)
+
+    def adc(self, pin, atten_db):
+        m = self.machine
+        adc = m.ADC(m.Pin(pin))
+        atten = {0: m.ADC.ATTN_0DB, 2: m.ADC.ATTN_2_5DB, 6: m.ADC.ATTN_6DB}.get(atten_db, m.ADC.ATTN_11DB)
+        adc.atten(atten)
+        return adc
+
+    # sensors
+    def reset_sensors(self):
+        self.sensors = {}
+        self._i2c = None
+
+    def sensor(self, name):
+        drv = self.sensors.get(name)
+        if drv is None:
+            drv = self.sensors[name] = self._make_sensor(name)
+        return drv
+
+    def _make_sensor(self, name):
+        from lpwa.firmware.drivers.errors import SensorError
+
+        m = self.machine
+        if name == "temp":
+            import onewire
+
+            from lpwa.firmware.drivers.ds18b20 import DS18B20
+
+            bus = onewire.OneWire(m.Pin(self._pin_group("onewire")["pin"]))
+            return DS18B20(bus)
+        if name == "cond":
+            from lpwa.firmware.drivers.conductivity import Conductivity
+
+            g = self._pin_group("adc_conductivity")
+            return Conductivity(self.adc(g["pin"], g.get("atten_db", 11)))
+        if name == "battery":
+            from lpwa.firmware.drivers.battery import Battery
+
+            g = self.profile.get("battery") or {}
+            if "pin" not in g:
+                raise SensorError("battery", "no battery ADC on %s (%s)" % (self.name, g.get("note", "")))
+            ctrl = None
+            if "ctrl" in g:
+                pin = m.Pin(g["ctrl"], m.Pin.OUT)
+                ctrl = _ActiveLow(pin) if g.get("ctrl_active_low") else pin
+            return Battery(self.adc(g["pin"], g.get("atten_db", 11)), g["divider"], ctrl)
+        if name == "gps":
+            from lpwa.firmware.drivers.gps import Gps
+
+            g = self._pin_group("gps_uart")
+            return Gps(self.uart("gps_uart", g.get("baud", 9600)), self.clock)
+        if name == "imu":
+            from lpwa.firmware.drivers.mpu6050 import MPU6050
+
+            return MPU6050(self.i2c())
+        if name == "ppg":
+            from lpwa.firmware.drivers.max30102 import MAX30102
+
+            return MAX30102(self.i2c())
+        raise SensorError(name, "unknown sensor")
+
+    # radios
+    def radio(self, cfg, lora):
+        name = cfg["radio"]
+        if name == "lora":
+            return self._lora(cfg, lora)
+        if name == "sigfox":
+            from lpwa.firmware.drivers.radio_sigfox import SigfoxRadio
+
+            return SigfoxRadio(self.uart("module_uart", UART_MODULES["sigfox"]["baud"]), self.clock)
+        from lpwa.firmware.drivers.radio_wisun import WisunRadio
+
+        wisun = cfg.get("wisun") or {}
+        return WisunRadio(self.uart("module_uart", UART_MODULES["wisun"]["baud"]), self.clock,
+                          wisun.get("dest", "FF02:0000:0000:0000:0000:0000:0000:0001"), wisun.get("port", 3610))
+
+    def _lora(self, cfg, lora):
+        from lpwa.firmware.drivers.radio_lora import LoraRadio, lora_cfg
+
+        m = self.machine
+        pins, chip = lora_pins(self.name, cfg.get("radio_chip"))
+        spi = m.SPI(pins["spi"], baudrate=2000000, sck=m.Pin(pins["sck"]), mosi=m.Pin(pins["mosi"]),
+                    miso=m.Pin(pins["miso"]))
+        cs = m.Pin(pins["cs"], m.Pin.OUT, value=1)
+        reset = m.Pin(pins["reset"], m.Pin.OUT, value=1)
+        if chip == "sx1262":
+            from lora import SX1262  # type: ignore[import-not-found]
+
+            modem = SX1262(spi, cs, busy=m.Pin(pins["busy"], m.Pin.IN), dio1=m.Pin(pins["dio1"], m.Pin.IN),
+                           reset=reset, dio2_rf_sw=pins.get("dio2_rf_switch", True),
+                           dio3_tcxo_millivolts=pins.get("tcxo_mv"), lora_cfg=lora_cfg(lora))
+        else:
+            from lora import SX1276  # type: ignore[import-not-found]
+
+            modem = SX1276(spi, cs, dio0=m.Pin(pins["dio0"], m.Pin.IN), dio1=m.Pin(pins["dio1"], m.Pin.IN),
+                           reset=reset, lora_cfg=lora_cfg(lora))
+        return LoraRadio(modem, lora)
+
+
+def _board_from_config():
+    import json
+
+    try:
+        with open(CONFIG_PATH) as f:
+            return json.load(f).get("board", "heltec-v3")
+    except (OSError, ValueError):
+        return "heltec-v3"

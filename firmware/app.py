@@ -1,0 +1,304 @@
+"""The node application: one wake from deep sleep, start to finish.
+
+    boot -> load config -> restore counter, budget and state (RTC, else flash) -> sample ->
+    build frames (codec) -> ask the duty-cycle budget -> listen before talk -> transmit ->
+    receive window (downlinks) -> save state -> deep sleep until the next check
+
+RAM is lost in deep sleep, so every wake builds a fresh Node; whatever must carry over lives in
+RTC memory (and flash, for power loss). The same code runs on an ESP32 (boards/esp32.py) and
+on the simulated host board (boards/host.py); `wake()` returns how long to sleep, and the
+caller sleeps.
+"""
+
+import gc
+
+from lpwa.firmware import config as configmod
+from lpwa.firmware import downlink
+from lpwa.firmware.sensing import Sampler
+from lpwa.firmware.store import CounterStore, MirroredStore, SlotStore, Slots, State
+from lpwa.firmware.version import VERSION
+
+WATCHDOG_MS = 90000  # fed through the wave burst; the longest unfed step is a 50 s Sigfox downlink wait
+COUNTER_BLOCK = 64  # counters reserved per flash write
+MAX_WAIT_MS = 10000  # a budget wait up to this is slept through; longer defers the frame
+LBT_TRIES = 4
+ALARM_REPEAT_S = 300  # an ongoing alarm is re-sent at most this often
+RESET_CODES = {"power-on": 0, "watchdog": 1, "brown-out": 2, "software": 3, "deep-sleep": 4,
+               "hard-fault": 5, "external": 6}
+
+
+def _codec():
+    from lpwa.codecs import frame
+
+    return frame
+
+
+def _budget_module():
+    from lpwa.radio import budget
+
+    return budget
+
+
+def airtime_us(radio, length, lora):
+    from lpwa.radio import airtime
+
+    if radio == "lora":
+        return airtime.lora_airtime_us(length, lora["sf"], lora["bw_khz"])
+    if radio == "sigfox":
+        total = getattr(airtime, "sigfox_total_airtime_us", None)
+        return total(length) if total else 3 * airtime.sigfox_airtime_us(length)
+    return airtime.wisun_airtime_us(length)
+
+
+class Node:
+    """One wake of one node. `log` collects what happened (frames, decisions) for the host sim."""
+
+    def __init__(self, board, cfg=None, measure_mem=False):
+        self.board = board
+        self.cfg = cfg if cfg is not None else configmod.load(board.config_path)
+        self.log = []
+        self.measure_mem = measure_mem
+        self.mem_low = None
+        self.mem_boot = None
+        self.encoder = None
+
+    def _mem(self):
+        """With measure_mem: the live heap (after a collection) at this checkpoint."""
+        free = getattr(gc, "mem_free", None)
+        if not self.measure_mem or free is None:
+            return
+        gc.collect()
+        f = free()
+        if self.mem_boot is None:
+            self.mem_boot = f
+        if self.mem_low is None or f < self.mem_low:
+            self.mem_low = f
+
+    def wake(self):
+        """Run one wake; returns the milliseconds to sleep before the next one."""
+        b = self.board
+        cfg = self.cfg
+        wdt = b.watchdog(WATCHDOG_MS)
+        self.reset_cause = b.reset_cause()
+        slots = Slots(b.rtc_memory())
+        self.slots = slots
+        self.counter = CounterStore(slots, b.flash("counter"), COUNTER_BLOCK)
+        state = State(slots, b.flash("state"))
+        self.state = state
+        now = self._now()
+        if self.reset_cause != "deep-sleep":
+            state.set("boots", state.get("boots", 0) + 1, durable=True)
+            state.set("boot_ms", now)
+            state.set("last_reset", self.reset_cause)
+        radio_name = cfg["radio"]
+        lora = state.get("lora") or cfg["lora"]
+        self.lora = lora
+        bmod = _budget_module()
+        store = MirroredStore(SlotStore(slots, "budget"), b.flash("budget"))
+        self.budget = bmod.Budget(store, bmod.profile_for(radio_name))
+        self.radio = b.radio(cfg, lora)
+        self._mem()
+        wdt.feed()
+
+        interval_s = state.get("interval_s") or cfg["plan"]["interval_s"]
+        next_reading = state.get("next_reading_ms", 0)
+        due = now >= next_reading
+        readings = {}
+        sampler = Sampler(b, cfg, state, wdt)
+        kind = cfg["kind"]
+        alarm, reason = False, None
+        if kind == "buoy":
+            alarm, reason = sampler.buoy_position_alarm(readings)
+            if due or alarm:
+                sampler.buoy(readings)
+        elif kind == "drone-vital":
+            alarm, reason = sampler.vitals(readings)
+        else:
+            if due:
+                since = state.get("last_reading_s") or (now - interval_s * 1000) // 1000
+                sampler.steps(readings, now // 1000, since)
+        wdt.feed()
+        flags = sampler.finish()
+        if kind == "buoy":
+            readings["fault_flags"] = flags
+        self._mem()
+
+        if alarm:
+            last_alarm = state.get("alarm_ms", 0)
+            if state.get("alarm_reason") == reason and now - last_alarm < ALARM_REPEAT_S * 1000 and not due:
+                alarm = False  # the same alarm went out a moment ago
+        personal = kind != "buoy"
+        consent = state.get("consent", cfg.get("consent", True))
+        sent_reading = False
+        if (due or alarm) and readings and (consent or not personal):
+            sent_reading = self._send(readings, alarm, reason, wdt)
+            if alarm and sent_reading:
+                state.set("alarm_ms", now)
+                state.set("alarm_reason", reason)
+        if due:
+            state.set("next_reading_ms", now + interval_s * 1000)
+            state.set("last_reading_s", now // 1000)
+            if sent_reading and kind == "pedometer":
+                state.set("steps_pending", 0)
+            n = state.get("readings", 0) + 1
+            state.set("readings", n)
+            if n % cfg["plan"].get("status_every", 6) == 0:
+                self._send_status(flags, now, wdt)
+        self._mem()
+
+        if self.radio is not None:
+            self.radio.sleep()
+        state.set("t_last", self._now(), durable=True)
+        state.save()
+        slots.flush()
+        wdt.feed()
+        self._mem()
+        if state.get("reboot"):
+            state.set("reboot", False, durable=True)
+            state.save()
+            slots.flush()
+            self.log.append({"event": "reboot"})
+            b.reset()
+        check_s = min(state.get("interval_s") or cfg["plan"]["check_s"], cfg["plan"]["check_s"])
+        end = self._now()
+        nxt = min(end + check_s * 1000, state.get("next_reading_ms", end))
+        return max(1000, nxt - end)
+
+    def _now(self):
+        """Milliseconds that never go backwards, even when power loss resets the RTC clock."""
+        st = self.state if hasattr(self, "state") else None
+        raw = self.board.time_ms()
+        if st is None:
+            return raw
+        off = st.get("t_off", 0)
+        now = raw + off
+        last = st.get("t_last", 0)
+        if now < last:
+            off += last - now
+            st.set("t_off", off, durable=True)
+            now = last
+        return now
+
+    # --- transmit -----------------------------------------------------------------------------
+    def _encoder(self):
+        """One encoder per wake (key schedules are built once), rebuilt when the radio changes."""
+        cfg = self.cfg
+        key = (self.lora["sf"], self.lora["bw_khz"])
+        if self.encoder is None or self.encoder_for != key:
+            self.encoder = _codec().FrameEncoder(cfg["kind"], cfg["device_id"], cfg["key"], radio=cfg["radio"],
+                                                 sf=self.lora["sf"], bw_khz=self.lora["bw_khz"])
+            self.encoder_for = key
+        return self.encoder
+
+    def _send(self, readings, alarm, reason, wdt):
+        frames = self._encoder().encode(self.counter.take(), readings, alarm=alarm)
+        return self._transmit(frames, "alarm" if alarm else "reading", alarm, reason, wdt)
+
+    def _send_status(self, flags, now, wdt):
+        status = {"firmware": VERSION, "reset_reason": RESET_CODES.get(self.state.get("last_reset"), 0),
+                  "uptime_s": max(0, (now - self.state.get("boot_ms", now)) // 1000), "fault_flags": flags & 0xFF}
+        try:
+            status["battery_v"] = self.board.sensor("battery").volts()
+        except Exception:
+            pass
+        frames = self._encoder().encode_status(self.counter.take(), status)
+        return self._transmit(frames, "status", False, None, wdt)
+
+    def _transmit(self, frames, what, alarm, reason, wdt):
+        """Send every frame (fragments) within the budget; False when any had to be dropped."""
+        cfg = self.cfg
+        radio = self.radio
+        ok_all = True
+        for i in range(len(frames)):
+            payload = bytes(frames[i])
+            air = airtime_us(cfg["radio"], len(payload), self.lora)
+            now = self._now()
+            ok, wait_ms, why = self.budget.request(now, air, alarm)
+            waited = 0
+            if not ok and wait_ms <= MAX_WAIT_MS:
+                self.board.clock.sleep_ms(wait_ms)
+                waited = wait_ms
+                now = self._now()
+                ok, wait_ms, why = self.budget.request(now, air, alarm)
+            entry = {"event": "tx", "what": what, "time_ms": now, "bytes": len(payload), "airtime_us": air,
+                     "alarm": alarm, "budget": {"ok": ok, "wait_ms": wait_ms, "reason": why, "waited_ms": waited}}
+            if reason:
+                entry["alarm_reason"] = reason
+            if not ok:
+                entry["sent"] = False
+                self.log.append(entry)
+                ok_all = False
+                break
+            free = False
+            for _ in range(LBT_TRIES):
+                free = self.budget.listen_before_talk(radio, now, alarm)
+                if free:
+                    break
+                self.board.clock.sleep_ms(self.budget.backoff_ms)
+                now = self._now()
+            if not free:
+                entry["sent"] = False
+                entry["lbt"] = "busy"
+                self.log.append(entry)
+                ok_all = False
+                break
+            want_dl = i == len(frames) - 1 and self._want_downlink()
+            try:
+                meta = radio.send(payload, want_dl)
+            except OSError as e:
+                entry["sent"] = False
+                entry["error"] = str(e)
+                self.log.append(entry)
+                ok_all = False
+                break
+            self.budget.record(now, air, alarm)
+            self.budget.save()
+            wdt.feed()
+            entry["radio"] = cfg["radio"]
+            annotate = getattr(self.board, "annotate", None)
+            if annotate is not None:
+                annotate(entry)
+            entry["sent"] = True
+            entry["hex"] = _hex(payload)
+            entry["meta"] = meta or {}
+            entry["counter"] = self.counter.peek() - 1
+            self.log.append(entry)
+            if i == len(frames) - 1:
+                self._receive_window(wdt)
+        return ok_all
+
+    def _want_downlink(self):
+        every = self.cfg["plan"].get("downlink_every", 1)
+        n = self.state.get("uplinks", 0) + 1
+        self.state.set("uplinks", n)
+        return every <= 1 or n % every == 0
+
+    def _receive_window(self, wdt):
+        got = self.radio.receive(self.cfg["plan"].get("rx_window_ms", 2000))
+        wdt.feed()
+        if got is None:
+            return
+        raw, meta = got
+        result = downlink.apply(self, raw)
+        self.log.append({"event": "downlink", "hex": _hex(raw), "meta": meta, "result": result})
+
+
+def _hex(data):
+    from binascii import hexlify
+
+    return hexlify(data).decode()
+
+
+def main(board=None):
+    """Entry point on the board (main.py): one wake, then deep sleep. Never returns on hardware."""
+    if board is None:
+        from lpwa.boards import esp32
+
+        board = esp32.Esp32Board()
+    try:
+        node = Node(board)
+        sleep_ms = node.wake()
+    except configmod.ConfigError as e:
+        print("lpwa: config error:", e)
+        sleep_ms = 3600000
+    board.deep_sleep(sleep_ms)

@@ -1,0 +1,180 @@
+"""The device config file on the board: who the node is and how it samples and sends.
+
+`lpwa flash` writes it as JSON (from a node.toml); the app reads it at every boot. A bad file
+gives ConfigError naming the field, never a half-configured node. The key is never put in an
+error message.
+
+    {"version": 1, "device": "0a1b2c3d", "key": "<32 hex>", "kind": "buoy", "radio": "lora",
+     "region": "JP920", "board": "heltec-v3",
+     "lora": {"sf": 10, "bw_khz": 125, "freq_khz": 923200, "power_dbm": 13},
+     "plan": {"interval_s": 600, "status_every": 6, "rx_window_ms": 2000},
+     "alarms": {"mooring": {"lat": 35.0, "lon": 139.0, "radius_m": 150}, "spo2_low": 90}}
+"""
+
+import json
+from binascii import unhexlify
+
+CONFIG_PATH = "/lpwa_config.json"
+FORMAT_VERSION = 1
+
+KINDS = ("buoy", "drone-vital", "pedometer")
+RADIOS = ("lora", "sigfox", "wisun")
+REGIONS = ("JP920",)
+
+# Default sampling plan per kind: how often a reading frame goes out, how often the node wakes
+# to check for alarms, how long each wake samples the motion/pulse sensors.
+DEFAULT_PLANS = {
+    "buoy": {"interval_s": 600, "check_s": 300, "status_every": 6, "wave_window_s": 128, "wave_rate_hz": 4},
+    "drone-vital": {"interval_s": 120, "check_s": 120, "status_every": 15, "ppg_window_s": 4, "ppg_rate_hz": 50},
+    "pedometer": {"interval_s": 900, "check_s": 900, "status_every": 8, "imu_window_s": 4, "imu_rate_hz": 50},
+}
+# Sigfox's subscription allows about 140 uplinks a day: 620 s between frames keeps under it.
+SIGFOX_INTERVAL_S = 900
+MIN_INTERVAL_S = {"lora": 30, "sigfox": 620, "wisun": 10}
+MAX_INTERVAL_S = 86400
+LORA_SF = (7, 8, 9, 10, 11, 12)
+LORA_BW_KHZ = (125, 250)
+# ARIB STD-T108 channels 24..61: 920.6..928.0 MHz in 200 kHz steps (radio-facts.md).
+LORA_FREQ_MIN_KHZ = 920600
+LORA_FREQ_MAX_KHZ = 928000
+LORA_POWER_MAX_DBM = 13
+DEFAULT_LORA = {"sf": 10, "bw_khz": 125, "freq_khz": 923200, "power_dbm": 13}
+
+
+class ConfigError(ValueError):
+    """The device config is missing a field or has a bad value."""
+
+
+def _need(d, name, where="config"):
+    if name not in d:
+        raise ConfigError("%s: missing %r" % (where, name))
+    return d[name]
+
+
+def check_lora(lora):
+    """Validate radio parameters (also used for set-radio downlinks); returns a clean dict."""
+    out = dict(DEFAULT_LORA)
+    for k in lora:
+        if k not in out:
+            raise ConfigError("lora: unknown field %r" % k)
+        out[k] = lora[k]
+    if out["sf"] not in LORA_SF:
+        raise ConfigError("lora.sf must be one of %s" % (LORA_SF,))
+    if out["bw_khz"] not in LORA_BW_KHZ:
+        raise ConfigError("lora.bw_khz must be one of %s" % (LORA_BW_KHZ,))
+    f = out["freq_khz"]
+    if not isinstance(f, int) or f < LORA_FREQ_MIN_KHZ or f > LORA_FREQ_MAX_KHZ or (f - LORA_FREQ_MIN_KHZ) % 200:
+        raise ConfigError("lora.freq_khz must be an ARIB channel centre 920600..928000 in 200 kHz steps")
+    p = out["power_dbm"]
+    if not isinstance(p, int) or p < -4 or p > LORA_POWER_MAX_DBM:
+        raise ConfigError("lora.power_dbm must be -4..%d (20 mW class)" % LORA_POWER_MAX_DBM)
+    return out
+
+
+def check_interval(seconds, radio):
+    if not isinstance(seconds, int) or seconds < MIN_INTERVAL_S[radio] or seconds > MAX_INTERVAL_S:
+        raise ConfigError("interval must be %d..%d s for %s" % (MIN_INTERVAL_S[radio], MAX_INTERVAL_S, radio))
+    return seconds
+
+
+def parse(obj):
+    """Validate a config dict (as loaded from JSON); returns a new dict with `key` as bytes."""
+    if not isinstance(obj, dict):
+        raise ConfigError("config must be a JSON object")
+    version = obj.get("version", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise ConfigError("config version %r is not %d: re-flash with this lpwa" % (version, FORMAT_VERSION))
+    device = _need(obj, "device")
+    if not isinstance(device, str) or len(device) != 8 or device.lower() != device:
+        raise ConfigError("device must be 8 lowercase hex characters")
+    try:
+        device_id = int(device, 16)
+    except ValueError:
+        raise ConfigError("device must be 8 lowercase hex characters")
+    key_hex = _need(obj, "key")
+    key = None
+    if isinstance(key_hex, str) and len(key_hex) == 32:
+        try:
+            key = unhexlify(key_hex)
+        except ValueError:
+            key = None
+    if key is None:
+        raise ConfigError("key must be 32 hex characters (16 bytes)")
+    kind = _need(obj, "kind")
+    if kind not in KINDS:
+        raise ConfigError("kind must be one of %s" % (", ".join(KINDS),))
+    radio = _need(obj, "radio")
+    if radio not in RADIOS:
+        raise ConfigError("radio must be one of %s" % (", ".join(RADIOS),))
+    region = obj.get("region", "JP920")
+    if region not in REGIONS:
+        raise ConfigError("region must be one of %s" % (", ".join(REGIONS),))
+    plan = dict(DEFAULT_PLANS[kind])
+    if radio == "sigfox":
+        # 96 readings and 8 status frames a day leave the alarm reserve of the 140/day cap free
+        plan["interval_s"] = max(plan["interval_s"], SIGFOX_INTERVAL_S)
+        plan["check_s"] = max(plan["check_s"], plan["interval_s"] // 2)
+        plan["status_every"] = 12
+    plan["rx_window_ms"] = 2000
+    plan["downlink_every"] = 36 if radio == "sigfox" else 1
+    user_plan = obj.get("plan", {})
+    if not isinstance(user_plan, dict):
+        raise ConfigError("plan must be an object")
+    for k in user_plan:
+        v = user_plan[k]
+        if not isinstance(v, int) or v < 0:
+            raise ConfigError("plan.%s must be a non-negative integer" % k)
+        plan[k] = v
+    check_interval(plan["interval_s"], radio)
+    if plan.get("check_s", 0) <= 0 or plan["check_s"] > plan["interval_s"]:
+        plan["check_s"] = plan["interval_s"]
+    alarms = obj.get("alarms", {})
+    if not isinstance(alarms, dict):
+        raise ConfigError("alarms must be an object")
+    mooring = alarms.get("mooring")
+    if mooring is not None:
+        for f in ("lat", "lon", "radius_m"):
+            if not isinstance(mooring.get(f), (int, float)):
+                raise ConfigError("alarms.mooring.%s must be a number" % f)
+    return {
+        "version": FORMAT_VERSION,
+        "device": device,
+        "device_id": device_id,
+        "key": key,
+        "kind": kind,
+        "radio": radio,
+        "region": region,
+        "board": obj.get("board", "host"),
+        "lora": check_lora(obj.get("lora", {})),
+        "plan": plan,
+        "alarms": alarms,
+        "sensors": obj.get("sensors", {}),
+    }
+
+
+def loads(text):
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        raise ConfigError("config is not valid JSON")
+    return parse(obj)
+
+
+def load(path=CONFIG_PATH):
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        raise ConfigError("no device config at %s: flash one with `lpwa flash --config node.toml`" % path)
+    return loads(text)
+
+
+def to_json(cfg):
+    """The file `lpwa flash` writes: the JSON form of a parsed config (key back to hex)."""
+    out = {}
+    for k in cfg:
+        if k == "device_id":
+            continue
+        v = cfg[k]
+        out[k] = v.hex() if isinstance(v, (bytes, bytearray)) else v
+    return json.dumps(out)

@@ -1,0 +1,70 @@
+"""Remote re-configuration: a downlink from the receive window, checked by the codec, applied.
+
+The codec (lpwa.codecs.command) verifies the MIC and the downlink counter (a replay fails the
+MIC), and this module applies the command to the node's durable state: sampling interval, radio
+parameters, reboot, sensor-fault reset, consent, an immediate status frame. A command the node
+cannot follow is answered with a reason in the log, never half-applied.
+"""
+
+from lpwa.firmware import config as configmod
+
+
+def apply(node, raw):
+    """Apply one downlink to `node`; returns a short result string for the log."""
+    from lpwa.codecs import command as cmdmod
+    from lpwa.codecs.frame import FrameError
+
+    cfg = node.cfg
+    state = node.state
+    try:
+        cmd = cmdmod.decode_command(raw, cfg["device_id"], cfg["key"], state.get("dl_ctr"))
+    except FrameError as e:
+        state.set("dl_rejected", state.get("dl_rejected", 0) + 1)
+        return "rejected: " + e.reason
+    state.set("dl_ctr", cmd["counter"], durable=True)
+    name = cmd["cmd"]
+    if name == "set-interval":
+        try:
+            seconds = configmod.check_interval(cmd["seconds"], cfg["radio"])
+        except configmod.ConfigError as e:
+            return "refused: " + str(e)
+        state.set("interval_s", seconds, durable=True)
+        # the new interval starts from the reading just sent
+        state.set("next_reading_ms", state.get("last_reading_s", 0) * 1000 + seconds * 1000)
+        return "interval %d s" % seconds
+    if name == "set-radio":
+        if cmd["radio"] != cfg["radio"]:
+            return "refused: radio %s is not fitted (this node has %s)" % (cmd["radio"], cfg["radio"])
+        if "sf" in cmd and cfg["radio"] == "lora":
+            lora = dict(node.lora)
+            lora["sf"] = cmd["sf"]
+            try:
+                lora = configmod.check_lora(lora)
+            except configmod.ConfigError as e:
+                return "refused: " + str(e)
+            state.set("lora", lora, durable=True)
+            node.lora = lora
+            if node.radio is not None and hasattr(node.radio, "reconfigure"):
+                node.radio.reconfigure(lora)
+            return "lora sf %d" % lora["sf"]
+        return "radio unchanged"
+    if name == "reboot":
+        state.set("reboot", True, durable=True)
+        return "reboot"
+    if name == "reset-fault":
+        mask = cmd.get("mask", 255)
+        faults = dict(state.get("faults", {}))
+        for key in list(faults):
+            if int(key) & mask:
+                del faults[key]
+        state.set("faults", faults, durable=True)
+        state.set("fault_reset", state.get("fault_reset", 0) + 1, durable=True)
+        node.board.reset_sensors()
+        return "faults cleared (mask 0x%02x)" % mask
+    if name == "consent":
+        state.set("consent", bool(cmd["granted"]), durable=True)
+        return "consent %s" % ("granted" if cmd["granted"] else "withdrawn")
+    if name == "request-status":
+        state.set("status_now", True)
+        return "status requested"
+    return "ignored: " + name

@@ -1,0 +1,81 @@
+"""A Wi-SUN SKSTACK-IP module (ROHM BP35C0 / BP35A1 class) on a UART: UDP out with SKSENDTO,
+UDP in as ERXUDP events.
+
+Lines are built and parsed by lpwa.radio.skstack; this adapter moves bytes and waits with the
+board's clock. The module must already have joined the PAN (SKJOIN, done once at commissioning
+and kept by the module); the module applies ARIB carrier sense itself (EVENT 32 when the
+transmit-time limit engages), so `carrier_sense` leaves it to the module.
+"""
+
+from lpwa.radio import skstack
+
+SEND_TIMEOUT_MS = 5000
+UDP_PORT = 3610
+
+
+class WisunRadio:
+    name = "wisun"
+    lbt_supported = True  # done inside the module
+
+    def __init__(self, uart, clock, dest, port=UDP_PORT, handle=1):
+        self.uart = uart
+        self.clock = clock
+        self.dest = dest
+        self.port = port
+        self.handle = handle
+        self.parser = skstack.StreamParser()
+        self.inbox = []
+        self.errors = 0
+
+    def carrier_sense(self, duration_us):
+        return True
+
+    def _events(self):
+        data = self.uart.read()
+        if not data:
+            return []
+        return self.parser.feed(data)  # never raises: bad lines come back as ERROR events
+
+    def send(self, payload, want_downlink=False):
+        self.uart.write(skstack.build_sksendto(self.handle, self.dest, self.port, payload, sec=1))
+        deadline = self.clock.ticks_ms() + SEND_TIMEOUT_MS
+        while self.clock.ticks_ms() < deadline:
+            events = self._events()
+            if not events:
+                self.clock.sleep_ms(10)
+                continue
+            for ev in events:
+                kind = ev.get("event")
+                if kind == "ERXUDP":
+                    self.inbox.append(ev)
+                elif kind == "FAIL":
+                    raise OSError("wisun module: FAIL %s" % ev.get("code"))
+                elif kind == "ERROR":
+                    self.errors += 1
+                elif kind == "EVENT" and ev.get("code") == 0x21:
+                    if not ev.get("ok"):
+                        raise OSError("wisun module: UDP send failed")
+                    return {}
+                elif kind == "EVENT" and ev.get("code") == 0x32:
+                    raise OSError("wisun module: ARIB transmit-time limit engaged")
+        raise OSError("wisun module did not confirm the send")
+
+    def receive(self, timeout_ms):
+        deadline = self.clock.ticks_ms() + timeout_ms
+        while True:
+            if self.inbox:
+                ev = self.inbox.pop(0)
+                meta = {"sender": ev.get("sender")}
+                if ev.get("rssi") is not None:
+                    meta["rssi"] = ev.get("rssi")
+                return bytes(ev["data"]), meta
+            if self.clock.ticks_ms() >= deadline:
+                return None
+            for ev in self._events():
+                if ev.get("event") == "ERXUDP":
+                    self.inbox.append(ev)
+            if not self.inbox:
+                self.clock.sleep_ms(50)
+
+    def sleep(self):
+        pass

@@ -1,0 +1,238 @@
+"""Sampling per sensor kind: drivers in, a readings dict (codec field names) and alarms out.
+
+A sensor that fails sets its bit in `fault_flags` and its fields are left out; it is retried
+every wake until FAULT_LIMIT failures in a row, then left alone until a reset-fault downlink.
+The estimators (steps, waves, pulse oximetry) come from lpwa.firmware.algorithms when present.
+"""
+
+import math
+
+from lpwa.firmware.drivers.errors import SensorError
+
+# fault_flags bits (codec schema BUOY_FIELDS): 0 temp, 1 salinity, 2 wave/IMU, 3 GNSS, 4 low battery
+F_TEMP = 1
+F_SALINITY = 2
+F_IMU = 4
+F_GNSS = 8
+F_BATTERY = 16
+F_PPG = 32  # drone-vital: pulse oximeter
+FAULT_LIMIT = 3
+LOW_BATTERY_V = 3.4
+EARTH_RADIUS_M = 6371000.0
+
+# Triage levels as in the codec schema (START codes); derived from vitals alone, so this is a
+# pre-triage hint for the medic, not a START assessment (no respiration or mental status).
+TRIAGE_MINOR = 1
+TRIAGE_DELAYED = 2
+TRIAGE_IMMEDIATE = 3
+
+
+def distance_m(lat1, lon1, lat2, lon2):
+    """Great-circle distance (haversine) in metres."""
+    p1 = math.radians(lat1)
+    p2 = math.radians(lat2)
+    dp = p2 - p1
+    dl = math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def triage_for(hr, spo2):
+    if hr is None or spo2 is None:
+        return None
+    if spo2 < 90 or hr < 40 or hr > 140:
+        return TRIAGE_IMMEDIATE
+    if spo2 < 94 or hr < 50 or hr > 120:
+        return TRIAGE_DELAYED
+    return TRIAGE_MINOR
+
+
+def _algorithm(module, name):
+    """An estimator class from lpwa.firmware.algorithms, or None when that module is missing."""
+    try:
+        mod = __import__("lpwa.firmware.algorithms." + module, None, None, [name])
+        return getattr(mod, name)
+    except (ImportError, AttributeError):
+        return None
+
+
+class Sampler:
+    """One wake's sampling for one kind. `faults` (bit -> consecutive failures) lives in State."""
+
+    def __init__(self, board, cfg, state, wdt=None):
+        self.board = board
+        self.wdt = wdt
+        self.cfg = cfg
+        self.plan = cfg["plan"]
+        self.state = state
+        self.flags = 0
+        self.counts = dict(state.get("faults", {}))
+
+    def _try(self, bit, fn):
+        key = str(bit)
+        if self.counts.get(key, 0) >= FAULT_LIMIT:
+            self.flags |= bit
+            return None
+        try:
+            value = fn()
+        except (SensorError, OSError):
+            self.counts[key] = self.counts.get(key, 0) + 1
+            self.flags |= bit
+            return None
+        if key in self.counts:
+            del self.counts[key]
+        return value
+
+    def finish(self):
+        self.state.set("faults", self.counts, durable=True)
+        return self.flags
+
+    def battery(self, readings):
+        v = self._try(F_BATTERY, lambda: self.board.sensor("battery").volts())
+        if v is not None:
+            readings["battery_v"] = v
+            if v < LOW_BATTERY_V:
+                self.flags |= F_BATTERY
+        return v
+
+    def position(self, readings):
+        fix = self._try(F_GNSS, self._fix)
+        if fix is not None:
+            readings["lat_deg"] = round(fix["lat"], 6)
+            readings["lon_deg"] = round(fix["lon"], 6)
+        return fix
+
+    def _fix(self):
+        fix = self.board.sensor("gps").fix(self.plan.get("gps_timeout_ms", 3000))
+        if fix is None:
+            raise SensorError("gps", "no fix")
+        return fix
+
+    # --- buoy -------------------------------------------------------------------------------
+    def buoy_position_alarm(self, readings):
+        """(alarm, reason): the buoy is outside its mooring radius."""
+        fix = self.position(readings)
+        mooring = self.cfg["alarms"].get("mooring")
+        if fix is None or not mooring:
+            return False, None
+        d = distance_m(mooring["lat"], mooring["lon"], fix["lat"], fix["lon"])
+        if d > mooring["radius_m"]:
+            return True, "drift %dm" % int(d)
+        return False, None
+
+    def buoy(self, readings):
+        temp = self._try(F_TEMP, lambda: self.board.sensor("temp").measure(self.board.clock))
+        if temp is not None:
+            readings["water_temp_c"] = round(temp, 2)
+            cond = self._try(F_SALINITY, lambda: self.board.sensor("cond").read(temp))
+            if cond is not None:
+                readings["conductivity_ms_cm"] = round(cond[0], 2)
+                if 2 <= cond[1] <= 42:
+                    readings["salinity_psu"] = round(cond[1], 2)
+        waves = self._try(F_IMU, self._waves)
+        if waves is not None:
+            readings["wave_height_m"] = round(waves[0], 2)
+        self.battery(readings)
+
+    def _waves(self):
+        cls = _algorithm("waves", "WaveEstimator")
+        if cls is None:
+            return None
+        rate = self.plan.get("wave_rate_hz", 4)
+        window = self.plan.get("wave_window_s", 64)
+        est = cls(rate_hz=rate, window_s=window)
+        imu = self.board.sensor("imu")
+        clock = self.board.clock
+        step = 1000 // rate
+        for i in range(rate * window):
+            est.feed(imu.accel_mg()[2])
+            clock.sleep_ms(step)
+            if i % 64 == 0:
+                self.feed()
+        return est.result()
+
+    def feed(self):
+        if self.wdt is not None:
+            self.wdt.feed()
+
+    # --- drone-vital ---------------------------------------------------------------------------
+    def vitals(self, readings):
+        """(alarm, reason): SpO2 below the threshold or the triage level changed."""
+        vit = self._try(F_PPG, self._ppg)
+        self.position(readings)
+        self.battery(readings)
+        if vit is None:
+            return False, None
+        hr, spo2 = vit
+        readings["heart_rate_bpm"] = int(round(hr))
+        readings["spo2_pct"] = int(round(spo2))
+        tri = triage_for(hr, spo2)
+        readings["triage"] = tri
+        last = self.state.get("triage")
+        self.state.set("triage", tri)
+        low = self.cfg["alarms"].get("spo2_low", 90)
+        if spo2 < low:
+            return True, "spo2 %d" % int(spo2)
+        if last is not None and tri != last:
+            return True, "triage %d->%d" % (last, tri)
+        return False, None
+
+    def _ppg(self):
+        cls = _algorithm("ppg", "PpgEstimator")
+        if cls is None:
+            return None
+        rate = self.plan.get("ppg_rate_hz", 50)
+        est = cls(rate_hz=rate)
+        ppg = self.board.sensor("ppg")
+        clock = self.board.clock
+        samples = []
+        need = rate * self.plan.get("ppg_window_s", 4)
+        got = 0
+        while got < need:
+            clock.sleep_ms(200)
+            del samples[:]
+            ppg.read(samples)
+            if not samples:
+                raise SensorError("max30102", "FIFO empty")
+            for red, ir in samples:
+                est.feed(red, ir)
+            got += len(samples)
+            self.feed()
+        res = est.result()
+        if res is None:
+            raise SensorError("max30102", "no pulse found (finger off?)")
+        return res[0], res[1]
+
+    # --- pedometer -----------------------------------------------------------------------------
+    def steps(self, readings, now_s, since_s):
+        """Steps since the last reading: a window at the IMU rate, scaled to the interval."""
+        counted = self._try(F_IMU, self._count_steps)
+        elapsed = max(1, now_s - since_s)
+        steps = 0
+        if counted is not None:
+            window = self.plan.get("imu_window_s", 4)
+            steps = int(counted * elapsed // window) if elapsed > window else counted
+        pending = self.state.get("steps_pending", 0) + steps
+        total = self.state.get("steps_total", 0) + steps
+        self.state.set("steps_pending", pending)
+        self.state.set("steps_total", total, durable=True)
+        readings["steps"] = min(pending, 65535)
+        readings["steps_total"] = total
+        readings["interval_start"] = int(since_s)
+        readings["interval_s"] = max(1, min(86400, int(elapsed)))
+        self.battery(readings)
+
+    def _count_steps(self):
+        cls = _algorithm("steps", "StepCounter")
+        if cls is None:
+            return None
+        rate = self.plan.get("imu_rate_hz", 50)
+        counter = cls(rate_hz=rate)
+        imu = self.board.sensor("imu")
+        clock = self.board.clock
+        step = 1000 // rate
+        for _ in range(rate * self.plan.get("imu_window_s", 4)):
+            ax, ay, az = imu.accel_mg()
+            counter.feed(ax, ay, az)
+            clock.sleep_ms(step)
+        return counter.steps

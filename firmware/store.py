@@ -1,0 +1,213 @@
+"""State that outlives deep sleep and power loss: RTC memory slots, flash files, the frame counter.
+
+Deep sleep keeps RTC memory and loses RAM; power loss loses both and keeps flash. The frame
+counter must never repeat (the gateway rejects replays, and a reused counter leaks keystream), so
+it reserves blocks ahead in flash: every counter handed out is below the ceiling already written
+to flash, and a cold boot resumes at that ceiling. Flash is written once per block, not per frame.
+"""
+
+import json
+import os
+import struct
+
+from binascii import crc32
+
+
+def _check(data):
+    return crc32(data) & 0xFFFFFFFF
+
+
+class FileStore:
+    """Bytes in a flash file, replaced atomically (write a temp file, then rename over)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def read(self):
+        try:
+            with open(self.path, "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def write(self, data):
+        tmp = self.path + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        try:
+            os.remove(self.path)
+        except OSError:
+            pass
+        os.rename(tmp, self.path)
+
+
+class MemoryStore:
+    """Bytes in RAM: the host board's RTC memory, and a store for tests."""
+
+    def __init__(self, data=None):
+        self.data = data
+
+    def read(self):
+        return self.data
+
+    def write(self, data):
+        self.data = bytes(data)
+
+
+_MAGIC = b"LPR2"
+
+
+class Slots:
+    """Named byte slots packed into one store (ESP32 RTC memory is a single 2 KB buffer).
+
+    Layout: magic, CRC-32 of the body, then per slot: name length (1), name, data length (2,
+    little-endian), data. A bad CRC (power loss, a brown-out mid-write) reads as empty, never as
+    wrong values.
+    """
+
+    def __init__(self, store):
+        self.store = store
+        self.slots = {}
+        raw = store.read()
+        if raw and len(raw) >= 8 and raw[:4] == _MAGIC:
+            body = raw[8:]
+            if struct.unpack("<I", raw[4:8])[0] == _check(body):
+                self._unpack(body)
+
+    def _unpack(self, body):
+        i = 0
+        n = len(body)
+        while i < n:
+            k = body[i]
+            name = bytes(body[i + 1 : i + 1 + k]).decode()
+            i += 1 + k
+            size = body[i] | (body[i + 1] << 8)
+            self.slots[name] = bytes(body[i + 2 : i + 2 + size])
+            i += 2 + size
+
+    def get(self, name):
+        return self.slots.get(name)
+
+    def put(self, name, data):
+        self.slots[name] = bytes(data)
+
+    def flush(self):
+        parts = []
+        for name in self.slots:
+            data = self.slots[name]
+            key = name.encode()
+            parts.append(bytes((len(key),)) + key + struct.pack("<H", len(data)) + data)
+        body = b"".join(parts)
+        self.store.write(_MAGIC + struct.pack("<I", _check(body)) + body)
+
+
+class SlotStore:
+    """One named slot seen as a store (`.read()` / `.write()`), e.g. for the duty-cycle budget."""
+
+    def __init__(self, slots, name):
+        self.slots = slots
+        self.name = name
+
+    def read(self):
+        return self.slots.get(self.name)
+
+    def write(self, data):
+        self.slots.put(self.name, data)
+        self.slots.flush()
+
+
+class MirroredStore:
+    """RTC first (fast, no wear), flash as the copy that survives power loss."""
+
+    def __init__(self, rtc, flash):
+        self.rtc = rtc
+        self.flash = flash
+
+    def read(self):
+        data = self.rtc.read()
+        return data if data is not None else self.flash.read()
+
+    def write(self, data):
+        self.rtc.write(data)
+        self.flash.write(data)
+
+
+class CounterStore:
+    """The uplink frame counter: RTC holds the next value, flash holds a reserved ceiling.
+
+    `take()` returns a counter no earlier boot, sleep or power loss has returned. Before handing
+    out a value at or past the ceiling, the new ceiling is written to flash first.
+    """
+
+    def __init__(self, rtc_slots, flash, block=64):
+        self.rtc = rtc_slots
+        self.flash = flash
+        self.block = block
+        self.ceiling = self._read_ceiling()
+        raw = rtc_slots.get("ctr")
+        nxt = struct.unpack("<I", raw)[0] if raw and len(raw) == 4 else None
+        # RTC lost (power loss) or inconsistent: everything below the ceiling may have been used.
+        self.next = nxt if nxt is not None and nxt <= self.ceiling else self.ceiling
+        self.cold = nxt is None
+
+    def _read_ceiling(self):
+        raw = self.flash.read()
+        if raw and len(raw) == 8:
+            value, check = struct.unpack("<II", raw)
+            if check == (value ^ 0x5A5A5A5A):
+                return value
+        return 0
+
+    def _write_ceiling(self, value):
+        self.flash.write(struct.pack("<II", value, value ^ 0x5A5A5A5A))
+        self.ceiling = value
+
+    def take(self):
+        value = self.next
+        if value >= self.ceiling:
+            self._write_ceiling(value + self.block)
+        self.next = value + 1
+        self.rtc.put("ctr", struct.pack("<I", self.next))
+        self.rtc.flush()  # before the frame leaves: a reset mid-wake must not hand it out again
+        return value
+
+    def peek(self):
+        return self.next
+
+
+class State:
+    """The app's small settings and memory (interval override, faults, last downlink counter...).
+
+    Kept in RTC every wake; copied to flash only when a setting that must survive power loss
+    changes (`dirty`), to spare the flash.
+    """
+
+    def __init__(self, rtc_slots, flash):
+        self.rtc = rtc_slots
+        self.flash = flash
+        self.values = {}
+        self.dirty = False
+        raw = rtc_slots.get("app")
+        if raw is None:
+            raw = flash.read()
+        if raw:
+            try:
+                self.values = json.loads(raw)
+            except ValueError:
+                self.values = {}
+
+    def get(self, name, default=None):
+        return self.values.get(name, default)
+
+    def set(self, name, value, durable=False):
+        if self.values.get(name) != value:
+            self.values[name] = value
+            if durable:
+                self.dirty = True
+
+    def save(self):
+        body = json.dumps(self.values).encode()
+        self.rtc.put("app", body)
+        if self.dirty:
+            self.flash.write(body)
+            self.dirty = False
