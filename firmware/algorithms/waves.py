@@ -1,7 +1,7 @@
 """Significant wave height Hm0 and peak period Tp from the buoy's vertical acceleration.
 
 Method (README.md in this folder): the window is cut into segments of at most 256 s (a power
-of two of samples, 1024 at 4 Hz); each is mean-removed, Tukey-tapered (1/8 of its length each
+of two of samples, 1024 at 4 Hz); each is mean-removed, Tukey-tapered (1/16 of its length each
 side, so nearly every wave counts fully) and FFT'd, and the periodograms are averaged over the
 window. The displacement spectrum is the acceleration spectrum divided by (2 pi f)**4 -- the
 double integration done in the frequency domain -- kept only between F_LO (0.05 Hz, below which
@@ -20,7 +20,7 @@ import math
 from lpwa.firmware.algorithms.fft import fft, twiddles
 
 SEGMENT_MAX_S = 256      # longest FFT segment; longer windows average several segments
-TAPER_DIV = 8            # Tukey taper: n / TAPER_DIV samples at each end
+TAPER_DIV = 16            # Tukey taper: n / TAPER_DIV samples at each end
 F_LO_MHZ = 50            # displacement band kept, in millihertz
 F_HI_MHZ = 1000
 PEAK_BAND = 5            # bins averaged when looking for the spectral peak

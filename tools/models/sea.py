@@ -5,9 +5,10 @@ Model (seeded, deterministic):
   r = exp(-(f - fp)^2 / (2 sigma^2 fp^2)), sigma = 0.07 below fp and 0.09 above;
   gamma = 1 is Pierson-Moskowitz. The level `a` is scaled so that 4 sqrt(m0) = Hm0 exactly.
 - Surface: random-phase superposition eta(t) = sum a_i cos(2 pi f_i t + phi_i) with
-  a_i = sqrt(2 S(f_i) df) on the frequency grid f_i = i / T (T = the record length, 0.03-1.2 Hz)
-  and phases uniform in [0, 2 pi): "deterministic spectral amplitudes", so the record's
-  displacement variance is m0 and its truth Hm0 is exact.
+  a_i = sqrt(2 S(f_i) df) (df = 1 / record length, 0.03-1.2 Hz), each f_i jittered uniformly
+  inside its bin so the record is not periodic in any FFT window, phases uniform in [0, 2 pi).
+- Truth: Hm0 = 4 x the standard deviation of the simulated surface over the record (the
+  record's own height; the nominal spectral Hm0 differs from it by sampling variability).
 - The buoy follows the surface: vertical acceleration -sum (2 pi f_i)^2 a_i cos(...), tilting with
   the surface slope theta = sum k_i a_i sin(...) (deep water, k = (2 pi f)^2 / g), and the
   accelerometer's z axis reads (g + a_v) cos(theta) + a_h sin(theta) with the horizontal
@@ -53,15 +54,18 @@ def sea_state(name, seed, hm0, tp, gamma=3.3, seconds=256, rate_hz=4, noise_mg=1
     waves = []
     for f, s in comps:
         a = math.sqrt(2 * s * level * df)
-        w = 2 * math.pi * f
+        # frequency jittered inside its bin, so the record is not periodic in any FFT window
+        w = 2 * math.pi * (f + rng.uniform(-0.5, 0.5) * df)
         waves.append((w, a, w * w / G, rng.uniform(0, 2 * math.pi)))
     samples = []
+    etas = []
     for n in range(int(seconds * rate_hz)):
         t = n / rate_hz
-        av = ah = slope = 0.0
+        av = ah = slope = eta = 0.0
         for w, a, k, ph in waves:
             c = math.cos(w * t + ph)
             s = math.sin(w * t + ph)
+            eta += a * c
             av -= w * w * a * c
             ah += w * w * a * s
             slope += k * a * s
@@ -69,7 +73,9 @@ def sea_state(name, seed, hm0, tp, gamma=3.3, seconds=256, rate_hz=4, noise_mg=1
             slope = 0.0
         az = (G + av) * math.cos(slope) + ah * math.sin(slope)
         samples.append(int(round(az / G * 1000.0 + rng.gauss(0.0, noise_mg))))
-    true_hm0 = 4.0 * math.sqrt(sum(a * a / 2 for _, a, _, _ in waves))
+        etas.append(eta)
+    mean = sum(etas) / len(etas)
+    true_hm0 = 4.0 * math.sqrt(sum((e - mean) ** 2 for e in etas) / len(etas))
     kind = "PM" if gamma == 1 else "JONSWAP g=%.1f" % gamma
     return SeaTrace(name, rate_hz, samples, true_hm0, tp,
                     "%s Hm0 %.2f m Tp %.1f s, %d s" % (kind, hm0, tp, seconds))

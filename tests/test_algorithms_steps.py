@@ -1,0 +1,72 @@
+"""Step counter: accuracy on the gait model, ~0 on non-walking motion, identical under
+MicroPython and CPython, fixed RAM."""
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from lpwa.firmware.algorithms.steps import StepCounter
+from lpwa.models import gait, runners
+
+
+def count(trace):
+    c = StepCounter(trace.rate_hz)
+    for s in trace.samples:
+        c.feed(*s)
+    return c.steps
+
+
+@pytest.fixture(scope="module")
+def traces():
+    return gait.bench_traces(scale=0.5)
+
+
+def test_walking_and_running_within_5_percent_and_total_within_2(traces):
+    truth = est = 0
+    for t in traces:
+        if t.truth:
+            n = count(t)
+            assert abs(n - t.truth) <= 0.05 * t.truth, (t.name, t.truth, n)
+            truth += t.truth
+            est += n
+    assert abs(est - truth) <= 0.02 * truth
+
+
+def test_shaking_vehicle_and_desk_count_nothing(traces):
+    for t in traces:
+        if not t.truth:
+            assert count(t) <= 2, t.name
+
+
+def test_counting_waits_for_a_regular_run_then_counts_all_of_it():
+    t = gait.gait("short", 7, 1.8, 3.0, "waist")     # about 6 steps: too few to confirm
+    assert count(t) == 0
+    t = gait.gait("longer", 7, 1.8, 8.0, "waist")
+    assert abs(count(t) - t.truth) <= 1
+
+
+def test_same_counts_under_micropython_and_cpython(mpy):
+    for t in (gait.gait("w", 11, 1.6, 20, "pocket"), gait.gait("r", 12, 2.8, 15, "bag", running=True, rate_hz=25),
+              gait.vehicle("v", 13, 20)):
+        a = runners.run_cpython("steps", t)
+        b = runners.run_micropython(mpy, "steps", t)
+        assert a["checks"] == b["checks"] and a["final"] == b["final"], t.name
+
+
+def test_ram_is_fixed(mpy):
+    r = runners.run_micropython(mpy, "steps", gait.gait("w", 14, 1.7, 20, "waist"))
+    assert r["ram_kept"] < 1024
+    # streaming keeps nothing beyond the checkpoint list the runner itself builds (one int a second)
+    assert r["ram_kept_after_stream"] - r["ram_kept"] < 1024
+
+
+samples = st.lists(st.tuples(*[st.integers(-16000, 16000)] * 3), min_size=0, max_size=400)
+
+
+@settings(max_examples=25, deadline=None)
+@given(rate=st.sampled_from([25, 50, 100]), data=samples)
+def test_any_stream_is_counted_identically_and_never_crashes(mpy, rate, data):
+    t = gait.Trace("h", rate, data, 0, "hypothesis")
+    a = runners.run_cpython("steps", t, every=10)
+    b = runners.run_micropython(mpy, "steps", t, every=10)
+    assert a["checks"] == b["checks"]
+    assert a["checks"] == sorted(a["checks"]) and all(c >= 0 for c in a["checks"])

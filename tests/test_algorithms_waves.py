@@ -1,0 +1,66 @@
+"""Wave estimator: Hm0 within 10 % on sea states of known height, a sine's height and period,
+nothing before a window is complete, identical under MicroPython and CPython, fixed RAM."""
+
+import math
+
+from hypothesis import given, settings, strategies as st
+
+from lpwa.firmware.algorithms.waves import WaveEstimator
+from lpwa.models import runners, sea
+
+
+def estimate(samples, rate_hz=4, window_s=256):
+    e = WaveEstimator(rate_hz, window_s)
+    for s in samples:
+        e.feed(s)
+    return e.result()
+
+
+def test_hm0_within_10_percent_on_jonswap_and_pierson_moskowitz_seas():
+    for t in sea.bench_traces(256):
+        hm0, tp = estimate(t.samples)
+        assert abs(hm0 - t.hm0) <= 0.10 * t.hm0, (t.name, t.hm0, hm0)
+        assert abs(tp - t.tp) <= 0.15 * t.tp, (t.name, t.tp, tp)
+
+
+def test_longer_windows_average_segments():
+    t = sea.sea_state("long", 21, 2.0, 8.0, seconds=1024)
+    hm0, tp = estimate(t.samples, window_s=1024)
+    assert abs(hm0 - t.hm0) <= 0.10 * t.hm0
+    # and the RAM does not grow with the window: still 1024-point segments
+    assert WaveEstimator(4, 1024)._n == WaveEstimator(4, 256)._n == 1024
+
+
+def test_nothing_before_the_first_window_and_nothing_on_a_flat_signal():
+    e = WaveEstimator(4, 256)
+    for _ in range(1023):
+        e.feed(1000)
+    assert e.result() is None
+    e.feed(1000)
+    assert e.result() is None           # a window of pure gravity: no waves, no number
+
+
+@settings(max_examples=15, deadline=None)
+@given(amp_m=st.floats(0.2, 3.0), period_s=st.floats(4.0, 14.0), phase=st.floats(0, 6.28))
+def test_a_regular_wave_gives_its_height_and_period(amp_m, period_s, phase):
+    w = 2 * math.pi / period_s
+    samples = [int(round(1000 - w * w * amp_m * math.cos(w * n / 4 + phase) / 9.80665 * 1000))
+               for n in range(1024)]
+    hm0, tp = estimate(samples)
+    assert abs(hm0 - 2 * math.sqrt(2) * amp_m) <= 0.10 * 2 * math.sqrt(2) * amp_m
+    assert abs(tp - period_s) <= 0.10 * period_s
+
+
+def test_identical_under_micropython_and_cpython(mpy):
+    for t in (sea.sea_state("a", 31, 1.2, 7.0, gamma=1.0), sea.sea_state("b", 32, 3.0, 10.0)):
+        a = runners.run_cpython("waves", t)
+        b = runners.run_micropython(mpy, "waves", t)
+        assert a["checks"] == b["checks"] and a["checks"][-1] is not None
+        hm0, tp = runners.unhex(b["checks"][-1])
+        assert abs(hm0 - t.hm0) <= 0.10 * t.hm0
+
+
+def test_ram_is_fixed(mpy):
+    r = runners.run_micropython(mpy, "waves", sea.sea_state("c", 33, 1.0, 6.0))
+    assert r["ram_kept"] < 16 * 1024
+    assert r["ram_kept_after_stream"] - r["ram_kept"] < 1024
