@@ -119,9 +119,8 @@ def decode_command(raw, device_id, key, last_counter=None):
     for i in range(n):
         buf[_frame.PREFIX_LEN + i] = raw[i]
     _frame.Keys(key).mic_into(buf, 0, _frame.PREFIX_LEN + n, _frame.PREFIX_LEN + n)
-    for i in range(_frame.MIC_LEN):
-        if buf[_frame.PREFIX_LEN + n + i] != raw[n + i]:
-            raise FrameError("bad-mic", "downlink")
+    if not _frame.mic_equal(buf, _frame.PREFIX_LEN + n, raw, n):
+        raise FrameError("bad-mic", "downlink")
     out = {"cmd": name, "counter": counter}
     a = raw[1:1 + nargs]
     if name == "set-interval":

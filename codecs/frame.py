@@ -390,6 +390,14 @@ def counter_candidates(low16, last=None):
     return [x for x in (c, c + 0x10000) if x <= 0xFFFFFFFF]
 
 
+def mic_equal(a, a_off, b, b_off):
+    """Compare two MICs without an early exit (no timing hint about which byte differs)."""
+    diff = 0
+    for i in range(MIC_LEN):
+        diff |= a[a_off + i] ^ b[b_off + i]
+    return diff == 0
+
+
 def open_frame(raw, key_for, last_counter=None):
     """Verify the MIC and decrypt a full frame. -> (ftype, kind, flags, device, counter, body bytes).
 
@@ -421,7 +429,7 @@ def open_frame(raw, key_for, last_counter=None):
     for counter in counter_candidates(low, last):
         write_b0(work, 0, DIR_UP, device, counter)
         keys.mic_into(work, 0, PREFIX_LEN + n, PREFIX_LEN + n, hm)
-        if work[PREFIX_LEN + n:] == raw[n:]:
+        if mic_equal(work, PREFIX_LEN + n, raw, n):
             break
     else:
         raise FrameError("bad-mic", "device %s" % dhex)
