@@ -156,6 +156,8 @@ class FrameEncoder:
         self.schema = _kind_schema(kind)
         self.kind = kind
         self.kind_id = self.schema["id"]
+        if isinstance(device_id, str):
+            device_id = int(device_id, 16)
         if not 0 <= device_id <= 0xFFFFFFFF:
             raise ValueError("device id must be 32-bit unsigned")
         self.device_id = device_id
@@ -195,8 +197,8 @@ class FrameEncoder:
                 continue
             try:
                 values[i] = _schema.to_stored(fields[i], v)
-            except (TypeError, ValueError) as e:
-                raise FrameError("out-of-range", str(e))
+            except (TypeError, ValueError, OverflowError) as e:  # not a number, NaN, infinity
+                raise FrameError("out-of-range", "%s: %s" % (name, e))
 
     # -- the hot path ---------------------------------------------------------------------
     def encode_into(self, counter, values, alarm=False, status=False, count=-1):
@@ -241,8 +243,8 @@ class FrameEncoder:
                     enc.head(7, 22)
                 else:
                     f = fields[i]
-                    if v < f[4] or v > f[5]:
-                        raise FrameError("out-of-range", "%s stored %d not in %d..%d" % (f[0], v, f[4], f[5]))
+                    if not isinstance(v, int) or v < f[4] or v > f[5]:
+                        raise FrameError("out-of-range", "%s stored %r not in %d..%d" % (f[0], v, f[4], f[5]))
                     enc.int(v)
         except cbor.CBOREncodeError:
             raise FrameError("too-large", "body over %d bytes" % MAX_BODY)
@@ -266,8 +268,8 @@ class FrameEncoder:
             i = _schema.field_index(fields, name)
             v = values[i]
             f = fields[i]
-            if v is not None and (v < f[4] or v > f[5]):
-                raise FrameError("out-of-range", "%s stored %d not in %d..%d" % (f[0], v, f[4], f[5]))
+            if v is not None and (not isinstance(v, int) or v < f[4] or v > f[5]):
+                raise FrameError("out-of-range", "%s stored %r not in %d..%d" % (f[0], v, f[4], f[5]))
             if name == "battery_v":
                 code = 127 if v is None else _requantise(v, entry[3], entry[4], 0, 126)
                 buf[p] = code | (0x80 if alarm else 0)

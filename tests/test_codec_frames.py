@@ -321,12 +321,22 @@ def test_compact_frames_of_unknown_devices_and_without_network_meta():
 @pytest.mark.parametrize("kind,field,value", [
     ("buoy", "water_temp_c", 45.01), ("buoy", "lat_deg", 90.5), ("buoy", "wave_height_m", -0.01),
     ("drone-vital", "spo2_pct", 101), ("drone-vital", "triage", 5), ("pedometer", "steps", 70000),
-    ("pedometer", "interval_start", 1000), ("buoy", "battery_v", "3.7"),
+    ("pedometer", "interval_start", 1000), ("buoy", "battery_v", "3.7"), ("buoy", "water_temp_c", float("nan")),
+    ("buoy", "water_temp_c", float("inf")), ("buoy", "fault_flags", True),
 ])
 def test_out_of_range_on_encode(kind, field, value):
     for radio in ("wisun", "sigfox"):
         with pytest.raises(FrameError) as e:
             FrameEncoder(kind, DEV, KEY, radio=radio).encode(1, {field: value})
+        assert e.value.reason == "out-of-range"
+
+
+def test_encode_into_refuses_non_integers():
+    for radio in ("wisun", "sigfox"):
+        enc = FrameEncoder("buoy", DEV_HEX, KEY, radio=radio)  # a hex device id works too
+        enc.values[0] = 18.25
+        with pytest.raises(FrameError) as e:
+            enc.encode_into(1, enc.values)
         assert e.value.reason == "out-of-range"
 
 
