@@ -61,6 +61,9 @@ def _json_bytes(obj):
 def _load_object(raw, what):
     while raw and raw[-1] == 0:  # some forwarders NUL-terminate the JSON string
         raw = raw[:-1]
+    for c in raw:  # raw control characters are never valid JSON; MicroPython's parser lets them by
+        if c < 0x20 and c not in (9, 10, 13):
+            raise ProtocolError("bad-json", what + " has a control character")
     try:
         obj = json.loads(bytes(raw).decode())
     except (ValueError, RuntimeError):  # bad UTF-8, bad JSON, too deeply nested

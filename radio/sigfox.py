@@ -96,7 +96,10 @@ def _number(body, key, default=None, kind=int):
             raise SigfoxError("%s must be a number" % key)
     if not isinstance(v, (int, float)):
         raise SigfoxError("%s must be a number" % key)
-    return kind(v)
+    try:
+        return kind(v)
+    except (ValueError, OverflowError):  # NaN or infinity where an integer is due
+        raise SigfoxError("%s must be a finite number" % key)
 
 
 def parse_callback(body):

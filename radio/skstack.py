@@ -16,6 +16,7 @@ Portable (CPython and MicroPython).
 import binascii
 
 SKSENDTO_MAX = 0x04D0  # 1232 bytes
+MAX_DATALEN = 2047  # 802.15.4g aMaxPhyPacketSize: no UDP payload can be longer
 MAX_LINE = 512  # longest text line accepted before the buffer is declared garbage
 
 # EVENT numbers (hex on the wire). Source: Smdn.Net.SkStackIP SkStackEventNumber.
@@ -140,7 +141,10 @@ def _erxudp_fields(toks):
     ev["secured"] = sec == b"1"
     if not _is_hex(dlen, 4):
         raise SkStackError("ERXUDP DATALEN must be 4 hex digits")
-    return ev, int(dlen, 16)
+    n = int(dlen, 16)
+    if n > MAX_DATALEN:  # a damaged length must not swallow the stream that follows
+        raise SkStackError("ERXUDP DATALEN %d exceeds a PHY frame" % n)
+    return ev, n
 
 
 def _erxudp_header(buf):
@@ -253,6 +257,7 @@ class StreamParser:
         self.ascii_data = ascii_data
         self._buf = b""  # bytes, not bytearray: MicroPython cannot delete bytearray slices
         self._pan = None
+        self._skip = False  # dropping the rest of a bad line that has not fully arrived
 
     def feed(self, data):
         self._buf += bytes(data)
@@ -286,6 +291,13 @@ class StreamParser:
 
     def _next(self):
         buf = self._buf
+        if self._skip:
+            nl = buf.find(b"\n")
+            if nl < 0:
+                self._buf = b""
+                return None
+            buf = self._buf = buf[nl + 1:]
+            self._skip = False
         if not buf:
             return None
         if not self.ascii_data and buf[:7] == b"ERXUDP "[:len(buf[:7])]:
@@ -311,6 +323,7 @@ class StreamParser:
         if nl < 0:
             if len(buf) > MAX_LINE + 2 * SKSENDTO_MAX + 200:
                 self._buf = b""
+                self._skip = True
                 return {"event": "ERROR", "reason": "line too long"}
             return None
         line = buf[:nl]
@@ -324,7 +337,11 @@ class StreamParser:
 
     def _drop_line(self, reason):
         nl = self._buf.find(b"\n")
-        self._buf = b"" if nl < 0 else self._buf[nl + 1:]
+        if nl < 0:
+            self._buf = b""
+            self._skip = True
+        else:
+            self._buf = self._buf[nl + 1:]
         return {"event": "ERROR", "reason": reason}
 
 
