@@ -70,6 +70,9 @@ def _json_default(value):
     return str(value)
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_json_default)
+
+
 def iso_time(ts):
     return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z")
@@ -141,6 +144,7 @@ class Pipeline:
         self._budgets = {}
         self.on_enqueue = []  # callables() run after a commit that added rows (wakes the sink)
         self._full_logged = False
+        self._now_text = ""
 
     def key_for(self, device_hex):
         """Key lookup for the decoder; the key never leaves the pipeline."""
@@ -162,10 +166,13 @@ class Pipeline:
             stats = []
             try:
                 with self.queue.transaction() as batch:
+                    self._now_text = iso_time(now)
                     for radio, raw, meta, source in frames:
                         outcome = self._one(batch, pending, radio, raw, meta or {}, source, now)
                         outcomes.append(outcome)
                         stats.append(source)
+                    for skey, (counter, _d, radio, _k, _s) in pending.items():
+                        self.state.save(batch.db, skey, counter, now, radio)
                 committed = True
             except Exception as e:  # storage failure: nothing of this batch is accepted
                 log.error("queue write failed", extra={"event": "store-error", "error": str(e)})
@@ -262,7 +269,7 @@ class Pipeline:
                 counters[device] = last
 
     def _advance(self, batch, pending, device, counter, digest, radio, kind, source, now):
-        self.state.save(batch.db, device, counter, now, radio)
+        """Note an accepted counter; written once per device per transaction (_save_counters)."""
         p = pending.get(device)
         digests = (p[1] if p else []) + [(counter, digest)]
         pending[device] = (counter, digests, radio, kind, source)
@@ -278,9 +285,9 @@ class Pipeline:
         body["radio"] = radio
         body["source"] = source
         body["rx"] = meta
-        body["time"] = iso_time(now)
+        body["time"] = self._now_text
         body["ts"] = now
-        payload = json.dumps(body, separators=(",", ":"), default=_json_default).encode()
+        payload = _ENCODER.encode(body).encode()
         rows = [(device, personal, base + "/up", payload, self.qos, 0, now)]
         if self.raw_topic and msg.get("raw_hex"):
             rows.append((device, personal, base + "/raw", bytes.fromhex(msg["raw_hex"]), self.qos, 0, now))
