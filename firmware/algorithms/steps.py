@@ -40,16 +40,20 @@ class StepCounter:
         self._box_sum = 0
         self._min_int = (rate_hz * MIN_INTERVAL_S100 + 50) // 100
         self._max_int = (rate_hz * MAX_INTERVAL_S100 + 50) // 100
-        self._n = 0                        # samples seen (wraps are harmless: differences only)
+        self._n = 0                        # samples seen (a small int for 248 days at 50 Hz)
         self._high = False                 # detector state: above +hyst since the last -hyst
         self._hi = 0
+        self._hi_n = 0
         self._lo = 0
         self._pp = 0                       # recent peak-to-peak (mg), smoothed over cycles
-        self._last = -1                    # sample index of the last cycle
+        self._last = -1                    # sample index of the last cycle's peak
+        self._last_seen = 0                # sample index when it was recognised
         self._run_sum = 0                  # confirming a run: sum and count of its intervals
         self._run_n = 0
+        self._prev_dt = 0                  # the previous step interval, for the stride check
         self._pending = 0
         self._counting = False
+        self._avg16 = 0                    # while counting: mean step interval x 16
 
     def feed(self, ax_mg, ay_mg, az_mg):
         n2 = ax_mg * ax_mg + ay_mg * ay_mg + az_mg * az_mg
@@ -80,28 +84,34 @@ class StepCounter:
         if self._high:
             if y > self._hi:
                 self._hi = y
-            if y < -hyst:
-                self._high = False
+                self._hi_n = self._n
+            if y < -hyst:              # a swing up and back down: one candidate step,
+                self._high = False     # timed at its peak (steadier than the crossings)
+                self._last_seen = self._n
+                self._cycle(self._hi - self._lo, self._hi_n)
                 self._lo = y
         else:
             if y < self._lo:
                 self._lo = y
             if y > hyst:
                 self._high = True
-                pp = self._hi - self._lo if self._hi > self._lo else 0
                 self._hi = y
-                self._cycle(pp)
-        if self._last >= 0 and self._n - self._last > self._max_int:
+                self._hi_n = self._n
+        limit = self._max_int
+        if self._counting:             # while counting, allow for one missed step
+            limit = self._avg16 * 24 // 160
+            if limit < self._max_int:
+                limit = self._max_int
+        if self._last >= 0 and self._n - self._last_seen > limit:
             self._last = -1            # stopped: forget the run and let the threshold relax
             self._pending = 0
             self._counting = False
             self._pp = 0
 
-    def _cycle(self, pp):
-        """One full swing of the filtered magnitude: a candidate step."""
+    def _cycle(self, pp, n):
+        """One full swing of the filtered magnitude, peaking at sample n: a candidate step."""
         ref = self._pp
         self._pp = pp if ref == 0 else (3 * ref + pp) >> 2
-        n = self._n
         last = self._last
         self._last = n
         if last < 0:
@@ -117,15 +127,31 @@ class StepCounter:
             self._counting = False
             return
         if self._counting:
-            self.steps += 1
+            avg = self._avg16
+            if 10 * 16 * dt >= 16 * avg and 10 * 16 * dt <= 24 * avg:
+                self.steps += 2            # 1.6-2.4 intervals: one step too weak to cross
+            else:
+                self.steps += 1
+                self._avg16 = avg + ((16 * dt - avg) >> 3)
             return
-        # Confirming a run: every interval within 20 % of the run's mean interval and every
-        # swing within a factor of 2 of the recent swing, else the run restarts here.
+        # Confirming a run: every stride (two steps) within 20 % of twice the run's mean
+        # interval, every step within 50 % of it, every swing within a factor of 2 of the
+        # recent swing; else the run restarts here.
         rs = self._run_sum
         rn = self._run_n
         if ref == 0:
             ref = pp
-        if rn == 0 or (5 * abs(dt * rn - rs) <= rs and 2 * pp >= ref and pp <= 2 * ref):
+        if self._pending == 1:
+            # the first interval after standing still is distorted by the filters settling:
+            # bounds only, and it does not set the run's rhythm
+            self._pending = 2
+            self._pp = pp
+            self._prev_dt = dt
+            return
+        stride = dt + self._prev_dt    # left + right step: steady even when the two differ
+        self._prev_dt = dt
+        if rn == 0 or (5 * abs(stride * rn - 2 * rs) <= 2 * rs and 2 * abs(dt * rn - rs) <= rs
+                       and 2 * pp >= ref and pp <= 2 * ref):
             self._pending += 1
             self._run_sum = rs + dt
             self._run_n = rn + 1
@@ -138,3 +164,4 @@ class StepCounter:
             self.steps += self._pending
             self._pending = 0
             self._counting = True
+            self._avg16 = 16 * self._run_sum // self._run_n

@@ -2,10 +2,11 @@
 
 Gait model (per trace, seeded):
 - A step phase phi(t) advances 2*pi per step at the instantaneous cadence
-  f(t) = f0 * (1 + slow drift (+-4 %, 0.02 Hz random walk)) * (1 + per-step jitter (+-3 %)).
+  f(t) = f0 * (1 + slow drift (+-4 %, 0.02 Hz random walk)) * (1 + per-step jitter (+-3 %,
+  +-8 % on the "irregular" trace)).
   One step is counted each time phi passes a multiple of 2*pi: that is the truth.
 - Body-frame specific force (mg), vertical / antero-posterior (AP) / medio-lateral (ML):
-  vertical = A_k * shape(phi) (A_k varies +-12 % step to step), AP = 0.5 * A_k * sin(phi + 0.6),
+  vertical = A_k * shape(phi) (A_k varies +-12 % step to step, +-30 % on the irregular trace), AP = 0.5 * A_k * sin(phi + 0.6),
   ML = 0.3 * A * sin(phi / 2) (sway at stride frequency, half the cadence).
   Walking shape: cos(phi) + 0.3 cos(2 phi + theta); running: an impact pulse
   (max(0, cos phi) ** 3, zero mean) plus a smaller cos(phi), peaking at 2.5-3.5 g at the waist.
@@ -64,7 +65,7 @@ class Trace:
 
 
 def gait(name, seed, cadence_hz, seconds, placement="waist", running=False, rate_hz=50,
-         pauses=(), lead_s=3.0, tail_s=3.0, noise_mg=12.0):
+         pauses=(), lead_s=3.0, tail_s=3.0, noise_mg=12.0, jitter_pct=3.0, amp_var_pct=12.0):
     """A walking or running bout (with optional standing pauses: list of (start_s, length_s)
     measured from the start of the bout) framed by `lead_s` / `tail_s` of standing still."""
     rng = random.Random(seed)
@@ -102,8 +103,8 @@ def gait(name, seed, cadence_hz, seconds, placement="waist", running=False, rate
             phi += 2 * math.pi * f * dt
             if int(phi / (2 * math.pi)) != int(phi_prev / (2 * math.pi)):
                 steps += 1
-                jitter = 1.0 + rng.uniform(-0.03, 0.03)
-                step_amp = amp * (1.0 + rng.uniform(-0.12, 0.12))
+                jitter = 1.0 + rng.uniform(-jitter_pct, jitter_pct) / 100.0
+                step_amp = amp * (1.0 + rng.uniform(-amp_var_pct, amp_var_pct) / 100.0)
             if running:
                 c = max(0.0, math.cos(phi))
                 shape = (c * c * c - 0.2122) * 2.6 + 0.35 * math.cos(phi)
@@ -187,7 +188,7 @@ def vehicle(name, seed, seconds, rate_hz=50, noise_mg=12.0):
         vert = susp + r2 + a_engine * math.sin(2 * math.pi * f_engine * t)
         world = (lon + 0.3 * r2, 0.3 * r1, vert + G)
         samples.append(_quantise(rng, _apply(m, world), noise_mg))
-    return Trace(name, rate_hz, samples, 0, "vehicle, bumps at %.1f Hz, engine %d Hz %ds" % (f_susp, f_engine, int(seconds)))
+    return Trace(name, rate_hz, samples, 0, "vehicle, bumps %.1f Hz, engine %d Hz %ds" % (f_susp, f_engine, int(seconds)))
 
 
 def desk(name, seed, seconds, rate_hz=50, noise_mg=12.0):
@@ -206,8 +207,11 @@ def bench_traces(scale=1.0):
         gait("walk-waist-2.0Hz", 102, 2.0, s(120), "waist"),
         gait("walk-pocket-1.7Hz", 103, 1.7, s(120), "pocket"),
         gait("walk-bag-1.6Hz", 104, 1.6, s(120), "bag"),
-        gait("walk-pauses-1.8Hz", 105, 1.8, s(150), "waist", pauses=((s(50), 10.0), (s(100), 8.0))),
+        gait("walk-pauses-1.8Hz", 105, 1.8, s(150), "waist",
+             pauses=((s(150) / 3, max(4.0, 10 * scale)), (2 * s(150) / 3, max(4.0, 8 * scale)))),
         gait("walk-pocket-25Hz", 106, 1.9, s(120), "pocket", rate_hz=25),
+        gait("walk-irregular-1.5Hz", 107, 1.5, s(120), "pocket", jitter_pct=8.0, amp_var_pct=30.0,
+             noise_mg=30.0),
         gait("run-waist-2.7Hz", 201, 2.7, s(120), "waist", running=True),
         gait("run-pocket-3.0Hz", 202, 3.0, s(120), "pocket", running=True),
         gait("run-bag-2.5Hz", 203, 2.5, s(120), "bag", running=True),

@@ -100,7 +100,7 @@ def ppg(name, seed, hr, spo2, seconds=60, rate_hz=50, segments=None, noise=25.0)
 
 
 def bench_traces(scale=1.0):
-    s = lambda x: max(15.0, x * scale)  # noqa: E731
+    s = lambda x: max(20.0, x * scale)  # noqa: E731
     return [
         ppg("rest-hr62-spo298", 501, 62, 98, s(60)),
         ppg("hr75-spo295", 502, 75, 95, s(60)),
