@@ -77,7 +77,7 @@ _PROFILES = {
                "max_tx_us": limits.ARIB_LONG_MAX_TX_US, "pause_ms": limits.ARIB_LONG_PAUSE_MS,
                "hour_budget_ms": limits.ARIB_HOUR_BUDGET_MS, "reserve_ms": 36000,
                "day_messages": limits.SIGFOX_UPLINKS_PER_DAY, "reserve_msgs": 10, "repeats": 3,
-               "backoff_ms": 500, "alarm_backoff_ms": 50},
+               "repeat_gap_ms": limits.SIGFOX_T_IFU_MAX_MS, "backoff_ms": 500, "alarm_backoff_ms": 50},
     # Wi-SUN modules run their own ARIB limiter (EVENT 32/33); we keep the same strict budget.
     "wisun": {"name": "wisun-arib", "radio": "wisun", "cs_us": limits.ARIB_LONG_CS_US,
               "max_tx_us": limits.ARIB_SHORT_MAX_TX_US, "pause_ms": limits.ARIB_LONG_PAUSE_MS,
@@ -137,6 +137,9 @@ class Budget:
         self.day_cap = int(profile.get("day_messages", 0))
         self.reserve_msgs = int(profile.get("reserve_msgs", 0))
         self.repeats = int(profile.get("repeats", 1)) or 1
+        # the repeats of one message are spread over up to (repeats - 1) gaps: the pause runs from
+        # the end of the last one
+        self.spread_ms = (self.repeats - 1) * int(profile.get("repeat_gap_ms", 0))
         self.backoff_ms = 0  # suggested wait after a busy carrier sense
         self._min_r = [0] * MIN_SLOTS  # routine airtime (us) per minute slot
         self._min_a = [0] * MIN_SLOTS  # alarm airtime (us)
@@ -346,7 +349,7 @@ class Budget:
             self._hr_r[hslot] += 1
             self._sum_mr += airtime_us
             self._sum_hr += 1
-        end = t + (airtime_us + 999) // 1000
+        end = t + (airtime_us + 999) // 1000 + self.spread_ms
         if end > self._last_end:
             self._last_end = end
 
@@ -390,7 +393,7 @@ class Budget:
         per_emission = (airtime_us + self.repeats - 1) // self.repeats
         if airtime_us <= 0 or per_emission > self.max_tx_us:
             return 0
-        n = HOUR_MS // ((airtime_us + 999) // 1000 + self.pause_ms)
+        n = HOUR_MS // ((airtime_us + 999) // 1000 + self.spread_ms + self.pause_ms)
         if self.hour_us:
             n = min(n, (self.hour_us - (0 if alarm else self.reserve_us)) // airtime_us)
         if self.day_cap:

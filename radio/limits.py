@@ -57,6 +57,7 @@ SIGFOX_UL_MAX = 12
 SIGFOX_DL_BYTES = 8
 SIGFOX_UPLINKS_PER_DAY = 140
 SIGFOX_DOWNLINKS_PER_DAY = 4
+SIGFOX_T_IFU_MAX_MS = 2000  # longest gap between the repeats of one uplink (sigfox_types.h)
 SIGFOX_UL_FREQ_MHZ = 923.2
 SIGFOX_DL_FREQ_MHZ = 922.2
 

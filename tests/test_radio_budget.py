@@ -77,11 +77,12 @@ def oracle(profile, log):
     prefix = [0]
     for _, a, _ in log:
         prefix.append(prefix[-1] + a)
+    spread = (reps - 1) * profile.get("repeat_gap_ms", 0)  # Sigfox repeats may be 2 s apart
     for i, (t, a, _) in enumerate(log):
         if -(-a // reps) > max_tx:
             bad.append(("too-long", i))
         if i:
-            prev_end_ms = log[i - 1][0] + -(-log[i - 1][1] // 1000)
+            prev_end_ms = log[i - 1][0] + -(-log[i - 1][1] // 1000) + spread
             if t < prev_end_ms + pause_ms:
                 bad.append(("pause", i))
     if bad:
@@ -133,7 +134,8 @@ def latency_violations(profile, decisions, log):
         pause_left = 0
         if n_before:
             prev = log[n_before - 1]
-            pause_left = max(0, prev[0] + -(-prev[1] // 1000) + profile["pause_ms"] - t)
+            spread = (profile["repeats"] - 1) * profile.get("repeat_gap_ms", 0)
+            pause_left = max(0, prev[0] + -(-prev[1] // 1000) + spread + profile["pause_ms"] - t)
         if why != "pause" or w > pause_left:
             bad.append(d)
     return bad
