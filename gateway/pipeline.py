@@ -453,6 +453,10 @@ class Pipeline:
     # -- status --------------------------------------------------------------------------------
 
     def status(self):
+        with self.lock:  # the metrics thread asks while sources ingest
+            return self._status()
+
+    def _status(self):
         return {"accepted": self.accepted, "messages": self.messages,
                 "rejections": dict(sorted(self.rejections.items())),
                 "sources": {k: dict(v) for k, v in sorted(self.sources.items())},

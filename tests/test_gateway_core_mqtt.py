@@ -258,3 +258,32 @@ def _port_open(port):
             return True
     except OSError:
         return False
+
+
+def test_publish_refused_by_the_broker_is_kept_in_the_dead_table_not_retried_forever(tmp_path):
+    """MQTT 5: a PUBACK with an error reason (ACL says no) moves the row aside, counted and logged;
+    the queue keeps flowing for everything else."""
+    broker = Mosquitto()
+    os.chmod(broker.dir, 0o755)
+    acl = os.path.join(broker.dir, "acl")
+    with open(acl, "w") as f:
+        f.write("topic readwrite lpwa/+/buoy/#\ntopic readwrite lpwa/+/status\ntopic read lpwa/+/+/+/down\n")
+    os.chmod(acl, 0o644)
+    broker.extra_conf = "acl_file %s\n" % acl  # anonymous clients get only these topics
+    try:
+        broker.start()
+        sub = Subscriber(broker, "lpwa/#")
+        cfg = make_config(tmp_path, broker)
+        with running(cfg) as gw:
+            gw.pipeline.ingest("lora", frame("11223344", 1), {}, "udp")  # drone-vital: not allowed
+            gw.pipeline.ingest("lora", frame("0a1b2c3d", 1), {}, "udp")
+            wait_for(lambda: gw.queue.depth == 0, 10, "queue empty")
+            wait_for(lambda: len(sub.uplinks()) == 1, 5, "the buoy message")
+            st = gw.status()
+            assert st["pipeline"]["queue"]["dead"] == 1 and st["mqtt"]["refused"] == 1
+            dead = gw.queue.db.execute("SELECT topic, reason FROM dead").fetchall()
+            assert dead[0][0] == "lpwa/gw-test/drone-vital/11223344/up" and "authori" in dead[0][1].lower()
+        sub.close()
+    finally:
+        broker.stop()
+        shutil.rmtree(broker.dir, ignore_errors=True)
