@@ -207,18 +207,21 @@ def print_tables(res):
     print("traces: %s" % res["source"])
 
 
-def run(use_micropython=True, quick=False):
+def run(use_micropython=True, quick=False, mpy=None):
+    """All three benches; `mpy` is an interpreter to reuse (else one is started and closed)."""
     scale = 0.2 if quick else 1.0
-    mpy = None
-    if use_micropython:
+    own = None
+    if use_micropython and mpy is None:
         from lpwa.micropython import MicroPython
-        mpy = MicroPython(heap_bytes=64 * 1024 * 1024)
+        mpy = own = MicroPython(heap_bytes=64 * 1024 * 1024)
         mpy.load_board_files()
+    if not use_micropython:
+        mpy = None
     try:
         res = {"steps": bench_steps(mpy, scale), "waves": bench_waves(mpy, scale), "ppg": bench_ppg(mpy, scale)}
     finally:
-        if mpy:
-            mpy.close()
+        if own:
+            own.close()
     ds = _datasets_dir()
     res["source"] = ("models (lpwa.models: gait, sea, ppg), seeded; %s" % (
         "recorded datasets in %s are not read by this bench yet" % ds if os.path.isdir(ds)
