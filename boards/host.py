@@ -209,10 +209,9 @@ class SimMAX30102:
         self.t_read = None
 
     def _pending(self):
-        now = self.board.clock.ms
         if self.t_read is None:
-            self.t_read = now
-        n = (now - self.t_read) * self.RATE // 1000
+            return 0
+        n = (self.board.clock.ms - self.t_read) * self.RATE // 1000
         return min(31, n)
 
     def read(self, reg, n):
@@ -245,6 +244,8 @@ class SimMAX30102:
 
     def write(self, reg, data):
         self.regs[reg] = bytes(data)
+        if reg == 0x09:  # MODE_CONFIG: sampling starts (0x03) or stops (reset, shutdown)
+            self.t_read = self.board.clock.ms if data[0] & 0x07 == 0x03 else None
 
 
 class SimI2C:
@@ -461,6 +462,7 @@ class HostBoard:
         self.radios = {}
         self.sensors = {}
         self.resets = 0
+        self.hang = False  # the next battery read never returns (for the watchdog test)
 
     # clock and power
     def now_s(self):
@@ -531,6 +533,9 @@ class HostBoard:
     def _make_sensor(self, name):
         from lpwa.firmware.drivers.errors import SensorError
 
+        if name == "battery" and self.hang:
+            self.hang = False
+            return _Hung(self)
         if name == "temp":
             from lpwa.firmware.drivers.ds18b20 import DS18B20
 
@@ -597,13 +602,13 @@ class HostBoard:
 
     def annotate(self, entry):
         """Called by the app for each frame sent: world time and what the network adds."""
-        entry["world_ms"] = self.clock.ms
+        entry["world_ms"] = entry.get("ticks_ms", self.clock.ms)  # when the frame started
         if entry.get("radio") == "sigfox":
             entry["seq"] = self.sigfox_seq
 
     def pop_downlink(self):
         if self.downlinks and self.downlinks[0][0] <= self.clock.ms:
-            return self.downlinks.pop(0)[1]
+            return self.downlinks.pop(0)[2]
         return None
 
 
@@ -621,9 +626,10 @@ def simulate(cfg, hours=24, seed=1, scenario=None, power_loss_at_h=(), reset_at_
         board = HostBoard(cfg["kind"], seed, scenario)
     start = board.clock.ms
     end = start + int(hours * 3600000)
-    for h, data in downlinks:
-        board.downlinks.append((start + int(h * 3600000), bytes(data)))
-    board.downlinks.sort(key=lambda d: d[0])
+    for i in range(len(downlinks)):
+        h, data = downlinks[i]
+        board.downlinks.append((start + int(h * 3600000), i, bytes(data)))
+    board.downlinks.sort()  # by time, then given order (MicroPython's sort is not stable)
     losses = sorted(int(h * 3600000) + start for h in power_loss_at_h)
     resets = sorted(int(h * 3600000) + start for h in reset_at_h)
     hangs = sorted(int(h * 3600000) + start for h in hang_at_h)
@@ -649,7 +655,7 @@ def simulate(cfg, hours=24, seed=1, scenario=None, power_loss_at_h=(), reset_at_
         hang = bool(hangs and hangs[0] <= board.clock.ms)
         if hang:
             hangs.pop(0)
-            board.sensors["battery"] = _Hung(board)
+            board.hang = True
         wakes += 1
         try:
             sleep_ms = node.wake()

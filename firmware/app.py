@@ -22,7 +22,7 @@ WATCHDOG_MS = 90000  # fed through the wave burst; the longest unfed step is a 5
 COUNTER_BLOCK = 64  # counters reserved per flash write
 MAX_WAIT_MS = 10000  # a budget wait up to this is slept through; longer defers the frame
 LBT_TRIES = 4
-ALARM_REPEAT_S = 300  # an ongoing alarm is re-sent at most this often
+ALARM_REPEAT_S = 900  # an ongoing alarm is re-sent at most this often
 RESET_CODES = {"power-on": 0, "watchdog": 1, "brown-out": 2, "software": 3, "deep-sleep": 4,
                "hard-fault": 5, "external": 6}
 
@@ -123,18 +123,24 @@ class Node:
             readings["fault_flags"] = flags
         self._mem()
 
+        urgent = alarm
         if alarm:
+            # An ongoing alarm of the same sort bypasses the plan (and uses the alarm reserve) at
+            # most every ALARM_REPEAT_S; in between, planned readings still carry the alarm flag.
+            what = reason.split(" ")[0] if reason else ""
             last_alarm = state.get("alarm_ms", 0)
-            if state.get("alarm_reason") == reason and now - last_alarm < ALARM_REPEAT_S * 1000 and not due:
-                alarm = False  # the same alarm went out a moment ago
+            if state.get("alarm_what") == what and now - last_alarm < ALARM_REPEAT_S * 1000:
+                urgent = False
+        else:
+            state.set("alarm_what", None)
         personal = kind != "buoy"
         consent = state.get("consent", cfg.get("consent", True))
         sent_reading = False
-        if (due or alarm) and readings and (consent or not personal):
-            sent_reading = self._send(readings, alarm, reason, wdt)
-            if alarm and sent_reading:
+        if (due or urgent) and readings and (consent or not personal):
+            sent_reading = self._send(readings, alarm, urgent, reason, wdt)
+            if urgent and sent_reading:
                 state.set("alarm_ms", now)
-                state.set("alarm_reason", reason)
+                state.set("alarm_what", reason.split(" ")[0] if reason else "")
         if due:
             state.set("next_reading_ms", now + interval_s * 1000)
             state.set("last_reading_s", now // 1000)
@@ -143,7 +149,10 @@ class Node:
             n = state.get("readings", 0) + 1
             state.set("readings", n)
             if n % cfg["plan"].get("status_every", 6) == 0:
-                self._send_status(flags, now, wdt)
+                state.set("status_now", True)
+        if state.get("status_now"):
+            state.set("status_now", False)
+            self._send_status(flags, now, wdt)
         self._mem()
 
         if self.radio is not None:
@@ -190,9 +199,10 @@ class Node:
             self.encoder_for = key
         return self.encoder
 
-    def _send(self, readings, alarm, reason, wdt):
+    def _send(self, readings, alarm, urgent, reason, wdt):
+        """A reading; `alarm` flags the frame, `urgent` lets it use the budget's alarm reserve."""
         frames = self._encoder().encode(self.counter.take(), readings, alarm=alarm)
-        return self._transmit(frames, "alarm" if alarm else "reading", alarm, reason, wdt)
+        return self._transmit(frames, "alarm" if alarm else "reading", urgent, reason, wdt)
 
     def _send_status(self, flags, now, wdt):
         status = {"firmware": VERSION, "reset_reason": RESET_CODES.get(self.state.get("last_reset"), 0),
@@ -204,8 +214,10 @@ class Node:
         frames = self._encoder().encode_status(self.counter.take(), status)
         return self._transmit(frames, "status", False, None, wdt)
 
-    def _transmit(self, frames, what, alarm, reason, wdt):
-        """Send every frame (fragments) within the budget; False when any had to be dropped."""
+    def _transmit(self, frames, what, urgent, reason, wdt):
+        """Send every frame (fragments) within the budget; False when any had to be dropped.
+
+        `urgent` frames (a new alarm) may use the budget's alarm reserve."""
         cfg = self.cfg
         radio = self.radio
         ok_all = True
@@ -213,15 +225,16 @@ class Node:
             payload = bytes(frames[i])
             air = airtime_us(cfg["radio"], len(payload), self.lora)
             now = self._now()
-            ok, wait_ms, why = self.budget.request(now, air, alarm)
+            ok, wait_ms, why = self.budget.request(now, air, urgent)
             waited = 0
             if not ok and wait_ms <= MAX_WAIT_MS:
                 self.board.clock.sleep_ms(wait_ms)
                 waited = wait_ms
                 now = self._now()
-                ok, wait_ms, why = self.budget.request(now, air, alarm)
+                ok, wait_ms, why = self.budget.request(now, air, urgent)
             entry = {"event": "tx", "what": what, "time_ms": now, "bytes": len(payload), "airtime_us": air,
-                     "alarm": alarm, "budget": {"ok": ok, "wait_ms": wait_ms, "reason": why, "waited_ms": waited}}
+                     "alarm": what == "alarm", "urgent": urgent,
+                     "budget": {"ok": ok, "wait_ms": wait_ms, "reason": why, "waited_ms": waited}}
             if reason:
                 entry["alarm_reason"] = reason
             if not ok:
@@ -231,7 +244,7 @@ class Node:
                 break
             free = False
             for _ in range(LBT_TRIES):
-                free = self.budget.listen_before_talk(radio, now, alarm)
+                free = self.budget.listen_before_talk(radio, now, urgent)
                 if free:
                     break
                 self.board.clock.sleep_ms(self.budget.backoff_ms)
@@ -243,6 +256,7 @@ class Node:
                 ok_all = False
                 break
             want_dl = i == len(frames) - 1 and self._want_downlink()
+            entry["ticks_ms"] = self.board.clock.ticks_ms()
             try:
                 meta = radio.send(payload, want_dl)
             except OSError as e:
@@ -251,7 +265,7 @@ class Node:
                 self.log.append(entry)
                 ok_all = False
                 break
-            self.budget.record(now, air, alarm)
+            self.budget.record(now, air, urgent)
             self.budget.save()
             wdt.feed()
             entry["radio"] = cfg["radio"]

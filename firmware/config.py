@@ -25,8 +25,8 @@ REGIONS = ("JP920",)
 # to check for alarms, how long each wake samples the motion/pulse sensors.
 DEFAULT_PLANS = {
     "buoy": {"interval_s": 600, "check_s": 300, "status_every": 6, "wave_window_s": 128, "wave_rate_hz": 4},
-    "drone-vital": {"interval_s": 120, "check_s": 120, "status_every": 15, "ppg_window_s": 4, "ppg_rate_hz": 50},
-    "pedometer": {"interval_s": 900, "check_s": 900, "status_every": 8, "imu_window_s": 4, "imu_rate_hz": 50},
+    "drone-vital": {"interval_s": 180, "check_s": 180, "status_every": 10, "ppg_window_s": 15, "ppg_rate_hz": 50},
+    "pedometer": {"interval_s": 900, "check_s": 900, "status_every": 8, "imu_window_s": 10, "imu_rate_hz": 50},
 }
 # Sigfox's subscription allows about 140 uplinks a day: 620 s between frames keeps under it.
 SIGFOX_INTERVAL_S = 900
@@ -178,3 +178,24 @@ def to_json(cfg):
         v = cfg[k]
         out[k] = v.hex() if isinstance(v, (bytes, bytearray)) else v
     return json.dumps(out)
+
+
+def from_node_toml(doc):
+    """A node.toml, as a dict (tomllib on the host), -> the config dict `parse` takes.
+
+    Either flat (device = "...", key = "...", kind = ...) or with a [device] table holding id,
+    key, kind, radio, board, region; [lora], [plan], [alarms], [sensors], [wisun] as they are.
+    """
+    if not isinstance(doc, dict):
+        raise ConfigError("node.toml must be a table")
+    out = {}
+    dev = doc.get("device")
+    if isinstance(dev, dict):
+        for k in dev:
+            out["device" if k == "id" else k] = dev[k]
+    elif dev is not None:
+        out["device"] = dev
+    for k in doc:
+        if k != "device":
+            out[k] = doc[k]
+    return out

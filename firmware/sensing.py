@@ -186,10 +186,11 @@ class Sampler:
         ppg = self.board.sensor("ppg")
         clock = self.board.clock
         samples = []
-        need = rate * self.plan.get("ppg_window_s", 4)
+        most = rate * self.plan.get("ppg_window_s", 15)  # give up after this many samples
         got = 0
-        while got < need:
-            clock.sleep_ms(200)
+        res = None
+        while got < most and res is None:
+            clock.sleep_ms(200)  # the FIFO holds 32 samples: 0.64 s at 50/s
             del samples[:]
             ppg.read(samples)
             if not samples:
@@ -197,8 +198,9 @@ class Sampler:
             for red, ir in samples:
                 est.feed(red, ir)
             got += len(samples)
+            res = est.result()
             self.feed()
-        res = est.result()
+        ppg.shutdown()
         if res is None:
             raise SensorError("max30102", "no pulse found (finger off?)")
         return res[0], res[1]
