@@ -28,6 +28,10 @@ STATUS_EVERY_S = 2.0
 _RECORD_FIELDS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
+class StartError(RuntimeError):
+    """A source or the metrics endpoint could not start; the message names the config section."""
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: ts, level, logger, msg and the record's `extra` fields."""
 
@@ -75,6 +79,8 @@ def status_path(config):
 
 class Gateway:
     def __init__(self, config, decoder=None):
+        """`config` as returned by lpwa.gateway.config.load/from_dict; `decoder` replaces the
+        FrameDecoder (tests)."""
         self.config = config
         g, q = config["gateway"], config["queue"]
         os.makedirs(g["state_dir"], exist_ok=True)
@@ -97,19 +103,31 @@ class Gateway:
                                             "queue_depth": self.queue.depth,
                                             "devices": len(self.config["devices"])})
         self.sink.start()
-        for name, options in self.config["sources"].items():
-            if not options.get("enabled", True):
-                continue
-            source = sources_pkg.create(name, options, self.pipeline, self.config["gateway"]["id"])
-            await source.start()
-            self.sources[name] = source
-            log.info("source started", extra={"event": "source-start", "source": name})
-        listen = self.config["metrics"]["listen"]
-        if listen:
-            host, port = config_mod.parse_hostport("metrics.listen", listen)
-            self.metrics = MetricsServer(host, port, self.status)
-            self.metrics.start()
-            log.info("metrics listening", extra={"event": "metrics-start", "host": host, "port": self.metrics.port})
+        try:
+            for name, options in self.config["sources"].items():
+                if not options.get("enabled", True):
+                    continue
+                try:
+                    source = sources_pkg.create(name, options, self.pipeline, self.config["gateway"]["id"])
+                    await source.start()
+                except (OSError, ValueError, ImportError) as e:  # port in use, no such device, bad option
+                    raise StartError("sources.%s: cannot start (%s)" % (name, e))
+                self.sources[name] = source
+                log.info("source started", extra={"event": "source-start", "source": name})
+            listen = self.config["metrics"]["listen"]
+            if listen:
+                host, port = config_mod.parse_hostport("metrics.listen", listen)
+                try:
+                    self.metrics = MetricsServer(host, port, self.status)
+                except OSError as e:
+                    raise StartError("metrics.listen: cannot listen on %s (%s)" % (listen, e))
+                self.metrics.start()
+                log.info("metrics listening", extra={"event": "metrics-start", "host": host,
+                                                     "port": self.metrics.port})
+        except StartError as e:
+            log.error("gateway cannot start", extra={"event": "start-failed", "error": str(e)})
+            await self.stop()
+            raise
         self._status_task = asyncio.get_running_loop().create_task(self._status_loop())
 
     async def stop(self):
@@ -187,5 +205,9 @@ class Gateway:
 def run(config):
     """Blocking entry point for the CLI: run the gateway until a stop signal."""
     gateway = Gateway(config)
-    asyncio.run(gateway.run_forever())
+    try:
+        asyncio.run(gateway.run_forever())
+    except StartError as e:
+        sys.stderr.write("lpwa gateway: %s\n" % e)
+        return 1
     return 0

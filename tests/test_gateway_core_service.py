@@ -189,3 +189,16 @@ def test_gateway_run_status_metrics_sighup_sigterm_and_clean_logs(mosquitto, tmp
         assert secret not in text and secret.upper() not in text
     status_text = (tmp_path / "state" / "status.json").read_text()
     assert "very-secret-password-42" not in status_text and KEYS["0a1b2c3d"] not in status_text
+
+
+def test_a_source_that_cannot_start_is_a_one_line_error(tmp_path):
+    busy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    busy.bind(("127.0.0.1", 0))
+    port = busy.getsockname()[1]
+    cfg = tmp_path / "g.toml"
+    cfg.write_text('[gateway]\nstate_dir = "%s"\n[mqtt]\nurl = "mqtt://127.0.0.1:%d"\n'
+                   '[sources.udp]\nlisten = "127.0.0.1:%d"\n' % (tmp_path / "s", free_port(), port))
+    r = lpwa("gateway", "run", "-c", str(cfg))
+    busy.close()
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1].startswith("lpwa gateway: sources.udp: cannot start")
