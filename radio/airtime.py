@@ -6,8 +6,10 @@ budget never drifts by float rounding. Results round up: the budget must never u
 LoRa: Semtech SX1276/77/78/79 datasheet rev. 7, section 4.1.1.6 (symbol rate) and 4.1.1.7 (time
 on air); the same formula as LoRaMac-node src/radio/sx1276/sx1276.c
 (SX1276GetLoRaTimeOnAirNumerator). With `sx126x=True` the SX1261/2 variant of LoRaMac-node
-src/radio/sx126x/radio.c (RadioGetLoRaTimeOnAirNumerator): at SF5/SF6 two more symbols and a
-preamble of at least 12 symbols; identical to SX127x from SF7 up.
+src/radio/sx126x/radio.c (RadioGetLoRaTimeOnAirNumerator) and the Semtech SX1261 LoRa Calculator:
+at SF5/SF6 two more symbols and no 8-symbol term in the ceiling; identical to SX127x from SF7 up.
+The preamble is taken as given (LoRaMac-node raises it to 12 symbols at SF5/SF6 before calling;
+micropython-lib's driver and the calculator do not).
 Worked examples (datasheet formula, 8-symbol preamble, explicit header, CRC on, CR 4/5,
 125 kHz): SF7 20 B = 56576 us; CR 4/8 = 78080 us; implicit header = 51456 us; SF10 11 B =
 288768 us; SF12 51 B = 2465792 us (tests/test_radio_airtime.py).
@@ -56,8 +58,6 @@ def lora_symbols(payload_len, sf, cr=1, preamble=8, explicit_header=True, crc=Tr
         raise ValueError("cr must be 1..4 (4/5..4/8)")
     if payload_len < 0 or payload_len > 255:
         raise ValueError("payload_len must be 0..255")
-    if sx126x and sf <= 6 and preamble < 12:
-        preamble = 12
     num = 8 * payload_len - 4 * sf + (16 if crc else 0) + (20 if explicit_header else 0)
     if sf >= 7 or not sx126x:
         num += 8
