@@ -366,7 +366,14 @@ class Pipeline:
         data = batch.take_downlink(device, DOWNLINK_MAX.get(radio))
         if data is None:
             return None
-        if not self._budget_ok(radio, meta, len(data)):
+        verdict = self._budget(radio, meta, len(data))
+        if verdict == "never":  # longer than one transmission may ever be at this data rate: drop it
+            self._downlink_reject(device, "too-long-for-radio", "%d bytes on %s %s" % (
+                len(data), radio, meta.get("datr") or ""))
+            if not batch.has_downlink(device):
+                self._downlink_devices.discard(device)
+            return None
+        if verdict != "ok":
             batch.db.execute("INSERT INTO downlinks (device, payload, created) VALUES (?, ?, ?)",
                              (device, data, self.clock()))  # keep it (moves to the back of the line)
             self.rejections["downlink-deferred-duty-cycle"] += 1
@@ -377,11 +384,12 @@ class Pipeline:
                                           "bytes": len(data)})
         return data
 
-    def _budget_ok(self, radio, meta, length):
-        """Gateway transmissions obey the same ARIB duty-cycle budget as nodes (when lpwa.radio provides it).
+    def _budget(self, radio, meta, length):
+        """Gateway transmissions obey the same ARIB duty-cycle budget as nodes (lpwa.radio.budget).
+        -> "ok" (charged), "wait" (not now) or "never" (too long for one transmission).
         Sigfox downlinks are sent by the Sigfox network, not by us."""
         if radio == "sigfox":
-            return True
+            return "ok"
         try:
             from lpwa.radio import airtime, budget
             b = self._budgets.get(radio)
@@ -396,15 +404,16 @@ class Pipeline:
             else:
                 us = airtime.wisun_airtime_us(length)
             now_ms = int(self.clock() * 1000)
-            ok, _wait, _why = b.request(now_ms, us)
+            ok, wait_ms, _why = b.request(now_ms, us)
             if ok:
                 b.record(now_ms, us)
-            return ok
+                return "ok"
+            return "never" if wait_ms < 0 else "wait"
         except ImportError:
-            return True
+            return "ok"
         except Exception:  # a budget bug must not stop uplinks
             log.exception("duty-cycle budget failed", extra={"event": "budget-error", "radio": radio})
-            return True
+            return "ok"
 
     # -- consent -------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ without keys, and hypothesis-fuzzed input that must only ever be counted."""
 import json
 import logging
 import threading
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -244,3 +245,17 @@ def test_consent_file_errors_name_the_problem(tmp_path):
     f.write_text('devices = { "xyz" = true }\n')
     with pytest.raises(ConfigError, match="consent.file"):
         Consent([], str(f))
+
+
+def test_downlinks_respect_the_gateway_duty_cycle_budget(pipe):
+    """A downlink too long for one transmission at SF12 is dropped and counted; the next uplink
+    at a faster data rate carries the following one."""
+    pipe.queue_downlink("0a1b2c3d", {"cmd": "reboot"})
+    verdict = pipe._budget("lora", {"datr": "SF12BW125"}, 200)
+    assert verdict == "never"
+    assert pipe._budget("lora", {"datr": "SF7BW125"}, 8) == "ok"  # charged: its airtime + a 50 ms pause follow
+    out = pipe.ingest("lora", frame("0a1b2c3d", 1), {"datr": "SF10BW125"}, "udp")
+    assert out.downlink is None and pipe.rejections["downlink-deferred-duty-cycle"] == 1
+    time.sleep(0.15)  # airtime of the first downlink + the 50 ms pause
+    out = pipe.ingest("lora", frame("0a1b2c3d", 2), {"datr": "SF10BW125"}, "udp")
+    assert out.downlink is not None
