@@ -367,16 +367,12 @@ class Pipeline:
         if data is None:
             return None
         verdict = self._budget(radio, meta, len(data))
-        if verdict == "never":  # longer than one transmission may ever be at this data rate: drop it
-            self._downlink_reject(device, "too-long-for-radio", "%d bytes on %s %s" % (
-                len(data), radio, meta.get("datr") or ""))
-            if not batch.has_downlink(device):
-                self._downlink_devices.discard(device)
-            return None
         if verdict != "ok":
+            # keep it for a later window (it goes to the back of this device's line): "never" means
+            # too long for one transmission at this data rate; a faster uplink can still carry it
             batch.db.execute("INSERT INTO downlinks (device, payload, created) VALUES (?, ?, ?)",
-                             (device, data, self.clock()))  # keep it (moves to the back of the line)
-            self.rejections["downlink-deferred-duty-cycle"] += 1
+                             (device, data, self.clock()))
+            self.rejections["downlink-deferred-" + ("too-long" if verdict == "never" else "duty-cycle")] += 1
             return None
         if not batch.has_downlink(device):
             self._downlink_devices.discard(device)

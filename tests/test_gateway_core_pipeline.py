@@ -248,8 +248,9 @@ def test_consent_file_errors_name_the_problem(tmp_path):
 
 
 def test_downlinks_respect_the_gateway_duty_cycle_budget(pipe):
-    """A downlink too long for one transmission at SF12 is dropped and counted; the next uplink
-    at a faster data rate carries the following one."""
+    """A downlink is charged to the gateway's ARIB budget: while the pause after the previous
+    transmission runs it stays queued (counted), the next receive window carries it; one too long
+    for a single transmission at the uplink's data rate also waits for a faster uplink."""
     pipe.queue_downlink("0a1b2c3d", {"cmd": "reboot"})
     verdict = pipe._budget("lora", {"datr": "SF12BW125"}, 200)
     assert verdict == "never"
