@@ -66,6 +66,14 @@ class Esp32Board:
         self._rtc = machine.RTC()
         self._i2c = None
 
+    def safe_mode(self):
+        """The user button held at boot: stay at the REPL (so mpremote can reach a sleeping node)."""
+        g = self.profile.get("button")
+        if not g:
+            return False
+        m = self.machine
+        return m.Pin(g["pin"], m.Pin.IN, m.Pin.PULL_UP).value() == 0
+
     # clock and power
     def time_ms(self):
         """RTC time in ms: keeps counting through deep sleep (resets on power loss)."""

@@ -504,6 +504,9 @@ class HostBoard:
     def random(self):
         return self.rng.next()
 
+    def safe_mode(self):
+        return False
+
     # storage
     def rtc_memory(self):
         return self.rtc

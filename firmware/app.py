@@ -309,6 +309,9 @@ def main(board=None):
         from lpwa.boards import esp32
 
         board = esp32.Esp32Board()
+    if board.safe_mode():
+        print("lpwa: button held at boot: safe mode, app not started (REPL stays available)")
+        return
     try:
         node = Node(board)
         sleep_ms = node.wake()

