@@ -33,7 +33,7 @@ away: it is admitted only while everything counted stays within the budget minus
 Accounting is in fixed-size rings (no growing lists): 62 one-minute slots of airtime (a frame
 counts from the minute it starts until one hour after the end of the next minute, which covers any
 emission up to 60 s: never under-counted) and 25 one-hour slots of message counts. The state
-packs into a fixed 652-byte record with a version and a checksum; a missing record is a fresh
+packs into a fixed 677-byte record with a version and a checksum; a missing record is a fresh
 node, a corrupt one is treated as a full hour and a full day (nothing may be sent until they
 expire) instead of crashing or forgetting airtime.
 Portable (CPython and MicroPython).
@@ -50,13 +50,14 @@ MAX_FRAME_MS = 60000  # longest message (all repeats) the minute slots can accou
 MIN_SLOTS = 62  # counted while (m + 2) * MINUTE_MS + HOUR_MS > now
 HOUR_SLOTS = 25  # counted while (h + 1) * HOUR_MS + DAY_MS > now
 
-VERSION = 1
+VERSION = 2
 _MAGIC = b"LB"
 _HEAD = "<2sBBqqqqqII"  # magic, version, flags, offset, last_ms, last_end_ms, min_head, hour_head, rng, busy
 _HEAD_SIZE = struct.calcsize(_HEAD)
 _MIN_FMT = "<%dI" % (2 * MIN_SLOTS)
 _HOUR_FMT = "<%dH" % (2 * HOUR_SLOTS)
-STATE_SIZE = _HEAD_SIZE + 8 * MIN_SLOTS + 4 * HOUR_SLOTS + 4
+_DL_FMT = "<%dB" % HOUR_SLOTS
+STATE_SIZE = _HEAD_SIZE + 8 * MIN_SLOTS + 4 * HOUR_SLOTS + HOUR_SLOTS + 4
 
 # Profiles: one per radio (and channel class). Every value cites its rule in radio/limits.py.
 _PROFILES = {
@@ -77,7 +78,8 @@ _PROFILES = {
                "max_tx_us": limits.ARIB_LONG_MAX_TX_US, "pause_ms": limits.ARIB_LONG_PAUSE_MS,
                "hour_budget_ms": limits.ARIB_HOUR_BUDGET_MS, "reserve_ms": 36000,
                "day_messages": limits.SIGFOX_UPLINKS_PER_DAY, "reserve_msgs": 10, "repeats": 3,
-               "repeat_gap_ms": limits.SIGFOX_T_IFU_MAX_MS, "backoff_ms": 500, "alarm_backoff_ms": 50},
+               "repeat_gap_ms": limits.SIGFOX_T_IFU_MAX_MS, "day_downlinks": limits.SIGFOX_DOWNLINKS_PER_DAY,
+               "backoff_ms": 500, "alarm_backoff_ms": 50},
     # Wi-SUN modules run their own ARIB limiter (EVENT 32/33); we keep the same strict budget.
     "wisun": {"name": "wisun-arib", "radio": "wisun", "cs_us": limits.ARIB_LONG_CS_US,
               "max_tx_us": limits.ARIB_SHORT_MAX_TX_US, "pause_ms": limits.ARIB_LONG_PAUSE_MS,
@@ -136,6 +138,7 @@ class Budget:
         self.reserve_us = int(profile.get("reserve_ms", 0)) * 1000
         self.day_cap = int(profile.get("day_messages", 0))
         self.reserve_msgs = int(profile.get("reserve_msgs", 0))
+        self.day_downlinks = int(profile.get("day_downlinks", 0))
         self.repeats = int(profile.get("repeats", 1)) or 1
         # the repeats of one message are spread over up to (repeats - 1) gaps: the pause runs from
         # the end of the last one
@@ -145,6 +148,7 @@ class Budget:
         self._min_a = [0] * MIN_SLOTS  # alarm airtime (us)
         self._hr_r = [0] * HOUR_SLOTS  # routine messages per hour slot
         self._hr_a = [0] * HOUR_SLOTS
+        self._hr_d = [0] * HOUR_SLOTS  # downlink requests per hour slot (Sigfox: 4 a day)
         self._buf = bytearray(STATE_SIZE)
         self.restored = self.load()
 
@@ -165,6 +169,7 @@ class Budget:
         for i in range(HOUR_SLOTS):
             self._hr_r[i] = 0
             self._hr_a[i] = 0
+            self._hr_d[i] = 0
         self._resum()
 
     def load(self):
@@ -186,12 +191,14 @@ class Budget:
         self._offset, self._last, self._last_end, self._min_head, self._hour_head, self._rng, self._busy = h[3:]
         mins = struct.unpack_from(_MIN_FMT, raw, _HEAD_SIZE)
         hours = struct.unpack_from(_HOUR_FMT, raw, _HEAD_SIZE + 8 * MIN_SLOTS)
+        dls = struct.unpack_from(_DL_FMT, raw, _HEAD_SIZE + 8 * MIN_SLOTS + 4 * HOUR_SLOTS)
         for i in range(MIN_SLOTS):
             self._min_r[i] = mins[2 * i]
             self._min_a[i] = mins[2 * i + 1]
         for i in range(HOUR_SLOTS):
             self._hr_r[i] = hours[2 * i]
             self._hr_a[i] = hours[2 * i + 1]
+            self._hr_d[i] = dls[i]
         self._resum()
         return "restored"
 
@@ -207,6 +214,9 @@ class Budget:
         for i in range(HOUR_SLOTS):
             struct.pack_into("<HH", buf, off, min(self._hr_r[i], 0xFFFF), min(self._hr_a[i], 0xFFFF))
             off += 4
+        for i in range(HOUR_SLOTS):
+            buf[off] = min(self._hr_d[i], 0xFF)
+            off += 1
         struct.pack_into("<I", buf, off, _check(memoryview(buf)[:off]))
         return bytes(buf)
 
@@ -233,6 +243,8 @@ class Budget:
         self._min_a[(t // MINUTE_MS) % MIN_SLOTS] = self.hour_us
         if self.day_cap:
             self._hr_a[(t // HOUR_MS) % HOUR_SLOTS] = self.day_cap
+        if self.day_downlinks:
+            self._hr_d[(t // HOUR_MS) % HOUR_SLOTS] = self.day_downlinks
         self._resum()
         self._last_end = t
 
@@ -252,8 +264,10 @@ class Budget:
                 s = k % HOUR_SLOTS
                 self._sum_hr -= self._hr_r[s]
                 self._sum_ha -= self._hr_a[s]
+                self._sum_hd -= self._hr_d[s]
                 self._hr_r[s] = 0
                 self._hr_a[s] = 0
+                self._hr_d[s] = 0
             self._hour_head = h
 
     def _resum(self):
@@ -262,6 +276,7 @@ class Budget:
         self._sum_ma = sum(self._min_a)
         self._sum_hr = sum(self._hr_r)
         self._sum_ha = sum(self._hr_a)
+        self._sum_hd = sum(self._hr_d)
 
     def _hour_used(self):
         return self._sum_mr, self._sum_ma
@@ -333,12 +348,21 @@ class Budget:
                     wait, reason = w, why
         return wait == 0, wait, reason
 
-    def record(self, now_ms, airtime_us, alarm=False):
-        """Account a frame that started at `now_ms` and lasted `airtime_us` (all repeats)."""
+    def downlink_allowed(self, now_ms):
+        """May this uplink ask for a downlink? (Sigfox: 4 a day, rolling; others: always.)"""
+        self._now(now_ms)
+        return not self.day_downlinks or self._sum_hd < self.day_downlinks
+
+    def record(self, now_ms, airtime_us, alarm=False, downlink=False):
+        """Account a frame that started at `now_ms` and lasted `airtime_us` (all repeats);
+        `downlink=True` when it asked the network for a downlink."""
         airtime_us = int(airtime_us)
         t = self._now(now_ms)
         slot = (t // MINUTE_MS) % MIN_SLOTS
         hslot = (t // HOUR_MS) % HOUR_SLOTS
+        if downlink:
+            self._hr_d[hslot] += 1
+            self._sum_hd += 1
         if alarm:
             self._min_a[slot] += airtime_us
             self._hr_a[hslot] += 1
@@ -385,7 +409,8 @@ class Budget:
         return {"profile": self.profile["name"], "hour_used_us": hr + ha, "hour_alarm_us": ha,
                 "hour_budget_us": self.hour_us, "reserve_us": self.reserve_us,
                 "day_messages": dr + da, "day_alarms": da, "day_cap": self.day_cap,
-                "reserve_msgs": self.reserve_msgs, "pause_left_ms": max(0, self._last_end + self.pause_ms - t)}
+                "reserve_msgs": self.reserve_msgs, "day_downlinks": self._sum_hd,
+                "downlink_cap": self.day_downlinks, "pause_left_ms": max(0, self._last_end + self.pause_ms - t)}
 
     def frames_per_hour(self, airtime_us, alarm=False):
         """How many routine frames of `airtime_us` one hour allows (pause, hour budget, day cap)."""

@@ -462,3 +462,23 @@ def test_the_oracle_has_teeth():
     assert {v[0] for v in oracle(true, result["log"])} == {"hour"}
     result = drive(budget, dict(true, reserve_ms=0), actions, T0)
     assert oracle(true, result["log"]) == [] and latency_violations(true, result["decisions"], result["log"])
+
+
+def test_sigfox_downlink_requests_are_capped_at_4_a_rolling_day():
+    p = budget.profile_for("sigfox")
+    store = budget.MemoryStore()
+    b = budget.Budget(store, p)
+    a = airtime.sigfox_total_airtime_us(8)
+    t = T0
+    asked = []
+    for i in range(12):
+        want = b.downlink_allowed(t)
+        asked.append(want)
+        b.record(t, a, downlink=want)
+        b.save()
+        b = budget.Budget(store, p)  # deep sleep between uplinks
+        t += 3600000
+    assert asked == [True] * 4 + [False] * 8
+    assert b.status(t)["day_downlinks"] == 4
+    assert b.downlink_allowed(T0 + 25 * 3600000)  # a day later the first one has expired
+    assert budget.Budget(budget.MemoryStore(), budget.profile_for("lora")).downlink_allowed(T0)
