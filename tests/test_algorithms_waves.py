@@ -64,3 +64,16 @@ def test_ram_is_fixed(mpy):
     r = runners.run_micropython(mpy, "waves", sea.sea_state("c", 33, 1.0, 6.0))
     assert r["ram_kept"] < 16 * 1024
     assert r["ram_kept_after_stream"] - r["ram_kept"] < 1024
+
+
+@settings(max_examples=8, deadline=None)
+@given(data=st.lists(st.integers(-20000, 20000), min_size=1024, max_size=1100))
+def test_any_stream_never_crashes_and_is_identical(mpy, data):
+    t = sea.SeaTrace("h", 4, data, 1.0, 1.0, "hypothesis")
+    a = runners.run_cpython("waves", t)
+    b = runners.run_micropython(mpy, "waves", t)
+    assert a["checks"] == b["checks"]
+    for c in a["checks"]:
+        if c is not None:
+            hm0, tp = runners.unhex(c)
+            assert hm0 > 0 and 1.0 <= tp <= 20.0

@@ -77,6 +77,8 @@ class PpgEstimator:
         self._result = None
 
     def feed(self, red, ir):
+        red = int(red)
+        ir = int(ir)
         k = self._k
         self._n += 1
         if self._dc_ir == 0 or ir < FINGER_MIN or red < (FINGER_MIN >> 2):

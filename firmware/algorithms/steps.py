@@ -1,14 +1,15 @@
 """Step counter: 3-axis accelerometer in, total steps out.
 
 Method (README.md in this folder): magnitude |a| (integer square root, so any orientation works),
-gravity removed by a ~0.64 s moving mean, smoothed by a 0.1 s boxcar, then a cycle detector with
-an adaptive hysteresis (a quarter of the recent peak-to-peak, at least MIN_HYST_MG). Each cycle is
-a candidate step; a minimum (0.28 s) and maximum (2 s) step interval and a regularity check gate
-them, and candidates are only counted once CONFIRM regular steps in a row have been seen (then
-all of them count): shaking, taps and vehicle bumps rarely make CONFIRM regular steps.
+gravity removed by a ~0.64 s moving mean, smoothed by a 0.1 s boxcar, then a swing detector with
+an adaptive hysteresis (a quarter of the recent peak-to-peak, at least MIN_HYST_MG). Each swing
+up and back down is a candidate step, timed at its peak. Steps closer than 0.28 s break the run
+(shaking, vibration); a gap over 1 s ends it. Candidates only count once CONFIRM regular ones in
+a row have been seen -- strides (two steps) within 20 % of the run's rhythm, swings within a
+factor of 2 -- and then all of them count; shaking, taps and vehicle bumps rarely get there.
+While counting, a gap of 1.6-2.4 steps counts as two (one step too weak to see).
 All per-sample arithmetic is on small integers, so the board and CPython count identically.
 """
-
 import array
 
 MIN_HYST_MG = 45        # smallest accepted half-swing of the filtered magnitude
@@ -56,7 +57,7 @@ class StepCounter:
         self._avg16 = 0                    # while counting: mean step interval x 16
 
     def feed(self, ax_mg, ay_mg, az_mg):
-        n2 = ax_mg * ax_mg + ay_mg * ay_mg + az_mg * az_mg
+        n2 = int(ax_mg * ax_mg + ay_mg * ay_mg + az_mg * az_mg)   # int() also takes float input
         x = self._mag
         if x < 1:
             x = 1
