@@ -188,11 +188,12 @@ def rxpk_frames(msg):
         if datr is not None and not isinstance(datr, (str, int)):
             raise ProtocolError("bad-field", "rxpk.datr must be a string or a bit rate")
         rssi = _num(pk, "rssi")
-        if rssi is None and isinstance(pk.get("rsig"), list) and pk["rsig"] and isinstance(pk["rsig"][0], dict):
-            rssi = pk["rsig"][0].get("rssic")
-            snr = pk["rsig"][0].get("lsnr")
-        else:
-            snr = _num(pk, "lsnr")
+        snr = _num(pk, "lsnr")
+        rsig = pk.get("rsig")  # v2 multi-antenna concentrators: per-antenna rssic / lsnr
+        if rssi is None and isinstance(rsig, list) and rsig and isinstance(rsig[0], dict):
+            rssi = _num(rsig[0], "rssic")
+            if snr is None:
+                snr = _num(rsig[0], "lsnr")
         t = pk.get("time")
         if t is not None and not isinstance(t, str):
             raise ProtocolError("bad-field", "rxpk.time must be a string")
