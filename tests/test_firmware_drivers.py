@@ -1,0 +1,136 @@
+"""Drivers against their datasheet facts and the host board's bus-level simulations, under
+MicroPython where it matters; plus the device config's validation."""
+
+import json
+
+import pytest
+
+from lpwa.boards.host import HostBoard
+from lpwa.firmware import config
+from lpwa.firmware.drivers import gps
+from lpwa.firmware.drivers.conductivity import salinity_pss78
+from lpwa.firmware.drivers.ds18b20 import DS18B20, crc8
+from lpwa.firmware.drivers.errors import SensorError
+
+KEY = "00112233445566778899aabbccddeeff"
+
+
+def test_nmea_checksum_and_parse():
+    gga = "$GPGGA,092750.000,5321.6802,N,00630.3372,W,1,8,1.03,61.7,M,55.2,M,,*76"
+    msg = gps.parse(gga)
+    assert msg["type"] == "GGA" and msg["quality"] == 1 and msg["sats"] == 8
+    assert abs(msg["lat"] - 53.361337) < 1e-6 and abs(msg["lon"] + 6.505620) < 1e-6
+    assert gps.parse(gga[:-2] + "77") is None  # bad checksum
+    assert gps.parse(gga.replace("*76", "")) is None  # no checksum
+    rmc = "$GPRMC,092750.000,A,5321.6802,N,00630.3372,W,0.02,31.66,280511,,,A*43"
+    r = gps.parse(rmc)
+    assert r["valid"] and r["date"] == "280511"
+    assert gps.unix_time("280511", "092750.000") == 1306574870
+
+
+def test_ds18b20_crc_and_values():
+    # Maxim application note 27 example ROM: 02 1C B8 01 00 00 00 has CRC A2
+    assert crc8(bytes((0x02, 0x1C, 0xB8, 0x01, 0x00, 0x00, 0x00))) == 0xA2
+    b = HostBoard("buoy")
+    b.boot()
+    t = b.sensor("temp").measure(b.clock)
+    assert 16 < t < 20
+    bus = b.sensor("temp").bus
+    bus.corrupt = True
+    with pytest.raises(SensorError):
+        b.sensor("temp").measure(b.clock)
+    bus.corrupt = False
+    fresh = DS18B20(bus)
+    bus.temp_c = 85.0
+    with pytest.raises(SensorError):  # conversion never ran: the power-on 85 degC is refused
+        fresh.read_c()
+    b.faults["temp"] = True
+    with pytest.raises(SensorError):
+        fresh.measure(b.clock)
+
+
+def test_pss78_reference_point():
+    # by definition S = 35 at C(35, 15, 0) = 42.914 mS/cm
+    assert abs(salinity_pss78(42.914, 15.0) - 35.0) < 1e-3
+    # the temperature correction's b coefficients sum to zero: Rt = 1 is S = 35 at any temperature
+    for t in (0.0, 10.0, 20.0, 30.0):
+        rt = 0.6766097 + t * (2.00564e-2 + t * (1.104259e-4 + t * (-6.9698e-7 + t * 1.0031e-9)))
+        assert abs(salinity_pss78(42.914 * rt, t) - 35.0) < 1e-6
+    assert salinity_pss78(30.0, 15.0) < salinity_pss78(40.0, 15.0) < 35.0
+
+
+def test_host_sensors_read_through_the_drivers():
+    b = HostBoard("buoy")
+    b.boot()
+    ec, sal = b.sensor("cond").read(18.0)
+    assert 33.5 < sal < 35 and 30 < ec < 60
+    fix = b.sensor("gps").fix()
+    assert abs(fix["lat"] - 35.0) < 0.001 and fix["time"] is not None and fix["sats"] == 8
+    assert 3.5 < b.sensor("battery").volts() < 4.2
+    ax, ay, az = b.sensor("imu").accel_mg()
+    assert 900 < az < 1100
+    samples = []
+    b.sensor("ppg")
+    b.clock.sleep_ms(300)
+    assert b.sensor("ppg").read(samples) > 5 and all(0 < r < 262144 and 0 < i < 262144 for r, i in samples)
+    b.faults["i2c"] = True
+    b.reset_sensors()
+    with pytest.raises(SensorError):
+        b.sensor("imu")
+
+
+def test_radio_drivers_over_simulated_modules(mpy):
+    """Sigfox AT and SKSTACK-IP adapters, with a downlink each, under MicroPython."""
+    setup = (
+        "from lpwa.boards.host import HostBoard\n"
+        "b = HostBoard('buoy'); b.boot()\n"
+        "cfg = {'radio': 'sigfox'}\n"
+        "r = b.radio(cfg, None)\n"
+        "b.downlinks.append((0, 0, bytes(range(8))))\n"
+        "r.send(b'\\x01\\x02', True)\n"
+        "got = r.receive(1000)\n"
+        "w = b.radio({'radio': 'wisun'}, None)\n"
+        "w.send(b'hello wisun')\n"
+        "b.downlinks.append((0, 0, b'\\xaa\\xbb'))\n"
+        "got2 = w.receive(2000)\n"
+        "import binascii\n"
+        "res = [binascii.hexlify(got[0]).decode(), b.sigfox_seq, binascii.hexlify(got2[0]).decode(), got2[1]]\n"
+    )
+    hex8, seq, hex2, meta = mpy.eval_json(setup, "res")
+    assert hex8 == "0001020304050607" and seq == 1 and hex2 == "aabb" and meta["rssi"] < 0
+
+
+def test_config_validation_and_no_key_in_errors():
+    good = {"device": "0a1b2c3d", "key": KEY, "kind": "buoy", "radio": "lora"}
+    cfg = config.parse(good)
+    assert cfg["device_id"] == 0x0A1B2C3D and cfg["key"] == bytes.fromhex(KEY)
+    assert json.loads(config.to_json(cfg))["key"] == KEY
+    assert config.loads(config.to_json(cfg))["plan"] == cfg["plan"]
+    assert config.parse(dict(good, radio="sigfox"))["plan"]["interval_s"] >= 620
+    bad = [
+        (dict(good, device="0A1B2C3D"), "device"),
+        (dict(good, device="0a1b2c3"), "device"),
+        (dict(good, key=KEY[:-2] + "zz"), "key"),
+        (dict(good, kind="kite"), "kind"),
+        (dict(good, radio="wifi"), "radio"),
+        (dict(good, lora={"sf": 6}), "sf"),
+        (dict(good, lora={"freq_khz": 923300}), "freq"),
+        (dict(good, lora={"power_dbm": 20}), "power"),
+        (dict(good, plan={"interval_s": 5}), "interval"),
+        (dict(good, version=9), "version"),
+    ]
+    for doc, word in bad:
+        with pytest.raises(config.ConfigError) as e:
+            config.parse(doc)
+        assert word in str(e.value) and KEY[:-2] not in str(e.value)
+    with pytest.raises(config.ConfigError):
+        config.loads("{not json")
+    toml_doc = {"device": {"id": "0a1b2c3d", "key": KEY, "kind": "pedometer", "radio": "wisun"}, "plan": {"interval_s": 600}}
+    assert config.parse(config.from_node_toml(toml_doc))["plan"]["interval_s"] == 600
+
+
+def test_config_parses_the_same_under_micropython(mpy):
+    doc = {"device": "0a1b2c3d", "key": KEY, "kind": "drone-vital", "radio": "sigfox", "board": "heltec-v3"}
+    got = mpy.eval_json("from lpwa.firmware import config\nimport json\n"
+                        "c = json.loads(config.to_json(config.loads(%r)))" % json.dumps(doc), "c")
+    assert got == json.loads(config.to_json(config.parse(doc)))
