@@ -16,6 +16,7 @@ import binascii
 UPLINK_MAX = 12
 DOWNLINK_BYTES = 8
 _HEX = "0123456789abcdefABCDEF"
+_NUMCHARS = "0123456789+-.eE"
 
 
 class SigfoxError(ValueError):
@@ -90,6 +91,8 @@ def _number(body, key, default=None, kind=int):
     if isinstance(v, bool):
         raise SigfoxError("%s must be a number" % key)
     if isinstance(v, str):
+        if not v or len(v) > 32 or not all(c in _NUMCHARS for c in v):  # ASCII numbers only
+            raise SigfoxError("%s must be a number" % key)
         try:
             v = float(v) if kind is float else int(v)
         except ValueError:
@@ -97,9 +100,12 @@ def _number(body, key, default=None, kind=int):
     if not isinstance(v, (int, float)):
         raise SigfoxError("%s must be a number" % key)
     try:
-        return kind(v)
+        v = kind(v)
     except (ValueError, OverflowError):  # NaN or infinity where an integer is due
         raise SigfoxError("%s must be a finite number" % key)
+    if v != v or v - v != 0:  # NaN, or infinity (inf - inf is NaN)
+        raise SigfoxError("%s must be a finite number" % key)
+    return v
 
 
 def parse_callback(body):

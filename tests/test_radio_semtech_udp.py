@@ -184,3 +184,16 @@ def test_micropython_gives_the_same_answers(mpy):
     host = summarize(su, hexes)
     board = mpy.eval_json("from lpwa.radio import semtech_udp as _su\n" + SUMMARY + "\n_r = summarize(_su, %r)" % hexes, "_r")
     assert board == json.loads(json.dumps(host))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.binary(max_size=80), st.builds(
+    lambda body: bytes([2, 0, 1, 0]) + bytes.fromhex(EUI) + body,
+    st.one_of(st.binary(max_size=60), st.sampled_from([b'{"rxpk":[{"data":"AAE=","size":2}]}', b'{"rxpk":[{}]}',
+                                                        b'{"stat":{}} ', b'{"rxpk":[{"data":"A","size":1}]}'])))),
+    min_size=1, max_size=40))
+def test_micropython_agrees_on_fuzzed_datagrams(mpy, datagrams):
+    hexes = [d.hex() for d in datagrams]
+    host = summarize(su, hexes)
+    board = mpy.eval_json("from lpwa.radio import semtech_udp as _su\n" + SUMMARY + "\n_r = summarize(_su, %r)" % hexes, "_r")
+    assert board == json.loads(json.dumps(host))

@@ -128,3 +128,16 @@ def test_micropython_gives_the_same_answers(mpy):
     assert board == json.loads(json.dumps(host))
     sent = mpy.eval_json("from lpwa.radio import sigfox as _sf", "_sf.build_send(b'\\x01\\xab', True).decode()")
     assert sent == "AT$SF=01AB,1\r"
+
+
+def test_numbers_in_callbacks_are_ascii_only():
+    body = {"device": "1A2B3C", "time": 1, "data": "", "seqNumber": "\u0661\u0662"}  # Arabic-Indic digits
+    with pytest.raises(sigfox.SigfoxError):
+        sigfox.parse_callback(body)
+    with pytest.raises(sigfox.SigfoxError):
+        sigfox.parse_callback(dict(body, seqNumber=" 12"))
+    with pytest.raises(sigfox.SigfoxError):
+        sigfox.parse_callback(dict(body, seqNumber=1, rssi="nan"))
+    for bad in ("1e400", float("inf"), float("nan")):
+        with pytest.raises(sigfox.SigfoxError):
+            sigfox.parse_callback(dict(body, seqNumber=1, snr=bad))

@@ -5,7 +5,7 @@ import json
 import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from radio_helpers import corpus, no_hang
 
@@ -172,3 +172,16 @@ def test_micropython_gives_the_same_events(mpy):
     sent = mpy.eval_json("from lpwa.radio import skstack as _sk\nimport binascii",
                          "binascii.hexlify(_sk.build_sksendto(1, %r, 3610, b'\\x00\\r\\nabc', side=0)).decode()" % A)
     assert bytes.fromhex(sent) == sk.build_sksendto(1, A, 3610, b"\x00\r\nabc", side=0)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.binary(max_size=40), st.sampled_from([
+    b"OK\r\n", b"FAIL ER04\r\n", b"ERXUDP ", ("EVENT 21 %s 00\r\n" % A).encode(), b"\r\n", b"EPANDESC\r\n",
+    b"  Channel:21\r\n", ("ERXUDP %s %s 0E1A 0E1A 001C6400030C12A4 1 0003 " % (M, A)).encode()])), max_size=30),
+       st.booleans())
+def test_micropython_agrees_on_fuzzed_streams(mpy, chunks, ascii_data):
+    hexes = [c.hex() for c in chunks]
+    host = summarize(sk, hexes, ascii_data)
+    board = mpy.eval_json("from lpwa.radio import skstack as _sk\n" + SUMMARY +
+                          "\n_r = summarize(_sk, %r, %r)" % (hexes, ascii_data), "_r")
+    assert board == json.loads(json.dumps(host))
