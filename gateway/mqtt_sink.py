@@ -217,6 +217,7 @@ class MqttSink:
             pass
         self.connected = False
         self._process_acks()
+        self.queue.flush_acked(blocking=True)
 
     def _process_acks(self):
         done = []
@@ -234,8 +235,9 @@ class MqttSink:
             else:
                 done.append(entry[0])
         if done:
-            self.queue.delete(done)
+            self.queue.ack(done)
             self.published += len(done)
+        self.queue.flush_acked(blocking=False)  # only if the pipeline is not writing right now
 
     def _feed(self):
         if not self.connected:
@@ -250,7 +252,7 @@ class MqttSink:
             for seq, device, personal, topic, payload, qos, retain in rows:
                 if personal and self.consent is not None and not self.consent.allowed_personal(device):
                     self.consent_dropped += 1
-                    self.queue.delete([seq])
+                    self.queue.ack([seq])  # deleted with the next write, never published
                     self._cursor = seq
                     continue
                 info = self.client.publish(topic, payload, qos=qos, retain=bool(retain))

@@ -88,6 +88,8 @@ class Queue:
         self.full_events = 0
         self.enqueued = 0
         self.deleted = 0
+        self._acked = []  # seqs acknowledged by the broker, deleted in the next write transaction
+        self._acked_lock = threading.Lock()
 
     # -- writing (pipeline side) -------------------------------------------------------------
 
@@ -98,6 +100,7 @@ class Queue:
             batch = Batch(self)
             self.db.execute("BEGIN IMMEDIATE")
             try:
+                gone = self._delete_acked()  # piggyback the sink's deletes: no commit of their own
                 yield batch
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -107,7 +110,8 @@ class Queue:
                     "INSERT INTO outbox (device, personal, topic, payload, qos, retain, created) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)", batch.rows)
             self.db.execute("COMMIT")
-            self.depth += len(batch.rows)
+            self.depth += len(batch.rows) - gone
+            self.deleted += gone
             self.enqueued += len(batch.rows)
 
     def room(self):
@@ -145,21 +149,50 @@ class Queue:
                 "SELECT seq, device, personal, topic, payload, qos, retain FROM outbox "
                 "WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
 
-    def delete(self, seqs):
-        """Delete acknowledged rows in one transaction."""
-        if not seqs:
+    def ack(self, seqs):
+        """The broker acknowledged these rows. They are deleted in the next write transaction (the
+        pipeline's, or flush_acked()), so the sink never waits for the pipeline's lock; until then
+        they still count towards depth, and a crash only means they are published once more."""
+        with self._acked_lock:
+            self._acked.extend(seqs)
+
+    def flush_acked(self, blocking=False):
+        """Delete acknowledged rows now if the writer is free (or wait for it when blocking)."""
+        if not self._acked or not self.lock.acquire(blocking):
             return 0
-        with self.lock:
+        try:
             self.db.execute("BEGIN IMMEDIATE")
-            n = 0
-            for i in range(0, len(seqs), 500):
-                chunk = seqs[i:i + 500]
-                n += self.db.execute("DELETE FROM outbox WHERE seq IN (%s)" % ",".join("?" * len(chunk)),
-                                     chunk).rowcount
+            try:
+                n = self._delete_acked()
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
             self.db.execute("COMMIT")
             self.depth -= n
             self.deleted += n
             return n
+        finally:
+            self.lock.release()
+
+    def _delete_acked(self):
+        with self._acked_lock:
+            seqs, self._acked = self._acked, []
+        n = 0
+        try:
+            for i in range(0, len(seqs), 500):
+                chunk = seqs[i:i + 500]
+                n += self.db.execute("DELETE FROM outbox WHERE seq IN (%s)" % ",".join("?" * len(chunk)),
+                                     chunk).rowcount
+        except BaseException:
+            with self._acked_lock:  # not deleted after all: try again next time
+                self._acked[:0] = seqs
+            raise
+        return n
+
+    def delete(self, seqs):
+        """Delete rows now, in one transaction."""
+        self.ack(seqs)
+        return self.flush_acked(blocking=True)
 
     def bury(self, seq, reason):
         """Move a row the broker refused (e.g. not authorised) to the `dead` table for the operator."""
