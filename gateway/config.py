@@ -82,7 +82,12 @@ def load(path):
         raise ConfigError("%s: cannot read (%s)" % (path, e.strerror or e))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError("%s: not valid TOML (%s)" % (path, e))
-    return from_dict(raw)
+    config = from_dict(raw)
+    if config["consent"]["file"]:  # a file config names must exist and parse, now rather than at start
+        from lpwa.gateway.consent import read_file
+
+        read_file(config["consent"]["file"])
+    return config
 
 
 def from_dict(raw):

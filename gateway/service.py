@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import time
 
@@ -83,9 +84,12 @@ class Gateway:
         FrameDecoder (tests)."""
         self.config = config
         g, q = config["gateway"], config["queue"]
-        os.makedirs(g["state_dir"], exist_ok=True)
-        self.queue = Queue(os.path.join(g["state_dir"], "queue.sqlite3"), q["max_frames"], q["synchronous"])
-        self.consent = Consent(config["devices"], config["consent"]["file"])
+        try:
+            os.makedirs(g["state_dir"], exist_ok=True)
+            self.queue = Queue(os.path.join(g["state_dir"], "queue.sqlite3"), q["max_frames"], q["synchronous"])
+        except (OSError, sqlite3.Error) as e:
+            raise StartError("gateway.state_dir: cannot use %s (%s)" % (g["state_dir"], e))
+        self.consent = Consent(config["devices"], config["consent"]["file"])  # ConfigError names consent.file
         self.pipeline = Pipeline(config, queue=self.queue, decoder=decoder, consent=self.consent)
         self.sink = MqttSink(config, self.queue, consent=self.consent, on_downlink=self.pipeline.queue_downlink)
         self.pipeline.on_enqueue.append(self.sink.wake)
@@ -204,9 +208,12 @@ class Gateway:
 
 def run(config):
     """Blocking entry point for the CLI: run the gateway until a stop signal."""
-    gateway = Gateway(config)
     try:
+        gateway = Gateway(config)
         asyncio.run(gateway.run_forever())
+    except config_mod.ConfigError as e:
+        sys.stderr.write("lpwa gateway: %s\n" % e)
+        return 2
     except StartError as e:
         sys.stderr.write("lpwa gateway: %s\n" % e)
         return 1

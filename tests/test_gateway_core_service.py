@@ -13,6 +13,8 @@ import time
 import urllib.request
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import free_port
 from lpwa.gateway import config
@@ -202,3 +204,33 @@ def test_a_source_that_cannot_start_is_a_one_line_error(tmp_path):
     busy.close()
     assert r.returncode == 1
     assert r.stderr.strip().splitlines()[-1].startswith("lpwa gateway: sources.udp: cannot start")
+
+
+def test_missing_consent_file_and_unusable_state_dir_are_clear_errors(tmp_path):
+    cfg = tmp_path / "g.toml"
+    cfg.write_text('[gateway]\nstate_dir = "%s"\n[consent]\nfile = "%s"\n' % (tmp_path / "s", tmp_path / "nope.toml"))
+    r = lpwa("gateway", "check", "-c", str(cfg))
+    assert r.returncode == 2 and r.stderr.startswith("lpwa gateway: consent.file: cannot read")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    cfg.write_text('[gateway]\nstate_dir = "%s"\n' % (blocker / "sub"))
+    r = lpwa("gateway", "run", "-c", str(cfg))
+    assert r.returncode == 1 and r.stderr.strip().splitlines()[-1].startswith("lpwa gateway: gateway.state_dir:")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12)),
+                    lambda children: st.one_of(st.lists(children, max_size=3),
+                                               st.dictionaries(st.sampled_from(
+                                                   ["gateway", "mqtt", "queue", "metrics", "consent", "devices",
+                                                    "sources", "udp", "replay", "id", "url", "qos", "key", "kind",
+                                                    "listen", "enabled", "max_frames", "speed", "x"]),
+                                                   children, max_size=4)),
+                    max_leaves=12))
+def test_any_config_is_either_valid_or_a_config_error(raw):
+    try:
+        cfg = config.from_dict(raw)
+    except ConfigError as e:
+        assert str(e) and "\n" not in str(e)
+    else:
+        assert set(cfg) == {"gateway", "mqtt", "queue", "metrics", "consent", "devices", "sources"}
