@@ -118,7 +118,7 @@ class MqttSink:
             except OSError:
                 pass
 
-    # -- paho callbacks (paho's thread: keep them tiny) ----------------------------------------
+    # -- paho callbacks (run on the sink thread, inside client.loop()) --------------------------
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
         if reason_code.is_failure:

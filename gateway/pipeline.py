@@ -179,6 +179,10 @@ class Pipeline:
                 for skey in pending:
                     if "/" not in skey:
                         self._rewind_decoder(skey, self.state.get(skey)["counter"])
+                try:  # a downlink taken in the rolled-back transaction is still queued
+                    self._downlink_devices = self.queue.downlink_devices()
+                except Exception:
+                    pass
                 outcomes = [Outcome(False, "store-error") for _ in frames]
                 for radio, raw, meta, source in frames:
                     self._count_reject(source, "store-error", None)
@@ -269,7 +273,7 @@ class Pipeline:
                 counters[device] = last
 
     def _advance(self, batch, pending, device, counter, digest, radio, kind, source, now):
-        """Note an accepted counter; written once per device per transaction (_save_counters)."""
+        """Note an accepted counter; written once per device at the end of the transaction."""
         p = pending.get(device)
         digests = (p[1] if p else []) + [(counter, digest)]
         pending[device] = (counter, digests, radio, kind, source)
@@ -431,7 +435,7 @@ class Pipeline:
     def _count_reject(self, source, reason, device):
         self.rejections[reason] += 1
         self.sources[source]["rejected"] += 1
-        if device:
+        if device and device in self._keys:  # only configured devices: garbage ids must not grow state
             self.state.get(device)["rejected"] += 1
         now = time.monotonic()
         key = (device, reason)

@@ -99,17 +99,19 @@ class Queue:
         with self.lock:
             batch = Batch(self)
             self.db.execute("BEGIN IMMEDIATE")
+            seqs = []
             try:
-                gone = self._delete_acked()  # piggyback the sink's deletes: no commit of their own
+                gone, seqs = self._delete_acked()  # piggyback the sink's deletes: no commit of their own
                 yield batch
+                if batch.rows:
+                    self.db.executemany(
+                        "INSERT INTO outbox (device, personal, topic, payload, qos, retain, created) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)", batch.rows)
+                self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                self._rollback()
+                self._unack(seqs)
                 raise
-            if batch.rows:
-                self.db.executemany(
-                    "INSERT INTO outbox (device, personal, topic, payload, qos, retain, created) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)", batch.rows)
-            self.db.execute("COMMIT")
             self.depth += len(batch.rows) - gone
             self.deleted += gone
             self.enqueued += len(batch.rows)
@@ -162,12 +164,14 @@ class Queue:
             return 0
         try:
             self.db.execute("BEGIN IMMEDIATE")
+            seqs = []
             try:
-                n = self._delete_acked()
+                n, seqs = self._delete_acked()
+                self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                self._rollback()
+                self._unack(seqs)
                 raise
-            self.db.execute("COMMIT")
             self.depth -= n
             self.deleted += n
             return n
@@ -175,6 +179,7 @@ class Queue:
             self.lock.release()
 
     def _delete_acked(self):
+        """DELETE the acknowledged rows inside the open transaction -> (rows deleted, their seqs)."""
         with self._acked_lock:
             seqs, self._acked = self._acked, []
         n = 0
@@ -184,10 +189,23 @@ class Queue:
                 n += self.db.execute("DELETE FROM outbox WHERE seq IN (%s)" % ",".join("?" * len(chunk)),
                                      chunk).rowcount
         except BaseException:
-            with self._acked_lock:  # not deleted after all: try again next time
-                self._acked[:0] = seqs
+            self._unack(seqs)
             raise
-        return n
+        return n, seqs
+
+    def _rollback(self):
+        """ROLLBACK if a transaction is still open (a failed COMMIT may already have ended it)."""
+        if self.db.in_transaction:
+            try:
+                self.db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    def _unack(self, seqs):
+        """The transaction that deleted these did not commit: delete them next time."""
+        if seqs:
+            with self._acked_lock:
+                self._acked[:0] = seqs
 
     def delete(self, seqs):
         """Delete rows now, in one transaction."""
@@ -198,10 +216,15 @@ class Queue:
         """Move a row the broker refused (e.g. not authorised) to the `dead` table for the operator."""
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("INSERT OR REPLACE INTO dead (seq, topic, payload, reason, created) "
-                            "SELECT seq, topic, payload, ?, ? FROM outbox WHERE seq = ?", (reason, time.time(), seq))
-            n = self.db.execute("DELETE FROM outbox WHERE seq = ?", (seq,)).rowcount
-            self.db.execute("COMMIT")
+            try:
+                self.db.execute("INSERT OR REPLACE INTO dead (seq, topic, payload, reason, created) "
+                                "SELECT seq, topic, payload, ?, ? FROM outbox WHERE seq = ?",
+                                (reason, time.time(), seq))
+                n = self.db.execute("DELETE FROM outbox WHERE seq = ?", (seq,)).rowcount
+                self.db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
             self.depth -= n
             self.dead += n
 

@@ -260,3 +260,31 @@ def test_downlinks_respect_the_gateway_duty_cycle_budget(pipe):
     time.sleep(0.15)  # airtime of the first downlink + the 50 ms pause
     out = pipe.ingest("lora", frame("0a1b2c3d", 2), {"datr": "SF10BW125"}, "udp")
     assert out.downlink is not None
+
+
+def test_a_failed_commit_leaves_the_queue_usable(pipe, monkeypatch):
+    """Disk full at COMMIT: the frame is refused (store-error, not acknowledged), the transaction is
+    rolled back, and the next frame is stored normally."""
+    import sqlite3
+
+    real = pipe.queue.db
+    calls = {"n": 0}
+
+    class FailingCommit:
+        in_transaction = property(lambda self: real.in_transaction)
+
+        def execute(self, sql, *args):
+            if sql == "COMMIT" and calls["n"] == 0:
+                calls["n"] += 1
+                raise sqlite3.OperationalError("database or disk is full")
+            return real.execute(sql, *args)
+
+        def executemany(self, sql, rows):
+            return real.executemany(sql, rows)
+
+    pipe.queue.db = FailingCommit()
+    out = pipe.ingest("lora", frame("0a1b2c3d", 1), {}, "udp")
+    assert (out.accepted, out.reason) == (False, "store-error")
+    pipe.queue.db = real
+    assert pipe.ingest("lora", frame("0a1b2c3d", 1), {}, "udp").accepted  # the retry: counter not consumed
+    assert [m["counter"] for m in uplinks(pipe)] == [1]
