@@ -33,6 +33,11 @@ WISUN_SFD_BYTES = 2
 WISUN_PHR_BYTES = 2
 WISUN_FCS_BYTES = 4
 WISUN_RATES_KBPS = (50, 100, 150, 200, 300)
+# What the module's stack adds around a UDP payload, estimated high so airtime is never
+# under-counted: 802.15.4 MAC header with PAN id and two 64-bit addresses (21), auxiliary
+# security header (6), MIC (8), 6LoWPAN IPHC for link-local addresses (up to 10), UDP next-header
+# compression with full ports and checksum (up to 8) = 53, rounded up to 64.
+WISUN_UDP_OVERHEAD = 64
 
 
 def _ceil_div(a, b):
@@ -100,12 +105,14 @@ def sigfox_total_airtime_us(payload_len, bps=SIGFOX_UL_BPS, repeats=SIGFOX_REPEA
     return repeats * sigfox_airtime_us(payload_len, bps)
 
 
-def wisun_airtime_us(payload_len, kbps=100, preamble_bytes=WISUN_PREAMBLE_BYTES, fcs_bytes=WISUN_FCS_BYTES):
-    """One 802.15.4g SUN-FSK PPDU carrying `payload_len` MAC-frame bytes (FCS added here)."""
-    if payload_len < 0 or payload_len + fcs_bytes > 2047:
+def wisun_airtime_us(payload_len, kbps=100, preamble_bytes=WISUN_PREAMBLE_BYTES, fcs_bytes=WISUN_FCS_BYTES,
+                     overhead=WISUN_UDP_OVERHEAD):
+    """One 802.15.4g SUN-FSK PPDU carrying a `payload_len`-byte UDP payload (what SKSENDTO is
+    given): preamble, SFD, PHR, the stack's headers (`overhead`; 0 for a bare MAC frame), FCS."""
+    if payload_len < 0 or payload_len + overhead + fcs_bytes > 2047:
         raise ValueError("wisun PSDU must be at most 2047 bytes")
     bps = int(kbps * 1000)
     if bps <= 0:
         raise ValueError("kbps must be positive")
-    octets = preamble_bytes + WISUN_SFD_BYTES + WISUN_PHR_BYTES + payload_len + fcs_bytes
+    octets = preamble_bytes + WISUN_SFD_BYTES + WISUN_PHR_BYTES + overhead + payload_len + fcs_bytes
     return _ceil_div(octets * 8 * 1000000, bps)

@@ -110,13 +110,17 @@ def test_sigfox_frames_and_airtime():
 
 
 def test_wisun_fsk():
-    # 8 preamble + 2 SFD + 2 PHR + 100 + 4 FCS = 116 octets at 100 kbps
-    assert airtime.wisun_airtime_us(100) == 9280
-    assert airtime.wisun_airtime_us(100, kbps=50) == 18560
-    assert airtime.wisun_airtime_us(100, kbps=200) == 4640
-    assert airtime.wisun_airtime_us(0, kbps=150, preamble_bytes=4, fcs_bytes=2) == -(-10 * 8 * 10**6 // 150000)
+    # bare MAC frame: 8 preamble + 2 SFD + 2 PHR + 100 + 4 FCS = 116 octets at 100 kbps
+    assert airtime.wisun_airtime_us(100, overhead=0) == 9280
+    assert airtime.wisun_airtime_us(100, kbps=50, overhead=0) == 18560
+    assert airtime.wisun_airtime_us(100, kbps=200, overhead=0) == 4640
+    assert airtime.wisun_airtime_us(0, kbps=150, preamble_bytes=4, fcs_bytes=2, overhead=0) == -(-10 * 8 * 10**6 // 150000)
+    # a UDP payload (what SKSENDTO carries) also pays the stack's headers, estimated high
+    assert airtime.wisun_airtime_us(100) == (116 + airtime.WISUN_UDP_OVERHEAD) * 80
     with pytest.raises(ValueError):
-        airtime.wisun_airtime_us(2044)
+        airtime.wisun_airtime_us(2044, overhead=0)
+    with pytest.raises(ValueError):
+        airtime.wisun_airtime_us(2047 - 4 - airtime.WISUN_UDP_OVERHEAD + 1)
 
 
 def test_as923_dwell_table_agrees_with_our_airtime():

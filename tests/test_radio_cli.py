@@ -39,7 +39,7 @@ def test_sigfox_and_wisun(capsys):
     assert (r["airtime_us"], r["airtime_all_repeats_us"], r["frame_bytes"]) == (2080000, 6240000, 26)
     assert r["frames_per_day"] == 130
     r = json.loads(run(capsys, "--radio", "wisun", "--len", "100", "--kbps", "50", "--json"))
-    assert r["airtime_us"] == 18560
+    assert r["airtime_us"] == (116 + 64) * 160  # 8+2+2 PHY, 64 stack headers, 100 payload, 4 FCS at 50 kbps
     assert "Sigfox RC3" in run(capsys, "--radio", "sigfox")
 
 

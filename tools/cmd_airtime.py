@@ -112,7 +112,7 @@ def wisun_row(length, kbps=100, budgets=None):
     budgets = budgets or _budgets()
     us = airtime.wisun_airtime_us(length, kbps)
     b = budgets["wisun"]
-    return {"radio": "wisun", "len": length, "kbps": kbps, "airtime_us": us,
+    return {"radio": "wisun", "len": length, "kbps": kbps, "airtime_us": us, "stack_overhead": airtime.WISUN_UDP_OVERHEAD,
             "max_payload": {"sksendto": limits.WISUN_UDP_MAX},
             "legal": {"arib_400ms": us <= limits.ARIB_SHORT_MAX_TX_US},
             "frames_per_hour": {"routine": b.frames_per_hour(us), "with_alarm_reserve": b.frames_per_hour(us, True)}}
@@ -197,7 +197,8 @@ def _single(r):
         out.append("  frames per hour  %d routine, %d counting the alarm reserve; %d a day (140 less 10 for alarms)" % (
             r["frames_per_hour"]["routine"], r["frames_per_hour"]["with_alarm_reserve"], r["frames_per_day"]))
     else:
-        out.append("Wi-SUN FSK %g kbps: %d MAC bytes (+8 preamble, 2 SFD, 2 PHR, 4 FCS)" % (r["kbps"], r["len"]))
+        out.append("Wi-SUN FSK %g kbps: %d UDP payload bytes (+8 preamble, 2 SFD, 2 PHR, %d stack headers, 4 FCS)" % (
+            r["kbps"], r["len"], r["stack_overhead"]))
         out.append("  time on air      %s (%d us)" % (_ms(r["airtime_us"]), r["airtime_us"]))
         out.append("  largest payload  %d B (SKSENDTO); 400 ms emission -> %s" % (
             r["max_payload"]["sksendto"], _yes(r["legal"]["arib_400ms"])))
@@ -229,7 +230,7 @@ def _table(radio, rows):
                                                          _ms(r["airtime_all_repeats_us"]), r["frames_per_hour"]["routine"],
                                                          r["frames_per_day"]))
         return "\n".join(lines)
-    lines = ["Wi-SUN FSK, %d MAC bytes:" % rows[0]["len"], "%-6s %12s %9s" % ("kbps", "airtime", "fr/h")]
+    lines = ["Wi-SUN FSK, %d UDP payload bytes (+%d stack headers):" % (rows[0]["len"], rows[0]["stack_overhead"]), "%-6s %12s %9s" % ("kbps", "airtime", "fr/h")]
     for r in rows:
         lines.append("%-6g %12s %9d" % (r["kbps"], _ms(r["airtime_us"]), r["frames_per_hour"]["routine"]))
     return "\n".join(lines)
