@@ -639,7 +639,7 @@ def simulate(cfg, hours=24, seed=1, scenario=None, power_loss_at_h=(), reset_at_
     frames = []
     events = []
     wakes = 0
-    mem = {"free_after_boot": None, "free_low": None}
+    mem = {"free_after_boot": None, "free_low": None, "alloc_after_boot": None, "alloc_high": None}
 
     while board.clock.ms < end:
         if losses and losses[0] <= board.clock.ms:
@@ -666,8 +666,11 @@ def simulate(cfg, hours=24, seed=1, scenario=None, power_loss_at_h=(), reset_at_
             board.watchdog_reset()
             events.append({"event": "watchdog", "time": board.clock.ms / 1000.0, "why": str(bite)})
             sleep_ms = 1000
-        if node.mem_boot is not None and (mem["free_after_boot"] is None or node.mem_boot < mem["free_after_boot"]):
+        if node.mem_boot is not None and mem["free_after_boot"] is None:
             mem["free_after_boot"] = node.mem_boot
+            mem["alloc_after_boot"] = node.alloc_boot
+        if node.alloc_high is not None and (mem["alloc_high"] is None or node.alloc_high > mem["alloc_high"]):
+            mem["alloc_high"] = node.alloc_high
         if node.mem_low is not None and (mem["free_low"] is None or node.mem_low < mem["free_low"]):
             mem["free_low"] = node.mem_low
         for entry in node.log:

@@ -58,21 +58,28 @@ class Node:
         self.cfg = cfg if cfg is not None else configmod.load(board.config_path)
         self.log = []
         self.measure_mem = measure_mem
-        self.mem_low = None
-        self.mem_boot = None
+        self.mem_low = None  # lowest gc.mem_free() seen at a checkpoint
+        self.mem_boot = None  # gc.mem_free() after boot (config, stores, budget, radio up)
+        self.alloc_boot = None  # the same as live heap: gc.mem_alloc()
+        self.alloc_high = None  # highest live heap at a checkpoint
         self.encoder = None
 
     def _mem(self):
-        """With measure_mem: the live heap (after a collection) at this checkpoint."""
+        """With measure_mem: free and live heap (after a collection) at this checkpoint."""
         free = getattr(gc, "mem_free", None)
-        if not self.measure_mem or free is None:
+        alloc = getattr(gc, "mem_alloc", None)
+        if not self.measure_mem or free is None or alloc is None:
             return
         gc.collect()
         f = free()
+        a = alloc()
         if self.mem_boot is None:
             self.mem_boot = f
+            self.alloc_boot = a
         if self.mem_low is None or f < self.mem_low:
             self.mem_low = f
+        if self.alloc_high is None or a > self.alloc_high:
+            self.alloc_high = a
 
     def wake(self):
         """Run one wake; returns the milliseconds to sleep before the next one."""
@@ -202,6 +209,7 @@ class Node:
     def _send(self, readings, alarm, urgent, reason, wdt):
         """A reading; `alarm` flags the frame, `urgent` lets it use the budget's alarm reserve."""
         frames = self._encoder().encode(self.counter.take(), readings, alarm=alarm)
+        self._mem()
         return self._transmit(frames, "alarm" if alarm else "reading", urgent, reason, wdt)
 
     def _send_status(self, flags, now, wdt):

@@ -37,6 +37,12 @@ def register(sub):
     s.add_argument("--measure-mem", action="store_true", help="collect garbage at checkpoints to measure RAM (slower)")
     s.add_argument("--summary-json", action="store_true", help="print the summary as JSON on stdout")
     s.set_defaults(func=run_simulate)
+    r = nsub.add_parser("report", help="frames, bytes, airtime a day and RAM, per kind and radio")
+    r.add_argument("--hours", type=float, default=24.0)
+    r.add_argument("--mem-wakes", type=int, default=14, help="wakes in the RAM measurement (0: skip)")
+    r.add_argument("--interpreter", choices=("micropython", "cpython"), default=None)
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=run_report)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -115,6 +121,7 @@ def _harness_ok():
 def summarize(frames, events, info, hours):
     """Per-day figures: frames, bytes, airtime, and what the scheduler refused."""
     scale = 24.0 / hours if hours else 1.0
+    messages = len({(f["meta"].get("counter"), f["meta"].get("what")) for f in frames})
     nbytes = sum(len(f["hex"]) // 2 for f in frames)
     air = sum(f["meta"].get("airtime_us", 0) for f in frames)
     refused = [e for e in events if e.get("event") == "tx" and not e.get("sent")]
@@ -124,6 +131,7 @@ def summarize(frames, events, info, hours):
         reasons[why] = reasons.get(why, 0) + 1
     return {
         "frames_per_day": round(len(frames) * scale, 1),
+        "messages_per_day": round(messages * scale, 1),
         "bytes_per_day": round(nbytes * scale),
         "airtime_s_per_day": round(air * scale / 1e6, 2),
         "alarms": sum(1 for f in frames if f["meta"].get("alarm")),
@@ -190,3 +198,77 @@ def _load_toml_config(path):
     with open(path, "rb") as f:
         doc = tomllib.load(f)
     return config.to_json(config.parse(config.from_node_toml(doc)))
+
+
+def measure_ram(cfg_json, wakes=14):
+    """RAM the app needs under MicroPython, measured wake by wake in a fresh interpreter.
+
+    The WebAssembly port only reclaims garbage between top-level calls (it cannot scan the C
+    stack mid-call), so each wake is its own call: `resident` is the live heap after
+    gc.collect() between wakes (modules, config, app and simulated-board state) minus what was
+    live before the first import; `high` adds the most any one wake allocated (no collection
+    runs inside a call, so this bounds the wake's peak from above).
+    """
+    from lpwa.micropython import MicroPython
+
+    with MicroPython() as mp:
+        mp.load_board_files()
+        base = mp.eval_json("import gc\ngc.collect()", "gc.mem_alloc()")
+        mp.run("from lpwa.firmware import config\nfrom lpwa.boards.host import HostBoard\n"
+               "from lpwa.firmware.app import Node\n_cfg = config.loads(%r)\n_b = HostBoard(_cfg['kind'])\n"
+               % cfg_json)
+        resident = []
+        per_wake = []
+        for _ in range(wakes):
+            per_wake.append(mp.eval_json(
+                "_b.boot()\n_a0 = gc.mem_alloc()\n_n = Node(_b, _cfg)\n_s = _n.wake()\n_a1 = gc.mem_alloc()\n"
+                "_b.deep_sleep(_s)\n_n = None", "_a1 - _a0"))
+            resident.append(mp.eval_json("gc.collect()", "gc.mem_alloc()") - base)
+    return {"resident": max(resident), "wake_alloc": max(per_wake), "high": max(resident) + max(per_wake),
+            "wakes": wakes}
+
+
+def run_report(args):
+    interp = args.interpreter or ("micropython" if _harness_ok() else "cpython")
+    rows = []
+    mpy = None
+    if interp == "micropython":
+        from lpwa.micropython import MicroPython
+
+        mpy = MicroPython()
+        mpy.load_board_files()
+    try:
+        for kind in ("buoy", "drone-vital", "pedometer"):
+            for radio in ("lora", "sigfox", "wisun"):
+                cfg = sim_config(kind, radio)
+                frames, events, info = run_sim(cfg, args.hours, interp, mpy=mpy)
+                row = summarize(frames, events, info, args.hours)
+                row.update({"kind": kind, "radio": radio})
+                if interp == "micropython" and args.mem_wakes > 0:
+                    row["ram"] = measure_ram(cfg, args.mem_wakes)
+                rows.append(row)
+    finally:
+        if mpy is not None:
+            mpy.close()
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    print("Firmware on the host board, %g simulated hours scaled to a day (%s); default plans, calm sea/patient"
+          % (args.hours, interp))
+    print("| kind | radio | messages/day | frames/day | bytes/day | airtime s/day | refused | RAM resident | "
+          "RAM high-water (bound) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        ram = r.get("ram") or {}
+        print("| %s | %s | %.0f | %.0f | %d | %.1f | %s | %s | %s |" % (
+            r["kind"], r["radio"], r["messages_per_day"], r["frames_per_day"], r["bytes_per_day"],
+            r["airtime_s_per_day"], sum(r["refused"].values()) if r["refused"] else 0,
+            ("%.1f KiB" % (ram["resident"] / 1024.0)) if ram else "-",
+            ("%.1f KiB" % (ram["high"] / 1024.0)) if ram else "-"))
+    if interp == "micropython":
+        print("RAM: MicroPython heap (gc.mem_alloc), WebAssembly port, one wake per call. Resident = live after "
+              "gc.collect() between wakes, minus what was live before the first import (modules as source-compiled "
+              "bytecode, config, state, simulated board). High-water = resident + the most one wake allocated with "
+              "no collection (an upper bound). This is not an ESP32 heap: the wasm port grows its heap on demand "
+              "(gc.mem_free() there is meaningless) and cannot collect mid-call; object sizes match a 32-bit port.")
+    return 0
