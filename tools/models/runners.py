@@ -3,7 +3,9 @@
 `program(algo, trace)` builds one self-contained script: it unpacks the samples from hex, builds
 the estimator, streams every sample, records the outputs at checkpoints (floats as the hex of
 their IEEE doubles, so "identical" means bit-identical), the RAM the estimator keeps (gc.mem_alloc
-after gc.collect, MicroPython only), the garbage it allocates per sample and the time per sample against a baseline loop that
+after gc.collect, MicroPython only; "after stream" is an upper bound: the WebAssembly port's
+conservative GC keeps some garbage alive through integer buffers whose values look like its small
+heap addresses), the garbage it allocates per sample and the time per sample against a baseline loop that
 unpacks the same samples into a no-op feed(). `run_cpython` execs it here; `run_micropython`
 sends it to the harness interpreter (lpwa.micropython.MicroPython).
 """
