@@ -176,6 +176,8 @@ class MqttSink:
                 self._feed()
                 rc = self.client.loop(timeout=0.5 if self._sockpair_ok() else 0.005)
                 if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    if self.connected or not self.last_error:
+                        self.last_error = paho.error_string(rc)
                     self.connected = False
                     self._stop.wait(backoff)
                     backoff = min(backoff * 2, 5.0)
@@ -212,7 +214,8 @@ class MqttSink:
                     self.client.loop(timeout=0.05)
                     self._process_acks()
             self.client.disconnect()
-            self.client.loop(timeout=0.05)
+            if self.client.socket() is not None:
+                self.client.loop(timeout=0.05)
         except Exception:
             pass
         self.connected = False

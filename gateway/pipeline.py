@@ -465,11 +465,22 @@ class Pipeline:
         with self.lock:  # the metrics thread asks while sources ingest
             return self._status()
 
+    def _device_summary(self):
+        """Every configured device (seen or not) plus any other the state knows, kind from the config."""
+        out = self.state.summary()
+        for dev, d in self._devices.items():
+            entry = out.setdefault(dev, {"kind": None, "counter": None, "last_seen": None, "radio": None,
+                                         "source": None, "accepted": 0, "rejected": 0})
+            entry["kind"] = entry["kind"] or d["kind"]
+            if d.get("name"):
+                entry["name"] = d["name"]
+        return dict(sorted(out.items()))
+
     def _status(self):
         return {"accepted": self.accepted, "messages": self.messages,
                 "rejections": dict(sorted(self.rejections.items())),
                 "sources": {k: dict(v) for k, v in sorted(self.sources.items())},
-                "devices": self.state.summary(),
+                "devices": self._device_summary(),
                 "downlinks": {"queued": self.downlinks_queued, "sent": self.downlinks_sent,
                               "rejected": self.downlinks_rejected},
                 "consent": {"purged": self.consent_purged, "reloads": self.consent.reloads},

@@ -287,3 +287,34 @@ def test_publish_refused_by_the_broker_is_kept_in_the_dead_table_not_retried_for
     finally:
         broker.stop()
         shutil.rmtree(broker.dir, ignore_errors=True)
+
+
+def test_mutual_tls_with_a_client_certificate(tmp_path):
+    broker = Mosquitto()
+    os.chmod(broker.dir, 0o755)
+    certs = make_test_ca(broker.dir)
+    for path in certs.values():
+        if os.path.exists(path):
+            os.chmod(path, 0o644)
+    tls_port = free_port()
+    broker.extra_conf = ("listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\n"
+                         % (tls_port, certs["ca.crt"], certs["server.crt"], certs["server.key"]))
+    try:
+        broker.start()
+        wait_for(lambda: _port_open(tls_port), 5, "TLS listener")
+        sub = Subscriber(broker)  # plain listener, to watch
+        url = "mqtts://127.0.0.1:%d" % tls_port
+        cfg = make_config(tmp_path / "a", broker, mqtt={"url": url, "tls_ca": certs["ca.crt"],
+                                                        "tls_cert": certs["client.crt"],
+                                                        "tls_key": certs["client.key"]})
+        with running(cfg) as gw:
+            gw.pipeline.ingest("lora", frame("0a1b2c3d", 1), {}, "udp")
+            wait_for(lambda: len(sub.uplinks()) == 1, 10, "uplink over mutual TLS")
+        no_cert = make_config(tmp_path / "b", broker, mqtt={"url": url, "tls_ca": certs["ca.crt"]})
+        with running(no_cert) as gw:
+            time.sleep(1.0)
+            assert not gw.sink.connected and gw.sink.last_error
+        sub.close()
+    finally:
+        broker.stop()
+        shutil.rmtree(broker.dir, ignore_errors=True)

@@ -135,6 +135,12 @@ def make_test_ca(directory, host="127.0.0.1"):
         f.write("subjectAltName=IP:%s,DNS:localhost\n" % host)
     run("x509", "-req", "-in", p["server.csr"], "-CA", p["ca.crt"], "-CAkey", p["ca.key"], "-CAcreateserial",
         "-out", p["server.crt"], "-days", "2", "-extfile", p["ext.cnf"])
+    for name in ("client.key", "client.csr", "client.crt"):
+        p[name] = os.path.join(directory, name)
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", p["client.key"], "-out", p["client.csr"],
+        "-subj", "/CN=lpwa-gateway")
+    run("x509", "-req", "-in", p["client.csr"], "-CA", p["ca.crt"], "-CAkey", p["ca.key"], "-CAcreateserial",
+        "-out", p["client.crt"], "-days", "2")
     return p
 
 
