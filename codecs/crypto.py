@@ -18,6 +18,14 @@ try:
 except ImportError:
     cryptolib = None  # type: ignore
 
+# Gateway fast path (as cbor2 has its C extension): OpenSSL through the `cryptography` package
+# when it is installed; the pure-Python cipher below stays the portable fallback.
+try:
+    from cryptography.hazmat.primitives.ciphers import Cipher as _Cipher, algorithms as _algorithms, modes as _modes  # type: ignore
+    from cryptography.hazmat.primitives.cmac import CMAC as _OpenSSLCMAC  # type: ignore
+except ImportError:
+    _Cipher = None  # type: ignore
+
 # FIPS-197 S-box.
 SBOX = bytes((
     0x63, 0x7c, 0x77, 0x7b, 0xf2, 0x6b, 0x6f, 0xc5, 0x30, 0x01, 0x67, 0x2b, 0xfe, 0xd7, 0xab, 0x76,
@@ -72,6 +80,11 @@ class AES128:
         self._out = bytearray(16)
         self._hw = cryptolib.aes(bytes(key), 1) if cryptolib is not None else None
         self._words = None
+        self._fast_key = None
+        self._ecb = None
+        if self._hw is None and _Cipher is not None:
+            self._fast_key = bytes(key)
+            self._ecb = _Cipher(_algorithms.AES(self._fast_key), _modes.ECB()).encryptor()
         rk = bytearray(176)
         for i in range(16):
             rk[i] = key[i]
@@ -87,7 +100,7 @@ class AES128:
             rk[i + 2] = rk[i - 14] ^ t2
             rk[i + 3] = rk[i - 13] ^ t3
         self._rk = rk
-        if self._hw is None and sys.implementation.name == "cpython":
+        if self._hw is None and self._ecb is None and sys.implementation.name == "cpython":
             self._words = [int.from_bytes(bytes(rk[i:i + 4]), "big") for i in range(0, 176, 4)]
 
     def _encrypt_words(self, src, src_off, dst, dst_off):
@@ -114,6 +127,9 @@ class AES128:
 
     def encrypt_block(self, src, src_off, dst, dst_off):
         """Encrypt src[src_off:src_off+16] into dst[dst_off:dst_off+16] (may be the same buffer)."""
+        if self._ecb is not None:
+            dst[dst_off:dst_off + 16] = self._ecb.update(bytes(src[src_off:src_off + 16]))
+            return
         if self._words is not None:
             self._encrypt_words(src, src_off, dst, dst_off)
             return
@@ -188,8 +204,13 @@ class CMAC:
 
     def mac_into(self, data, start, end, out, out_off=0, out_len=16):
         """Write the first out_len bytes of CMAC(data[start:end]) to out[out_off:]."""
-        x = self.x
         aes = self.aes
+        if aes._fast_key is not None:
+            c = _OpenSSLCMAC(_algorithms.AES(aes._fast_key))
+            c.update(bytes(data[start:end]))
+            out[out_off:out_off + out_len] = c.finalize()[:out_len]
+            return
+        x = self.x
         for i in range(16):
             x[i] = 0
         n = end - start
@@ -235,7 +256,12 @@ class CTR:
         self.stream = bytearray(16)
 
     def xor_into(self, counter_block, data, start, end):
-        """XOR data[start:end] with the keystream from counter_block; counter_block is advanced."""
+        """XOR data[start:end] with the keystream from counter_block (left unchanged)."""
+        key = self.aes._fast_key
+        if key is not None:
+            enc = _Cipher(_algorithms.AES(key), _modes.CTR(bytes(counter_block[0:16]))).encryptor()
+            data[start:end] = enc.update(bytes(data[start:end]))
+            return
         blk = self.block
         ks = self.stream
         for i in range(16):

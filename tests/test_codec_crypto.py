@@ -63,6 +63,22 @@ res["subkeys"] = [h(cm.k1), h(cm.k2)]
 """
 
 
+@pytest.fixture(autouse=True, params=["openssl", "portable"])
+def cipher_path(request, monkeypatch):
+    """Every CPython vector runs on both paths: OpenSSL via `cryptography` (the gateway's fast
+    path) and the portable pure-Python cipher the boards without cryptolib use."""
+    if request.param == "portable":
+        monkeypatch.setattr(crypto, "_Cipher", None)
+    elif crypto._Cipher is None:
+        pytest.skip("the cryptography package is not installed")
+    return request.param
+
+
+def test_fast_path_is_really_taken(cipher_path):
+    aes = crypto.AES128(bytes(16))
+    assert (aes._ecb is not None) == (cipher_path == "openssl")
+
+
 @pytest.mark.parametrize("key,data,want", RFC4231)
 def test_hmac_sha256_rfc4231(key, data, want):
     assert crypto.hmac_sha256(bytes.fromhex(key), bytes.fromhex(data))[:len(want) // 2].hex() == want
