@@ -162,19 +162,19 @@ def print_tables(res):
     s = res["steps"]
     print("Step counter (goal: each walking/running trace within %.0f %%, total within %.0f %%, non-walking ~0)"
           % (GOALS["steps_trace_pct"], GOALS["steps_total_pct"]))
-    print("%-20s %-34s %6s %8s %8s  %s" % ("trace", "model", "truth", "estimate", "error%", "same on MicroPython"))
+    print("%-20s %-40s %6s %8s %8s  %s" % ("trace", "model", "truth", "estimate", "error%", "same on MicroPython"))
     for r in s["traces"]:
-        print("%-20s %-34s %6d %8d %8s  %s" % (r["name"], r["model"], r["truth"], r["estimate"],
+        print("%-20s %-40s %6d %8d %8s  %s" % (r["name"], r["model"], r["truth"], r["estimate"],
                                                _fmt(r["error_pct"], "%+.2f"), _same(r["identical_micropython"])))
     t = s["total"]
-    print("%-20s %-34s %6d %8d %8s  goal met: %s" % ("TOTAL walking/running", "", t["truth"], t["estimate"],
+    print("%-20s %-40s %6d %8d %8s  goal met: %s" % ("TOTAL walking/running", "", t["truth"], t["estimate"],
                                                       "%+.2f" % t["error_pct"], "yes" if s["goal_met"] else "NO"))
     print()
     w = res["waves"]
     print("Wave height (goal: Hm0 within %.0f %%; truth = 4 x std of the record's surface)" % GOALS["hm0_pct"])
-    print("%-22s %-38s %7s %8s %7s %6s %6s  %s" % ("trace", "model", "Hm0 m", "estimate", "error%", "Tp s", "est", "same on MicroPython"))
+    print("%-22s %-41s %7s %8s %7s %6s %6s  %s" % ("trace", "model", "Hm0 m", "estimate", "error%", "Tp s", "est", "same on MicroPython"))
     for r in w["traces"]:
-        print("%-22s %-38s %7.3f %8s %7s %6.1f %6s  %s" % (
+        print("%-22s %-41s %7.3f %8s %7s %6.1f %6s  %s" % (
             r["name"], r["model"], r["truth"], _fmt(r["estimate"], "%.3f"), _fmt(r["error_pct"], "%+.2f"),
             r["truth_tp_s"], _fmt(r["estimate_tp_s"], "%.1f"), _same(r["identical_micropython"])))
     print("goal met: %s" % ("yes" if w["goal_met"] else "NO"))

@@ -128,8 +128,10 @@ def gait(name, seed, cadence_hz, seconds, placement="waist", running=False, rate
         m = _rotation(yaw, pitch, roll)
         samples.append(_quantise(rng, _apply(m, world), noise_mg))
     kind = "run" if running else "walk"
-    return Trace(name, rate_hz, samples, steps,
-                 "%s %.2f Hz %s %ds" % (kind, cadence_hz, placement, int(seconds)))
+    info = "%s %.2f Hz %s %ds" % (kind, cadence_hz, placement, int(seconds))
+    if jitter_pct != 3.0 or amp_var_pct != 12.0:
+        info += " +-%d%% T, +-%d%% A" % (int(jitter_pct), int(amp_var_pct))
+    return Trace(name, rate_hz, samples, steps, info)
 
 
 def shake(name, seed, seconds, rate_hz=50, noise_mg=12.0):
