@@ -57,6 +57,7 @@ class MqttSink:
         self._acks = collections.deque()  # (mid, reason_code) from paho's thread
         self._inflight = {}  # mid -> (seq, device, personal)
         self._cursor = 0
+        self._flushed = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = None
@@ -240,7 +241,12 @@ class MqttSink:
         if done:
             self.queue.ack(done)
             self.published += len(done)
-        self.queue.flush_acked(blocking=False)  # only if the pipeline is not writing right now
+        # Deletes ride along with the pipeline's next transaction; when it is quiet, delete here
+        # (a commit per 200 rows or 50 ms, or when nothing is in flight) if the writer is free.
+        pending = self.queue.acked_pending()
+        if pending and (pending >= 200 or not self._inflight or time.monotonic() - self._flushed > 0.05):
+            if self.queue.flush_acked(blocking=False):
+                self._flushed = time.monotonic()
 
     def _feed(self):
         if not self.connected:

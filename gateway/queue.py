@@ -158,6 +158,9 @@ class Queue:
         with self._acked_lock:
             self._acked.extend(seqs)
 
+    def acked_pending(self):
+        return len(self._acked)
+
     def flush_acked(self, blocking=False):
         """Delete acknowledged rows now if the writer is free (or wait for it when blocking)."""
         if not self._acked or not self.lock.acquire(blocking):
