@@ -208,9 +208,27 @@ class Node:
 
     def _send(self, readings, alarm, urgent, reason, wdt):
         """A reading; `alarm` flags the frame, `urgent` lets it use the budget's alarm reserve."""
-        frames = self._encoder().encode(self.counter.take(), readings, alarm=alarm)
+        enc = self._encoder()
+        try:
+            enc.encode(0, readings, alarm=alarm)  # a dry run: a bad value must not cost a counter
+        except ValueError:
+            readings = self._encodable(enc, readings, alarm)
+        frames = enc.encode(self.counter.take(), readings, alarm=alarm)
         self._mem()
         return self._transmit(frames, "alarm" if alarm else "reading", urgent, reason, wdt)
+
+    def _encodable(self, enc, readings, alarm):
+        """The readings without the fields the codec refuses (a sensor gone wild), logged."""
+        keep = {}
+        dropped = []
+        for name in readings:
+            try:
+                enc.encode(0, {name: readings[name]}, alarm=alarm)
+                keep[name] = readings[name]
+            except ValueError:
+                dropped.append(name)
+        self.log.append({"event": "dropped-fields", "fields": dropped})
+        return keep
 
     def _send_status(self, flags, now, wdt):
         status = {"firmware": VERSION, "reset_reason": RESET_CODES.get(self.state.get("last_reset"), 0),
@@ -326,4 +344,7 @@ def main(board=None):
     except configmod.ConfigError as e:
         print("lpwa: config error:", e)
         sleep_ms = 3600000
+    except Exception as e:  # never a boot loop: the counter and budget are already saved
+        print("lpwa: wake failed:", repr(e))
+        sleep_ms = 600000
     board.deep_sleep(sleep_ms)

@@ -149,7 +149,17 @@ def parse(obj):
         "plan": plan,
         "alarms": alarms,
         "sensors": obj.get("sensors", {}),
+        "consent": _consent(obj),
+        "wisun": obj.get("wisun", {}),
     }
+
+
+def _consent(obj):
+    """Personal kinds send readings only with consent; a config may start without it."""
+    v = obj.get("consent", True)
+    if not isinstance(v, bool):
+        raise ConfigError("consent must be true or false")
+    return v
 
 
 def loads(text):

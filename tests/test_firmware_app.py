@@ -155,3 +155,41 @@ def test_cpython_and_micropython_send_the_same_frames(mpy):
     a = run_sim(cfg, 6, "micropython", mpy=mpy)[0]
     b = run_sim(cfg, 6, "cpython")[0]
     assert [f["hex"] for f in a] == [f["hex"] for f in b]
+
+
+@pytest.mark.parametrize("interp", ["micropython", "cpython"])
+def test_cli_writes_a_replay_file(tmp_path, interp):
+    import subprocess
+    import sys
+
+    out = tmp_path / "frames.jsonl"
+    r = subprocess.run([sys.executable, "-m", "lpwa.cli", "node", "simulate", "--kind", "buoy", "--radio", "sigfox",
+                        "--hours", "3", "--out", str(out), "--interpreter", interp, "--summary-json"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["interpreter"] == interp and summary["frames_per_day"] > 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert lines and len(lines) * 8 == summary["frames_per_day"]
+    for f in lines:
+        assert set(f) == {"radio", "time", "hex", "meta"} and f["radio"] == "sigfox"
+        assert isinstance(f["time"], float) and bytes.fromhex(f["hex"])
+        assert len(f["meta"]["device"]) == 8 and isinstance(f["meta"]["seq"], int)
+        assert f["meta"]["airtime_us"] > 0 and f["meta"]["budget"]["ok"]
+    assert [f["meta"]["seq"] for f in lines] == list(range(1, len(lines) + 1))
+
+
+def test_a_wild_sensor_value_is_dropped_not_fatal(monkeypatch):
+    from lpwa.boards.host import simulate
+    from lpwa.firmware import config, sensing
+
+    def wild_battery(self, readings):
+        readings["battery_v"] = 99.0  # outside the schema's 0..10 V
+        return 99.0
+
+    monkeypatch.setattr(sensing.Sampler, "battery", wild_battery)
+    cfg_json = sim_config("buoy", "wisun")
+    r = simulate(config.loads(cfg_json), hours=1)
+    assert any(e.get("event") == "dropped-fields" and e["fields"] == ["battery_v"] for e in r["events"])
+    decoded = [d for d in decode_all(cfg_json, r["frames"]) if d["type"] == "reading"]
+    assert decoded and all("battery_v" not in d["readings"] and "water_temp_c" in d["readings"] for d in decoded)
