@@ -6,6 +6,9 @@
     n-4..  MIC      first 4 bytes of AES-CMAC(mic key, B0 || bytes before the MIC), B0 = 0x01
                     (downlink) || device (4) || counter (4, full 32 bits)
 
+Sigfox downlinks are exactly 8 bytes: `pad_downlink` appends zero bytes after the MIC, and the
+decoder, which knows each command's length from its id, accepts only zeros there.
+
 The node keeps the last accepted downlink counter; the only counter it will try is the next one
 (within 256) with the received low byte, so a replayed command fails its MIC ("bad-mic").
 """
@@ -86,6 +89,13 @@ def encode_command(device_id, key, counter, command):
     return bytes(buf[p:])
 
 
+def pad_downlink(raw, size=MAX_LEN):
+    """Zero-pad an encoded command to `size` bytes (Sigfox downlinks are exactly 8)."""
+    if len(raw) > size:
+        raise FrameError("too-large", "downlink of %d bytes" % len(raw))
+    return bytes(raw) + bytes(size - len(raw))
+
+
 def next_counter(low8, last=None):
     """The only full counter a node accepts: the next after `last` whose low byte is low8."""
     if last is None:
@@ -108,9 +118,13 @@ def decode_command(raw, device_id, key, last_counter=None):
     if name is None:
         raise FrameError("unknown-kind", "command id %d" % (raw[0] & 0x3F))
     nargs = COMMANDS[name][1]
-    if len(raw) != 2 + nargs + _frame.MIC_LEN:
-        raise FrameError("truncated" if len(raw) < 2 + nargs + _frame.MIC_LEN else "bad-schema",
-                         "%s downlink has %d bytes" % (name, len(raw)))
+    want = 2 + nargs + _frame.MIC_LEN
+    if len(raw) < want:
+        raise FrameError("truncated", "%s downlink has %d bytes" % (name, len(raw)))
+    for i in range(want, len(raw)):
+        if raw[i]:
+            raise FrameError("bad-schema", "%s downlink has %d bytes" % (name, len(raw)))
+    raw = raw[:want]
     dev = _device_int(device_id)
     n = len(raw) - _frame.MIC_LEN
     counter = next_counter(raw[n - 1], last_counter)

@@ -35,6 +35,16 @@ def test_roundtrip_and_sigfox_size(cmd):
     assert len(raw) <= 8  # one Sigfox downlink
     assert command.decode_command(raw, 0x0A1B2C3D, KEY, last_counter=299) == expected(cmd, 300)
     assert command.decode_command(raw, DEV, KEY, last_counter=290) == expected(cmd, 300)
+    padded = command.pad_downlink(raw)  # a Sigfox downlink is exactly 8 bytes
+    assert len(padded) == 8
+    assert command.decode_command(padded, DEV, KEY, last_counter=299) == expected(cmd, 300)
+
+
+def test_padding_must_be_zeros():
+    raw = command.pad_downlink(command.encode_command(DEV, KEY, 7, {"cmd": "reboot"}))
+    with pytest.raises(FrameError) as e:
+        command.decode_command(raw[:-1] + b"\x01", DEV, KEY, last_counter=6)
+    assert e.value.reason == "bad-schema"
 
 
 def test_replay_tamper_wrong_device_or_key_fail_the_mic():

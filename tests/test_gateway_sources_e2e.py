@@ -177,7 +177,8 @@ def test_sigfox_end_to_end_with_downlink_answer(mosquitto, tmp_path):
                 await cloud.send(ped, frame)
             ups = await wait_ups(collector, 1)
             assert ups[0][1]["radio"] == "sigfox" and ups[0][1]["rx"]["seq"] == 1
-            await queue_downlink(collector, gateway, ped, {"cmd": "set-interval", "seconds": 900})
+            # reboot encodes to 6 bytes: the source zero-pads it to Sigfox's 8
+            await queue_downlink(collector, gateway, ped, {"cmd": "reboot"})
             frame = ped.next_frames()[0]
             ped.seq += 1
             body = {"device": ped.device, "time": int(time.time()), "data": frame.hex(), "seqNumber": ped.seq,
@@ -187,7 +188,7 @@ def test_sigfox_end_to_end_with_downlink_answer(mosquitto, tmp_path):
                 answer = await r.json()
             data = bytes.fromhex(answer[ped.device]["downlinkData"])
             assert len(data) == 8
-            assert decode_command(data, ped.device_id, ped.key) ["seconds"] == 900
+            assert decode_command(data, ped.device_id, ped.key)["cmd"] == "reboot"
             async with cloud.http.post(url, json=body, headers={"X-Lpwa-Secret": "nope"}) as r:
                 assert r.status == 401
             assert gateway.pipeline.status()["rejections"].get("unauthorized") == 1

@@ -16,6 +16,7 @@ import json
 
 from aiohttp import web
 
+from lpwa.codecs import command
 from lpwa.gateway.sources.base import SourceBase, parse_listen
 from lpwa.radio import sigfox
 
@@ -94,7 +95,8 @@ class Source(SourceBase):
             return web.Response(status=500, text="gateway could not queue the frame\n")
         if callback.get("ack") and outcome.downlink:
             try:
-                answer = sigfox.build_downlink_response(callback["device"], bytes(outcome.downlink))
+                data8 = command.pad_downlink(outcome.downlink, sigfox.DOWNLINK_BYTES)
+                answer = sigfox.build_downlink_response(callback["device"], data8)
             except (ValueError, sigfox.SigfoxError):
                 self.count("downlinks_lost")
                 self.warn_once("downlink-size", "sigfox: dropped a downlink that is not 8 bytes")
