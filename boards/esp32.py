@@ -220,8 +220,8 @@ class Esp32Board:
             from lora import SX1276  # type: ignore[import-not-found]
 
             modem = SX1276(spi, cs, dio0=m.Pin(pins["dio0"], m.Pin.IN), dio1=m.Pin(pins["dio1"], m.Pin.IN),
-                           reset=reset, lora_cfg=lora_cfg(lora))
-        return LoraRadio(modem, lora)
+                           reset=reset, lora_cfg=lora_cfg(lora, pins.get("tx_ant")))
+        return LoraRadio(modem, lora, pins.get("tx_ant"))
 
 
 def _board_from_config():

@@ -14,6 +14,8 @@ SRC_TTGO_V21 = "espressif/arduino-esp32 variants/ttgo-lora32-v21new/pins_arduino
 SRC_TTGO_V21_MESH = "meshtastic/firmware variants/esp32/tlora_v2_1_16/variant.h"
 SRC_TBEAM = "espressif/arduino-esp32 variants/tbeam/pins_arduino.h"
 SRC_TBEAM_MESH = "meshtastic/firmware variants/esp32/tbeam/variant.h"
+PA_BOOST_NOTE = ("SX1276 modules on these boards (RFM95-style) feed the antenna from PA_BOOST, RFO is "
+                 "not connected; from the vendors' Arduino examples, not re-checked against a schematic")
 OUR_WIRING = "lpwa-edge wiring choice for an external part: not a vendor pin; check your board's header before soldering"
 
 # micropython-lib packages each chip needs (`mpremote mip install <name>`).
@@ -27,7 +29,7 @@ BOARDS = {
         "radio_chip": "sx1276",
         "mip": MIP_SX127X,
         "lora": {"spi": 1, "sck": 5, "mosi": 27, "miso": 19, "cs": 18, "reset": 14, "dio0": 26, "dio1": 35,
-                 "source": SRC_HELTEC_V2, "verified": True},
+                 "tx_ant": "PA_BOOST", "tx_ant_note": PA_BOOST_NOTE, "source": SRC_HELTEC_V2, "verified": True},
         "i2c": {"id": 0, "sda": 4, "scl": 15, "note": "shared with the OLED (0x3c)",
                 "source": SRC_HELTEC_V2, "verified": True},
         "battery": {"pin": 13, "divider": 3.2, "atten_db": 11,
@@ -72,6 +74,7 @@ BOARDS = {
         "radio_chip": "sx1276",
         "mip": MIP_SX127X,
         "lora": {"spi": 1, "sck": 5, "mosi": 27, "miso": 19, "cs": 18, "reset": 23, "dio0": 26, "dio1": 33,
+                 "tx_ant": "PA_BOOST", "tx_ant_note": PA_BOOST_NOTE,
                  "note": "on the T3 V1.6.1 TCXO variant GPIO33 enables the TCXO and DIO1 is not connected",
                  "source": SRC_TTGO_V21, "verified": True},
         "i2c": {"id": 0, "sda": 21, "scl": 22, "note": "shared with the OLED (0x3c)",
@@ -96,7 +99,7 @@ BOARDS = {
         "mip": MIP_SX127X,
         "mip_alt": MIP_SX126X,
         "lora": {"spi": 1, "sck": 5, "mosi": 27, "miso": 19, "cs": 18, "reset": 23, "dio0": 26, "dio1": 33,
-                 "source": SRC_TBEAM, "verified": True},
+                 "tx_ant": "PA_BOOST", "tx_ant_note": PA_BOOST_NOTE, "source": SRC_TBEAM, "verified": True},
         "lora_alt": {"spi": 1, "sck": 5, "mosi": 27, "miso": 19, "cs": 18, "reset": 23, "busy": 32, "dio1": 33,
                      "tcxo_mv": 1800, "dio2_rf_switch": True,
                      "note": "SX1262 module: DIO2 (GPIO32 on the SX1276 board) is BUSY",

@@ -134,3 +134,29 @@ def test_config_parses_the_same_under_micropython(mpy):
     got = mpy.eval_json("from lpwa.firmware import config\nimport json\n"
                         "c = json.loads(config.to_json(config.loads(%r)))" % json.dumps(doc), "c")
     assert got == json.loads(config.to_json(config.parse(doc)))
+
+
+def test_lora_carrier_sense_through_the_driver_registers(mpy):
+    """RSSI from SX127x RegRssiValue / SX126x GetRssiInst while receiving; -80 dBm threshold."""
+    setup = (
+        "from lpwa.firmware.drivers.radio_lora import LoraRadio\n"
+        "class Sx127x:\n"
+        "    _pa_boost = True\n"
+        "    def __init__(self, raw): self.raw = raw; self.calls = []\n"
+        "    def _reg_read(self, reg): self.calls.append(reg); return self.raw\n"
+        "    def start_recv(self, continuous=False): self.calls.append('rx')\n"
+        "    def standby(self): self.calls.append('stby')\n"
+        "class Sx126x:\n"
+        "    def __init__(self, raw): self.raw = raw\n"
+        "    def _cmd(self, fmt, op, n_read=0): return bytes((0, self.raw))\n"
+        "    def start_recv(self, continuous=False): pass\n"
+        "    def standby(self): pass\n"
+        "class Bare:\n"
+        "    pass\n"
+        "P = {'sf': 10, 'bw_khz': 125, 'freq_khz': 923200, 'power_dbm': 13}\n"
+        "quiet, loud = Sx127x(157 - 100), Sx127x(157 - 60)\n"
+        "r = [LoraRadio(quiet, P).carrier_sense(1000), LoraRadio(loud, P).carrier_sense(1000),\n"
+        "     LoraRadio(Sx126x(200), P).carrier_sense(1000), LoraRadio(Sx126x(120), P).carrier_sense(1000),\n"
+        "     LoraRadio(Bare(), P).lbt_supported, quiet.calls[0], quiet.calls[-1], 0x1B in quiet.calls]\n"
+    )
+    assert mpy.eval_json(setup, "r") == [True, False, True, False, False, "rx", "stby", True]

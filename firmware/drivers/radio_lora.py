@@ -2,15 +2,26 @@
 
 The modem is whatever `lora.SX1276(...)` / `lora.SX1262(...)` returned (or the host simulation):
 `.send(bytes)`, `.recv(timeout_ms=...)` returning a packet with `.rssi` / `.snr`, and
-`.configure(lora_cfg)`. Listen-before-talk needs an RSSI reading the `lora` package does not
-expose; a modem that offers `carrier_sense(duration_us)` gets real carrier sense, otherwise the
-adapter says so (`lbt_supported` False) and the budget's pause rules still apply.
+`.configure(lora_cfg)`.
+
+Listen before talk (ARIB STD-T108: free below -80 dBm) needs the instantaneous RSSI, which the
+`lora` package does not expose. The adapter reads it through the drivers' register/command
+helpers: SX127x RegRssiValue (0x1B, datasheet 5.5.5: -157 dBm + value on the HF port with
+PA_BOOST, -164 on RFO) and SX126x GetRssiInst (opcode 0x15: -value/2 dBm), while the modem
+receives continuously. These are private helpers of micropython-lib (`_reg_read`, `_cmd`, as of
+lora-sx127x / lora-sx126x 0.1-0.2); a modem without them reports `lbt_supported` False and the
+budget's pause and hourly rules still apply. The RSSI is over the LoRa bandwidth (125 kHz), not
+ARIB's 200 kHz.
 """
 
+import time
 
-def lora_cfg(params):
+RSSI_FREE_DBM = -80
+
+
+def lora_cfg(params, tx_ant=None):
     """Our config's lora dict -> micropython-lib's lora_cfg dict."""
-    return {
+    cfg = {
         "freq_khz": params["freq_khz"],
         "sf": params["sf"],
         "bw": str(params["bw_khz"]),
@@ -20,25 +31,55 @@ def lora_cfg(params):
         "crc_en": True,
         "syncword": 0x12,
     }
+    if tx_ant:
+        cfg["tx_ant"] = tx_ant
+    return cfg
+
+
+def _rssi_reader(modem):
+    """A function returning the instantaneous RSSI in dBm, or None when the modem has no way."""
+    if hasattr(modem, "_reg_read") and hasattr(modem, "_pa_boost"):  # SX127x
+        offset = 157 if modem._pa_boost else 164
+        return lambda: modem._reg_read(0x1B) - offset
+    if hasattr(modem, "_cmd"):  # SX126x: GetRssiInst -> status, rssi
+        return lambda: -modem._cmd(">B", 0x15, n_read=2)[1] // 2
+    return None
 
 
 class LoraRadio:
     name = "lora"
 
-    def __init__(self, modem, params):
+    def __init__(self, modem, params, tx_ant=None):
         self.modem = modem
         self.params = dict(params)
-        self.lbt_supported = hasattr(modem, "carrier_sense")
+        self.tx_ant = tx_ant
+        self._rssi = None if hasattr(modem, "carrier_sense") else _rssi_reader(modem)
+        self.lbt_supported = hasattr(modem, "carrier_sense") or self._rssi is not None
+        self.last_rssi = None
 
     def reconfigure(self, params):
         self.params = dict(params)
-        self.modem.configure(lora_cfg(self.params))
+        self.modem.configure(lora_cfg(self.params, self.tx_ant))
 
     def carrier_sense(self, duration_us):
-        """True when the channel is free (or when the modem cannot tell: see lbt_supported)."""
-        if self.lbt_supported:
+        """True when the channel stayed below -80 dBm for `duration_us` (or the modem cannot tell)."""
+        if hasattr(self.modem, "carrier_sense"):
             return bool(self.modem.carrier_sense(duration_us))
-        return True
+        if self._rssi is None:
+            return True
+        self.modem.start_recv(continuous=True)
+        busiest = -200
+        try:
+            time.sleep_us(300)  # RSSI settles within a few symbols' worth of AGC (DS 2.5.5)
+            deadline = time.ticks_add(time.ticks_us(), int(duration_us))
+            while time.ticks_diff(deadline, time.ticks_us()) > 0:
+                r = self._rssi()
+                if r > busiest:
+                    busiest = r
+        finally:
+            self.modem.standby()
+        self.last_rssi = busiest
+        return busiest < RSSI_FREE_DBM
 
     def send(self, payload, want_downlink=False):
         self.modem.send(payload)
