@@ -68,3 +68,19 @@ def test_any_stream_is_counted_identically_and_never_crashes(mpy, rate, data):
     b = runners.run_micropython(mpy, "steps", t, every=10)
     assert a["checks"] == b["checks"]
     assert a["checks"] == sorted(a["checks"]) and all(c >= 0 for c in a["checks"])
+
+
+def test_flush_counts_a_short_windows_regular_run():
+    """The firmware may sample a few seconds per wake: flush() counts a pending regular run of
+    at least FLUSH_MIN steps that the window was too short to confirm."""
+    t = gait.gait("short", 8, 1.6, 4.5, "waist", lead_s=0.0, tail_s=0.0)
+    c = StepCounter(50)
+    for s in t.samples:
+        c.feed(*s)
+    assert c.steps == 0
+    assert abs(c.flush() - t.truth) <= 1
+    assert c.flush() == c.steps          # idempotent
+    c = StepCounter(50)
+    for s in gait.desk("d", 9, 5).samples:
+        c.feed(*s)
+    assert c.flush() == 0

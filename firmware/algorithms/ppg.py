@@ -85,7 +85,7 @@ class PpgEstimator:
             # no finger (or first sample): track the level directly and report nothing
             self._dc_red = red << k
             self._dc_ir = ir << k
-            self._settle = self._n + (3 << k)
+            self._settle = self._n + (1 << k)
             if self._beats or self._result is not None or self._last >= 0:
                 self._reset_detector()
             return

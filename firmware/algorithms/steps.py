@@ -16,6 +16,7 @@ MIN_HYST_MG = 45        # smallest accepted half-swing of the filtered magnitude
 MIN_INTERVAL_S100 = 28  # shortest step interval in hundredths of a second (0.28 s)
 MAX_INTERVAL_S100 = 100  # longest step interval (1.0 s, 60 steps/min): longer ends the run
 CONFIRM = 8             # regular steps in a row before counting starts (then all of them count)
+FLUSH_MIN = 4           # flush(): a pending run this long counts at the end of a short window
 
 
 def _shift_for(rate_hz):
@@ -108,6 +109,17 @@ class StepCounter:
             self._pending = 0
             self._counting = False
             self._pp = 0
+
+    def flush(self):
+        """End of a short sampling window: a run still being confirmed counts if it has at
+        least FLUSH_MIN regular steps (a window of a few seconds cannot show CONFIRM).
+        Returns `steps`. Streaming callers never need it."""
+        if not self._counting and self._pending >= FLUSH_MIN and self._run_n:
+            self.steps += self._pending
+            self._pending = 0
+            self._counting = True
+            self._avg16 = 16 * self._run_sum // self._run_n
+        return self.steps
 
     def _cycle(self, pp, n):
         """One full swing of the filtered magnitude, peaking at sample n: a candidate step."""
