@@ -76,3 +76,14 @@ def test_any_stream_never_crashes_and_is_identical(mpy, data):
         if c is not None:
             hm0, tp = runners.unhex(c)
             assert hm0 > 0 and 1.0 <= tp <= 20.0
+
+
+def test_other_rates_keep_the_ram_bounded_and_the_accuracy():
+    for rate in (2, 8):
+        t = sea.sea_state("r", 77, 1.5, 8.0, seconds=256, rate_hz=rate)
+        e = WaveEstimator(rate, 256)
+        assert e._n <= 1024
+        for s in t.samples:
+            e.feed(s)
+        hm0, tp = e.result()
+        assert abs(hm0 - t.hm0) <= 0.10 * t.hm0

@@ -20,6 +20,7 @@ import math
 from lpwa.firmware.algorithms.fft import fft, twiddles
 
 SEGMENT_MAX_S = 256      # longest FFT segment; longer windows average several segments
+SEGMENT_MAX_POINTS = 1024  # and never more points than this (RAM: 14 KB)
 TAPER_DIV = 16            # Tukey taper: n / TAPER_DIV samples at each end
 F_LO_MHZ = 50            # displacement band kept, in millihertz
 F_HI_MHZ = 1000
@@ -42,6 +43,8 @@ class WaveEstimator:
         self.rate_hz = rate_hz
         seg_s = window_s if window_s < SEGMENT_MAX_S else SEGMENT_MAX_S
         n = _pow2_at_most(rate_hz * seg_s)
+        if n > SEGMENT_MAX_POINTS:          # faster rates: shorter segments, same RAM
+            n = SEGMENT_MAX_POINTS
         if n < 16:
             raise ValueError("window too short for a spectrum")
         self._n = n
