@@ -160,3 +160,62 @@ def test_kill_9_during_a_broker_outage_then_restart_drains_the_backlog(tmp_path)
             child.wait()
         broker.stop()
         shutil.rmtree(broker.dir, ignore_errors=True)
+
+
+def test_kill_9_of_lpwa_gateway_run_loses_no_push_acked_frame(mosquitto, tmp_path):
+    """The same guarantee through the real service and the UDP source: every frame whose PUSH_DATA
+    got a PUSH_ACK (sent only after ingest committed) reaches the broker after a kill -9 + restart."""
+    import socket as socketlib
+
+    from conftest import free_port
+    from lpwa.radio import semtech_udp
+    from test_gateway_core_support import KEYS, KINDS, frame
+
+    udp_port = free_port()
+    cfg = tmp_path / "gateway.toml"
+    lines = ["[gateway]", 'id = "gw-test"', 'state_dir = "%s"' % (tmp_path / "state"), 'log_format = "json"',
+             "[mqtt]", 'url = "%s"' % mosquitto.url, "[sources.udp]", 'listen = "127.0.0.1:%d"' % udp_port]
+    for dev in ("0a1b2c3d", "99aabbcc"):
+        lines += ["[[devices]]", 'id = "%s"' % dev, 'key = "%s"' % KEYS[dev], 'kind = "%s"' % KINDS[dev]]
+    cfg.write_text("\n".join(lines) + "\n")
+    sub = Subscriber(mosquitto)
+    cmd = [sys.executable, "-m", "lpwa.cli", "gateway", "run", "-c", str(cfg)]
+
+    def start():
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: os.path.exists(tmp_path / "state" / "status.json"), 20, "gateway up")
+        return proc
+
+    sock = socketlib.socket(socketlib.AF_INET, socketlib.SOCK_DGRAM)
+    sock.settimeout(2.0)
+    proc = start()
+    acked = set()
+    try:
+        token = 0
+        for c in range(1, 2000):
+            for dev in ("0a1b2c3d", "99aabbcc"):
+                token = (token + 1) & 0xFFFF
+                dgram = semtech_udp.build_push_data(token, "0016c001ff10a235",
+                                                    [semtech_udp.make_rxpk(frame(dev, c))])
+                sock.sendto(dgram, ("127.0.0.1", udp_port))
+                try:
+                    ack, _ = sock.recvfrom(64)
+                except socketlib.timeout:
+                    continue
+                if ack[3] == semtech_udp.PUSH_ACK and ack[1:3] == dgram[1:3]:
+                    acked.add((dev, c))
+            if len(acked) >= 1200:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+        proc.wait(10)
+        assert proc.returncode == -signal.SIGKILL
+        os.remove(tmp_path / "state" / "status.json")
+        proc = start()
+        wait_for(lambda: {(m["device"], m["counter"]) for m in sub.uplinks()} >= acked, 30,
+                 "every PUSH_ACKed frame at the subscriber")
+    finally:
+        sock.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        sub.close()

@@ -61,6 +61,18 @@ def test_uplinks_reach_a_subscriber_with_retained_online_status(mosquitto, tmp_p
     sub.close()
 
 
+def test_qos2_rows_are_deleted_on_pubcomp(mosquitto, tmp_path):
+    sub = Subscriber(mosquitto)
+    cfg = make_config(tmp_path, mosquitto, mqtt={"qos": 2})
+    with running(cfg) as gw:
+        for c in range(1, 11):
+            gw.pipeline.ingest("lora", frame("0a1b2c3d", c), {}, "udp")
+        wait_for(lambda: len(sub.uplinks()) == 10, 10, "ten uplinks")
+        wait_for(lambda: gw.queue.depth == 0, 5, "queue drained")
+    assert [m["counter"] for m in sub.uplinks()] == list(range(1, 11))
+    sub.close()
+
+
 def test_mqtt311_raw_topic_and_home_assistant_discovery(mosquitto, tmp_path):
     sub = Subscriber(mosquitto)
     cfg = make_config(tmp_path, mosquitto, mqtt={"protocol": 311, "raw_topic": True, "ha_discovery": True})
