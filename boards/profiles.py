@@ -63,7 +63,7 @@ BOARDS = {
         "led": {"pin": 35, "source": SRC_HELTEC_V3, "verified": True},
         "button": {"pin": 0, "note": "PRG", "source": SRC_HELTEC_V3_MESH, "verified": True},
         "gps_uart": {"id": 1, "tx": 48, "rx": 47, "baud": 9600, "source": OUR_WIRING, "verified": False},
-        "module_uart": {"id": 2, "tx": 45, "rx": 46, "note": "GPIO45/46 are strapping pins: keep them floating at reset",
+        "module_uart": {"id": 2, "tx": 33, "rx": 34, "note": "free on the V3's ESP32-S3FN8 (no PSRAM on 33-37)",
                         "source": OUR_WIRING, "verified": False},
         "onewire": {"pin": 7, "source": OUR_WIRING, "verified": False},
         "adc_conductivity": {"pin": 6, "atten_db": 11, "source": OUR_WIRING, "verified": False},

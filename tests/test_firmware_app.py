@@ -193,3 +193,49 @@ def test_a_wild_sensor_value_is_dropped_not_fatal(monkeypatch):
     assert any(e.get("event") == "dropped-fields" and e["fields"] == ["battery_v"] for e in r["events"])
     decoded = [d for d in decode_all(cfg_json, r["frames"]) if d["type"] == "reading"]
     assert decoded and all("battery_v" not in d["readings"] and "water_temp_c" in d["readings"] for d in decoded)
+
+
+def test_sensor_fault_is_flagged_then_cleared_by_downlink(mpy):
+    cfg_json = sim_config("buoy", "wisun")
+    cfg = json.loads(cfg_json)
+    key = bytes.fromhex(SIM_KEY)
+    dev = int(cfg["device"], 16)
+    downlinks = [(6.0, encode_command(dev, key, 1, {"cmd": "reset-fault"}))]
+    frames, events, info = run_sim(cfg_json, 8, "micropython", mpy=mpy, downlinks=downlinks,
+                                   faults={"temp": (1.0, 3.0)})
+    start = frames[0]["time"]
+    readings = [(f["time"] - start, d) for f in frames for d in decode_all(cfg_json, [f]) if d["type"] == "reading"]
+
+    def phase(lo, hi):
+        return [d["readings"] for t, d in readings if lo * 3600 < t < hi * 3600]
+
+    assert all("water_temp_c" in r and r["fault_flags"]["value"] & 1 == 0 for r in phase(0, 0.9))
+    assert all("water_temp_c" not in r and r["fault_flags"]["value"] & 1 for r in phase(1.1, 2.9))
+    # the part works again at 3 h, but after 3 failures in a row the node leaves it alone ...
+    assert all("water_temp_c" not in r for r in phase(3.2, 5.9))
+    # ... until the reset-fault downlink
+    assert all("water_temp_c" in r and r["fault_flags"]["value"] & 1 == 0 for r in phase(6.3, 8))
+    assert [e["result"] for e in events if e.get("event") == "downlink"] == ["faults cleared (mask 0xff)"]
+
+
+def test_main_boots_from_the_config_file(mpy):
+    """app.main() as main.py calls it: config from the board's file, one wake, then deep sleep."""
+    cfg_json = sim_config("pedometer", "lora")
+    setup = (
+        "from lpwa.boards.host import HostBoard\n"
+        "from lpwa.firmware import app\n"
+        "b = HostBoard('pedometer')\n"
+        "b.config_path = '/tmp_lpwa_config.json'\n"
+        "t0 = b.clock.ms\n"
+        "app.main(b)\n"
+        "first_sleep = b.clock.ms - t0\n"
+        "with open(b.config_path, 'w') as f:\n"
+        "    f.write(%r)\n"
+        "b.boot(); app.main(b)\n"
+        "b.boot(); app.main(b)\n"
+        "from lpwa.firmware.store import CounterStore, Slots\n"
+        "nxt = CounterStore(Slots(b.rtc), b.flash('counter')).peek()\n" % cfg_json
+    )
+    first_sleep, nxt = mpy.eval_json(setup, "[first_sleep, nxt]")
+    assert first_sleep == 3600000  # no config file yet: sleep an hour, do not crash or boot-loop
+    assert nxt >= 2  # two wakes sent at least a reading each

@@ -60,7 +60,7 @@ import json
 from lpwa.firmware import config
 from lpwa.boards.host import simulate
 _r = simulate(config.loads(%r), hours=%r, seed=%r, scenario=%r, power_loss_at_h=%r, reset_at_h=%r,
-              measure_mem=%r, hang_at_h=%r, downlinks=%s)
+              measure_mem=%r, hang_at_h=%r, downlinks=%s, faults=%r)
 for _f in _r["frames"]:
     print("F" + json.dumps(_f))
 for _e in _r["events"]:
@@ -70,7 +70,7 @@ print("S" + json.dumps({"wakes": _r["wakes"], "mem": _r["mem"]}))
 
 
 def run_sim(cfg_json, hours, interpreter=None, seed=1, scenario=None, power_loss_at_h=(), reset_at_h=(),
-            measure_mem=False, mpy=None, hang_at_h=(), downlinks=()):
+            measure_mem=False, mpy=None, hang_at_h=(), downlinks=(), faults=None):
     """Run the simulation; returns (frames, events, info) with info["interpreter"]."""
     if interpreter is None:
         interpreter = "micropython" if _harness_ok() else "cpython"
@@ -81,7 +81,7 @@ def run_sim(cfg_json, hours, interpreter=None, seed=1, scenario=None, power_loss
 
         r = simulate(config.loads(cfg_json), hours=hours, seed=seed, scenario=scenario,
                      power_loss_at_h=tuple(power_loss_at_h), reset_at_h=tuple(reset_at_h), measure_mem=measure_mem,
-                     hang_at_h=tuple(hang_at_h), downlinks=[(h, bytes(d)) for h, d in downlinks])
+                     hang_at_h=tuple(hang_at_h), downlinks=[(h, bytes(d)) for h, d in downlinks], faults=faults)
         return r["frames"], r["events"], {"wakes": r["wakes"], "mem": r["mem"], "interpreter": "cpython"}
     from lpwa.micropython import MicroPython
 
@@ -92,7 +92,7 @@ def run_sim(cfg_json, hours, interpreter=None, seed=1, scenario=None, power_loss
     try:
         dl = "[" + ", ".join("(%r, bytes.fromhex(%r))" % (float(h), bytes(d).hex()) for h, d in downlinks) + "]"
         out = mpy.run(_MPY_CODE % (cfg_json, float(hours), seed, scenario, tuple(power_loss_at_h),
-                                    tuple(reset_at_h), bool(measure_mem), tuple(hang_at_h), dl))
+                                    tuple(reset_at_h), bool(measure_mem), tuple(hang_at_h), dl, faults))
     finally:
         if own:
             mpy.close()
