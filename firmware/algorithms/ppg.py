@@ -1,14 +1,14 @@
 """Heart rate and SpO2 from MAX30102 red / IR samples, with a signal-quality index.
 
 Method (README.md in this folder): per channel, DC by a ~1.3 s moving mean; AC = sample - DC,
-smoothed by a 0.16 s boxcar (together a 0.12-4 Hz band-pass). Beats are detected on the 100 ms slope
-of the inverted IR AC (absorbance rises at systole): a beat when the slope rises above half the
-recent upstroke peak, re-armed when it turns negative, at most 220 and at least
-35 per minute. Per beat: the IR peak-to-trough, and the ratio of ratios
-R = (AC_red / DC_red) / (AC_ir / DC_ir), with AC_red / AC_ir the least-squares slope of the red
-signal on the IR signal over the whole beat (every sample counts, not two noisy extremes). Over the last NBEATS beats: HR = 60 / mean interval,
-SpO2 = 110 - 25 R (mean R). Quality (0-100) is the worst of three spreads over those beats --
-intervals, IR amplitude and R -- each scored against its limit. No finger (IR DC below
+smoothed by a 0.16 s boxcar (together a 0.12-4 Hz band-pass). Beats are detected on the 100 ms
+slope of the inverted IR AC (absorbance rises at systole): a beat when the slope rises above
+half the recent upstroke peak, re-armed when it turns negative, 35-220 per minute. Per beat:
+the IR peak-to-trough, and the ratio of ratios R = (AC_red / DC_red) / (AC_ir / DC_ir), with
+AC_red / AC_ir the least-squares slope of the red signal on the IR signal over the whole beat
+(every sample counts, not two noisy extremes). Over the last NBEATS beats: HR = 60 / mean
+interval, SpO2 = 110 - 25 R (mean R). Quality (0-100) is the worst of three spreads over those
+beats -- intervals, IR amplitude and R -- each scored against its limit. No finger (IR DC below
 FINGER_MIN), a clipped sample, or an AC swing beyond MOTION_PCT of DC (motion) clears the beat
 history, so nothing is reported until NBEATS clean beats follow; a quality below QUALITY_MIN
 reports nothing either. Per-sample arithmetic is integer.

@@ -4,9 +4,11 @@ Gait model (per trace, seeded):
 - A step phase phi(t) advances 2*pi per step at the instantaneous cadence
   f(t) = f0 * (1 + slow drift (+-4 %, 0.02 Hz random walk)) * (1 + per-step jitter (+-3 %,
   +-8 % on the "irregular" trace)).
-  One step is counted each time phi passes a multiple of 2*pi: that is the truth.
+  One step is counted at phi = 0 (the bout's first heel strike) and each time phi passes a
+  multiple of 2*pi: that is the truth.
 - Body-frame specific force (mg), vertical / antero-posterior (AP) / medio-lateral (ML):
-  vertical = A_k * shape(phi) (A_k varies +-12 % step to step, +-30 % on the irregular trace), AP = 0.5 * A_k * sin(phi + 0.6),
+  vertical = A_k * shape(phi) (A_k varies +-12 % step to step, +-30 % on the irregular trace),
+  AP = 0.5 * A_k * sin(phi + 0.6),
   ML = 0.3 * A * sin(phi / 2) (sway at stride frequency, half the cadence).
   Walking shape: cos(phi) + 0.3 cos(2 phi + theta); running: an impact pulse
   (max(0, cos phi) ** 3, zero mean) plus a smaller cos(phi), peaking at 2.5-3.5 g at the waist.

@@ -12,7 +12,8 @@ Model (seeded, deterministic):
 - The buoy follows the surface: vertical acceleration -sum (2 pi f_i)^2 a_i cos(...), tilting with
   the surface slope theta = sum k_i a_i sin(...) (deep water, k = (2 pi f)^2 / g), and the
   accelerometer's z axis reads (g + a_v) cos(theta) + a_h sin(theta) with the horizontal
-  orbital acceleration a_h, plus 1 mg rms white noise (a MEMS IMU of 100-200 ug/sqrt(Hz) averaged to 4 Hz, plus mounting vibration), quantised to int mg.
+  orbital acceleration a_h, plus 1 mg rms white noise (a MEMS IMU of 100-200 ug/sqrt(Hz)
+  averaged to 4 Hz, plus mounting vibration), quantised to int mg.
 """
 
 import math
