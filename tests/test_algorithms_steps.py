@@ -84,3 +84,10 @@ def test_flush_counts_a_short_windows_regular_run():
     for s in gait.desk("d", 9, 5).samples:
         c.feed(*s)
     assert c.flush() == 0
+
+
+def test_free_fall_and_saturation_do_not_break_it():
+    c = StepCounter(50)
+    for s in [(0, 0, 0)] * 100 + [(16000, -16000, 16000)] * 50 + [(0, 0, 1000)] * 100 + [(0.5, 0.0, 999.5)] * 10:
+        c.feed(*s)
+    assert c.steps == 0
