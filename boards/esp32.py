@@ -63,6 +63,7 @@ class Esp32Board:
         self.profile = profile(board_name)
         self.clock = Clock()
         self.sensors = {}
+        self.sensor_cfg = {}  # the config's "sensors" table (calibrations), set by the app
         self._rtc = machine.RTC()
         self._i2c = None
 
@@ -156,10 +157,11 @@ class Esp32Board:
             bus = onewire.OneWire(m.Pin(self._pin_group("onewire")["pin"]))
             return DS18B20(bus)
         if name == "cond":
-            from lpwa.firmware.drivers.conductivity import Conductivity
+            from lpwa.firmware.drivers.conductivity import Conductivity, calibration
 
             g = self._pin_group("adc_conductivity")
-            return Conductivity(self.adc(g["pin"], g.get("atten_db", 11)))
+            slope, offset = calibration(self.sensor_cfg.get("conductivity"))
+            return Conductivity(self.adc(g["pin"], g.get("atten_db", 11)), slope, offset)
         if name == "battery":
             from lpwa.firmware.drivers.battery import Battery
 

@@ -463,6 +463,7 @@ class HostBoard:
         self.sensors = {}
         self.resets = 0
         self.hang = False  # the next battery read never returns (for the watchdog test)
+        self.sensor_cfg = {}
 
     # clock and power
     def now_s(self):
@@ -544,9 +545,10 @@ class HostBoard:
 
             return DS18B20(SimOneWire(self))
         if name == "cond":
-            from lpwa.firmware.drivers.conductivity import Conductivity
+            from lpwa.firmware.drivers.conductivity import Conductivity, calibration
 
-            return Conductivity(SimADC(self._cond_volts), slope=20.0, offset=0.0)
+            self.cond_cal = calibration(self.sensor_cfg.get("conductivity"))
+            return Conductivity(SimADC(self._cond_volts), self.cond_cal[0], self.cond_cal[1])
         if name == "battery":
             from lpwa.firmware.drivers.battery import Battery
 
@@ -585,7 +587,8 @@ class HostBoard:
                 lo = mid
             else:
                 hi = mid
-        return lo / 20.0
+        slope, offset = getattr(self, "cond_cal", (20.0, 0.0))
+        return (lo - offset) / slope  # the probe's voltage for that EC, per its calibration
 
     # radios
     def radio(self, cfg, lora):

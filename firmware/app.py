@@ -86,6 +86,7 @@ class Node:
         b = self.board
         cfg = self.cfg
         wdt = b.watchdog(WATCHDOG_MS)
+        b.sensor_cfg = cfg.get("sensors") or {}
         self.reset_cause = b.reset_cause()
         slots = Slots(b.rtc_memory())
         self.slots = slots

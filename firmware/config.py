@@ -136,6 +136,14 @@ def parse(obj):
         for f in ("lat", "lon", "radius_m"):
             if not isinstance(mooring.get(f), (int, float)):
                 raise ConfigError("alarms.mooring.%s must be a number" % f)
+    sensors = obj.get("sensors", {})
+    if not isinstance(sensors, dict):
+        raise ConfigError("sensors must be an object")
+    cond = sensors.get("conductivity")
+    if cond is not None:
+        pts = cond.get("points") if isinstance(cond, dict) else None
+        if not isinstance(cond, dict) or (pts is not None and (len(pts) != 2 or pts[0][0] == pts[1][0])):
+            raise ConfigError("sensors.conductivity needs slope/offset or two points at different voltages")
     return {
         "version": FORMAT_VERSION,
         "device": device,
@@ -148,7 +156,7 @@ def parse(obj):
         "lora": check_lora(obj.get("lora", {})),
         "plan": plan,
         "alarms": alarms,
-        "sensors": obj.get("sensors", {}),
+        "sensors": sensors,
         "consent": _consent(obj),
         "wisun": obj.get("wisun", {}),
     }

@@ -160,3 +160,19 @@ def test_lora_carrier_sense_through_the_driver_registers(mpy):
         "     LoraRadio(Bare(), P).lbt_supported, quiet.calls[0], quiet.calls[-1], 0x1B in quiet.calls]\n"
     )
     assert mpy.eval_json(setup, "r") == [True, False, True, False, False, "rx", "stby", True]
+
+
+def test_conductivity_two_point_calibration():
+    from lpwa.firmware.drivers.conductivity import calibration
+
+    slope, offset = calibration({"points": [[0.5, 12.88], [2.0, 53.0]]})  # 12.88 and 53 mS/cm standards
+    assert abs(slope * 0.5 + offset - 12.88) < 1e-9 and abs(slope * 2.0 + offset - 53.0) < 1e-9
+    assert calibration(None) == (20.0, 0.0)
+    b = HostBoard("buoy")
+    b.boot()
+    b.sensor_cfg = {"conductivity": {"points": [[0.5, 12.88], [2.0, 53.0]]}}
+    ec, sal = b.sensor("cond").read(18.0)
+    assert 33.5 < sal < 35
+    with pytest.raises(config.ConfigError):
+        config.parse({"device": "0a1b2c3d", "key": KEY, "kind": "buoy", "radio": "lora",
+                      "sensors": {"conductivity": {"points": [[1.0, 5.0], [1.0, 9.0]]}}})

@@ -33,6 +33,21 @@ def salinity_pss78(ec_ms_cm, temp_c):
     return s + (t - 15) / (1 + _K * (t - 15)) * ds
 
 
+def calibration(cal):
+    """(slope, offset) from a config entry: {"slope", "offset"}, or two points
+    {"points": [[volts, ms_cm], [volts, ms_cm]]} measured in two standard solutions."""
+    if not cal:
+        return 20.0, 0.0
+    pts = cal.get("points")
+    if pts:
+        (v1, c1), (v2, c2) = pts[0], pts[1]
+        if v1 == v2:
+            raise ValueError("conductivity calibration points need two different voltages")
+        slope = (c2 - c1) / (v2 - v1)
+        return slope, c1 - slope * v1
+    return float(cal.get("slope", 20.0)), float(cal.get("offset", 0.0))
+
+
 class Conductivity:
     def __init__(self, adc, slope=20.0, offset=0.0, vref=3.3, samples=8):
         self.adc = adc
