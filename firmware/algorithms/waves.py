@@ -10,17 +10,17 @@ Tp = 1 / the centroid frequency of the strongest 5-bin band. The low cut-off ris
 of the acceleration peak for short seas, where tilt and noise would otherwise inflate m0.
 Spectral rather than zero-crossing H1/3: it needs no displacement time series (double
 integration in time drifts), and gives Tp and the spectrum's shape for free.
-RAM: two float32 FFT buffers (the real one doubles as the sample store), twiddles and one
-power accumulator: 14 KB at 4 Hz, whatever the window.
+RAM: the segment's samples packed two per complex slot (a real FFT through a half-length complex
+one), twiddles and one power accumulator: 10 KB at 4 Hz, whatever the window.
 """
 
 import array
 import math
 
-from lpwa.firmware.algorithms.fft import fft, twiddles
+from lpwa.firmware.algorithms.fft import real_power, twiddles
 
 SEGMENT_MAX_S = 256      # longest FFT segment; longer windows average several segments
-SEGMENT_MAX_POINTS = 1024  # and never more points than this (RAM: 14 KB)
+SEGMENT_MAX_POINTS = 1024  # and never more points than this (RAM: 10 KB)
 TAPER_DIV = 16            # Tukey taper: n / TAPER_DIV samples at each end
 F_LO_MHZ = 50            # displacement band kept, in millihertz
 F_HI_MHZ = 1000
@@ -50,8 +50,9 @@ class WaveEstimator:
         self._n = n
         per = rate_hz * window_s // n
         self._per_window = per if per > 0 else 1
-        self._re = array.array("f", [0.0] * n)   # samples as they arrive, then the FFT
-        self._im = array.array("f", [0.0] * n)
+        half = n // 2                  # the samples, packed two per complex slot, then the FFT
+        self._re = array.array("f", [0.0] * half)
+        self._im = array.array("f", [0.0] * half)
         self._cos, self._sin = twiddles(n)
         self._power = array.array("f", [0.0] * (n // 2 + 1))
         self._i = 0
@@ -59,8 +60,12 @@ class WaveEstimator:
         self._result = None
 
     def feed(self, az_mg):
-        self._re[self._i] = az_mg
-        self._i += 1
+        i = self._i
+        if i & 1:
+            self._im[i >> 1] = az_mg
+        else:
+            self._re[i >> 1] = az_mg
+        self._i = i + 1
         if self._i == self._n:
             self._i = 0
             self._segment()
@@ -71,7 +76,7 @@ class WaveEstimator:
         return self._result
 
     def _segment(self):
-        """Add the tapered periodogram of the segment in `_re` to the accumulator."""
+        """Add the tapered periodogram of the segment (packed in _re/_im) to the accumulator."""
         n = self._n
         re = self._re
         im = self._im
@@ -79,20 +84,20 @@ class WaveEstimator:
         total = 0.0
         for v in re:
             total += v
+        for v in im:
+            total += v
         mean = total / n
         m = n // TAPER_DIV
         for i in range(n):
+            buf = im if i & 1 else re
+            h = i >> 1
             j = i if i < m else n - 1 - i
             if j < m:                 # half a Hann over m samples: 0.5 - 0.5 cos(pi j / m)
                 w = 0.5 - 0.5 * cos_t[j * TAPER_DIV // 2]
-                re[i] = (re[i] - mean) * w
+                buf[h] = (buf[h] - mean) * w
             else:
-                re[i] = re[i] - mean
-            im[i] = 0.0
-        fft(re, im, cos_t, self._sin)
-        p = self._power
-        for k in range(n // 2 + 1):
-            p[k] += re[k] * re[k] + im[k] * im[k]
+                buf[h] = buf[h] - mean
+        real_power(re, im, cos_t, self._sin, self._power)
         self._segments += 1
 
     @staticmethod
