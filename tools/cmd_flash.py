@@ -64,6 +64,42 @@ def list_boards(out=sys.stdout):
                                                ("  [check before wiring: %s]" % ", ".join(todo)) if todo else ""))
 
 
+def boards_markdown():
+    """boards/BOARDS.md, generated from the profiles (tests keep the two in step)."""
+    from lpwa.boards.profiles import BOARDS, UART_MODULES, board_names
+
+    out = ["# Board profiles", "",
+           "Generated from `boards/profiles.py` (the source of truth; the firmware reads it) by",
+           "`lpwa.cmd_flash.boards_markdown()`. Every pin group names the document it came from.",
+           "**verified = no** marks lpwa-edge's own wiring choice for an external part (sensor, GPS,",
+           "Sigfox/Wi-SUN module): check it against your board's header before soldering.",
+           "`lpwa flash --list-boards` prints the same list.", ""]
+    for name in board_names():
+        p = BOARDS[name]
+        if p["mcu"] == "host":
+            continue
+        chip = p["radio_chip"] + (" (or %s)" % p["radio_chip_alt"] if p.get("radio_chip_alt") else "")
+        out += ["## %s: %s" % (name, p["title"]), "",
+                "MCU %s, LoRa %s, micropython-lib packages: %s" % (p["mcu"], chip, ", ".join(p["mip"])), "",
+                "| group | pins | verified | source / note |", "|---|---|---|---|"]
+        for g in p:
+            v = p[g]
+            if not isinstance(v, dict):
+                continue
+            pins = ", ".join("%s=%s" % (k, v[k]) for k in v if k not in ("source", "verified", "note", "tx_ant_note"))
+            note = v["source"] + ("; " + v["note"] if v.get("note") else "") + (
+                "; " + v["tx_ant_note"] if v.get("tx_ant_note") else "")
+            out.append("| %s | %s | %s | %s |" % (g, pins, "yes" if v.get("verified") else "**no**", note))
+        out.append("")
+    out += ["## External UART modules", "", "| radio | module | baud | source |", "|---|---|---|---|"]
+    for k in UART_MODULES:
+        v = UART_MODULES[k]
+        out.append("| %s | %s | %d | %s%s |" % (k, v["title"], v["baud"], v["source"],
+                                               ("; " + v["note"]) if v.get("note") else ""))
+    out.append("")
+    return "\n".join(out)
+
+
 def load_config(path, board):
     """node.toml -> the device config JSON text (validated); FlashError on any problem."""
     from lpwa.firmware import config
