@@ -62,7 +62,7 @@ def test_identical_under_micropython_and_cpython(mpy):
 
 def test_ram_is_fixed(mpy):
     r = runners.run_micropython(mpy, "waves", sea.sea_state("c", 33, 1.0, 6.0))
-    assert r["ram_kept"] < 16 * 1024
+    assert r["ram_kept"] < 12 * 1024
 
 
 @settings(max_examples=8, deadline=None)
