@@ -35,7 +35,7 @@ class MqttSink:
         self.config = config
         self.queue = queue
         self.consent = consent
-        self.on_downlink = on_downlink  # callable(device_hex, command_dict) -> None | reason
+        self.on_downlink = on_downlink  # callable(device_hex, command_dict, kind) -> None | reason
         self.clock = clock
         m = config["mqtt"]
         q = config["queue"]
@@ -148,8 +148,9 @@ class MqttSink:
         self._wake.set()
 
     def _on_message(self, client, userdata, message):
+        # <prefix>/<kind>/<device>/down: the kind level is checked against the device's kind
         parts = message.topic.split("/")
-        device = parts[-2] if len(parts) >= 2 else ""
+        device, kind = (parts[-2], parts[-3]) if len(parts) >= 3 else ("", "")
         if self.on_downlink is None:
             return
         try:
@@ -157,7 +158,7 @@ class MqttSink:
         except (UnicodeDecodeError, ValueError):
             command = None
         try:
-            self.on_downlink(device, command)
+            self.on_downlink(device, command, kind)
         except Exception:
             log.exception("downlink handling failed", extra={"event": "downlink-error", "device": device})
 

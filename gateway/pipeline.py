@@ -324,12 +324,16 @@ class Pipeline:
 
     # -- downlinks -----------------------------------------------------------------------------
 
-    def queue_downlink(self, device, command):
+    def queue_downlink(self, device, command, kind=None):
         """Encode a command (dict, see lpwa.codecs.command) for `device` and queue it durably for its next
-        receive window. Returns None on success or a reason string (counted and logged)."""
+        receive window. `kind` (the topic's kind level) must be the device's kind, so an ACL on
+        `.../drone-vital/+/down` cannot be used to command a buoy. Returns None on success or a
+        reason string (counted and logged)."""
         key = self._keys.get(device)
         if key is None:
             return self._downlink_reject(device, "unknown-device")
+        if kind is not None and kind != self._devices[device]["kind"]:
+            return self._downlink_reject(device, "wrong-kind", "topic says %s" % kind)
         if not isinstance(command, dict) or not isinstance(command.get("cmd"), str):
             return self._downlink_reject(device, "bad-command")
         try:

@@ -103,8 +103,12 @@ def test_downlink_from_mqtt_goes_out_in_the_next_receive_window(mosquitto, tmp_p
                        qos=1, hostname=mosquitto.host, port=mosquitto.port)
         publish.single("lpwa/gw-test/buoy/0a1b2c3d/down", b"not json", qos=1,
                        hostname=mosquitto.host, port=mosquitto.port)
-        wait_for(lambda: gw.pipeline.downlinks_queued == 1 and gw.pipeline.downlinks_rejected == 1, 5,
+        # the kind level must match the device: an ACL on drone-vital topics cannot command a buoy
+        publish.single("lpwa/gw-test/drone-vital/0a1b2c3d/down", json.dumps({"cmd": "reboot"}), qos=1,
+                       hostname=mosquitto.host, port=mosquitto.port)
+        wait_for(lambda: gw.pipeline.downlinks_queued == 1 and gw.pipeline.downlinks_rejected == 2, 5,
                  "downlink queued")
+        assert gw.pipeline.rejections["downlink-wrong-kind"] == 1
         out = gw.pipeline.ingest("lora", frame("0a1b2c3d", 1), {"datr": "SF10BW125"}, "udp")
         assert out.accepted and out.downlink
         from lpwa.codecs.command import decode_command
