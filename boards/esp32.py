@@ -84,7 +84,19 @@ class Esp32Board:
         return _RESET_NAMES.get(self.machine.reset_cause(), "external")
 
     def deep_sleep(self, ms):
+        self.sensor_power(False)
         self.machine.deepsleep(int(ms))
+
+    def sensor_power(self, on):
+        """Switch the board's Vext rail (external 3.3 V for sensors, the OLED) where it has one."""
+        g = self.profile.get("vext")
+        if not g:
+            return
+        m = self.machine
+        level = (0 if on else 1) if g.get("active_low") else (1 if on else 0)
+        m.Pin(g["pin"], m.Pin.OUT, value=level)
+        if on:
+            time.sleep_ms(50)  # let the sensors power up
 
     def reset(self):
         self.machine.reset()
@@ -142,6 +154,8 @@ class Esp32Board:
     def sensor(self, name):
         drv = self.sensors.get(name)
         if drv is None:
+            if not self.sensors:
+                self.sensor_power(True)
             drv = self.sensors[name] = self._make_sensor(name)
         return drv
 
