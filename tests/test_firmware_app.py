@@ -239,3 +239,21 @@ def test_main_boots_from_the_config_file(mpy):
     first_sleep, nxt = mpy.eval_json(setup, "[first_sleep, nxt]")
     assert first_sleep == 3600000  # no config file yet: sleep an hour, do not crash or boot-loop
     assert nxt >= 2  # two wakes sent at least a reading each
+
+
+def test_sigfox_downlink_round_trip(mpy):
+    """Sigfox: the node asks for a downlink on every 36th uplink; the 8-byte padded command applies."""
+    from lpwa.codecs.command import pad_downlink
+
+    cfg_json = sim_config("pedometer", "sigfox")
+    cfg = json.loads(cfg_json)
+    dev = int(cfg["device"], 16)
+    cmd = pad_downlink(encode_command(dev, bytes.fromhex(SIM_KEY), 7, {"cmd": "set-interval", "seconds": 1800}))
+    assert len(cmd) == 8
+    frames, events, info = run_sim(cfg_json, 12, "micropython", mpy=mpy, downlinks=[(0.5, cmd)])
+    got = [e for e in events if e.get("event") == "downlink"]
+    assert [e["result"] for e in got] == ["interval 1800 s"]
+    asked = [f for f in frames if f["meta"]["seq"] == 36]
+    assert asked  # the 36th uplink asked for the downlink
+    after = [f["time"] for f in frames if f["time"] > asked[0]["time"] + 60 and f["meta"]["what"] == "reading"]
+    assert after and all(b - a >= 1790 for a, b in zip(after, after[1:]))
