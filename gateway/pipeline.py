@@ -21,6 +21,7 @@ from lpwa.gateway.state import DeviceState
 
 log = logging.getLogger("lpwa.gateway.pipeline")
 
+FRAGMENT_KEEP_S = 600  # fragments kept for a restart; the decoder's own fragment timeout
 DOWNLINK_MAX = {"sigfox": 8, "lora": 51, "wisun": 1232}  # bytes; Sigfox downlinks are exactly 8
 LOG_EVERY_S = 10.0  # after the first, one line per (device, reason) per this many seconds
 HA_UNITS = {"degC": "°C", "percent": "%", "pct": "%", "bpm": "bpm", "m": "m", "mps": "m/s", "V": "V",
@@ -129,6 +130,8 @@ class Pipeline:
         # the persisted state so that survives a restart (its own copy: our replay check needs ours).
         seed = {dev: d["counter"] for dev, d in self.state.devices.items() if "/" not in dev and d["counter"] >= 0}
         self.decoder = decoder if decoder is not None else _default_decoder(self.key_for, seed)
+        self._fragments_purged = 0.0
+        self._restore_fragments(seed)
         self.lock = queue.lock  # one lock for decoder, state and writer connection
         self.rejections = collections.Counter()
         self.sources = collections.defaultdict(lambda: {"received": 0, "accepted": 0, "rejected": 0})
@@ -210,8 +213,13 @@ class Pipeline:
         return outcomes
 
     def _one(self, batch, pending, radio, raw, meta, source, now):
+        dmeta = meta
+        t = meta.get("time")
+        if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))):
+            # a forwarder's ISO time string: the decoder wants unix seconds (or nothing) for fragments
+            dmeta = {k: v for k, v in meta.items() if k != "time"}
         try:
-            decoded = self.decoder.feed(bytes(raw), radio, meta)
+            decoded = self.decoder.feed(bytes(raw), radio, dmeta)
         except Exception as e:  # FrameError (a ValueError with .reason) or a decoder bug: never crash
             reason = getattr(e, "reason", None) or "bad-frame"
             if not isinstance(e, ValueError):
@@ -220,8 +228,13 @@ class Pipeline:
             device = getattr(e, "device", None) or meta.get("device")
             self._count_reject(source, reason, device)
             return Outcome(False, reason)
-        if not decoded:
-            return Outcome(True, None, 0)  # a fragment, held by the decoder until the rest arrives
+        if not decoded:  # a fragment: the decoder holds it until the rest arrives, the queue keeps a copy
+            batch.db.execute("INSERT INTO fragments (radio, raw, meta, created) VALUES (?, ?, ?, ?)",
+                             (radio, bytes(raw), _ENCODER.encode(meta), now))
+            if now - self._fragments_purged > 60:
+                batch.db.execute("DELETE FROM fragments WHERE created < ?", (now - FRAGMENT_KEEP_S,))
+                self._fragments_purged = now
+            return Outcome(True, None, 0)
         accepted_msgs, reason, downlink, device = 0, None, None, None
         for msg in decoded:
             device = msg["device"]
@@ -262,6 +275,26 @@ class Pipeline:
         if accepted_msgs == 0 and reason is not None:
             return Outcome(False, reason)
         return Outcome(True, None, accepted_msgs, downlink)
+
+    def _restore_fragments(self, seed):
+        """After a restart, give the decoder back the fragments of the last FRAGMENT_KEEP_S seconds,
+        so a message whose first fragments arrived (and were acknowledged) before a crash still
+        completes. Messages this rebuilds were already handled then: they are dropped here."""
+        now = self.clock()
+        with self.queue.lock:
+            rows = self.queue.db.execute("SELECT radio, raw, meta, created FROM fragments WHERE created >= ? "
+                                         "ORDER BY id", (now - FRAGMENT_KEEP_S,)).fetchall()
+        for radio, raw, meta, created in rows:
+            try:
+                m = json.loads(meta)
+                m["time"] = created  # the reassembler ages groups by this
+                self.decoder.feed(bytes(raw), radio, m)
+            except Exception:
+                pass
+        counters = getattr(self.decoder, "counters", None)
+        if rows and counters is not None:  # rebuilt messages must not move the decoder past our state
+            counters.clear()
+            counters.update(seed)
 
     def _rewind_decoder(self, device, last):
         """Give the decoder back the last counter we STORED for `device` (it advanced on decode)."""

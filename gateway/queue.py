@@ -46,6 +46,13 @@ CREATE TABLE IF NOT EXISTS downlinks (
     payload BLOB NOT NULL,
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS fragments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    radio TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    meta TEXT NOT NULL,
+    created REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS devices (
     device TEXT PRIMARY KEY,
     counter INTEGER NOT NULL,

@@ -288,3 +288,29 @@ def test_a_failed_commit_leaves_the_queue_usable(pipe, monkeypatch):
     pipe.queue.db = real
     assert pipe.ingest("lora", frame("0a1b2c3d", 1), {}, "udp").accepted  # the retry: counter not consumed
     assert [m["counter"] for m in uplinks(pipe)] == [1]
+
+
+VITALS = {"heart_rate_bpm": 72, "spo2_pct": 98, "body_temp_c": 36.6, "lat_deg": 35.681236,
+          "lon_deg": 139.767125, "triage": 2, "battery_v": 3.71}
+
+
+def test_acknowledged_fragments_survive_a_restart(tmp_path):
+    """The first fragments were acknowledged, then the gateway died: the message still completes."""
+    cfg = make_config(tmp_path)
+    parts = frames("11223344", 1, readings=VITALS)
+    assert len(parts) >= 2
+    p = Pipeline(cfg)
+    for f in parts[:-1]:
+        out = p.ingest("lora", f, {"rssi": -80, "time": "2026-11-25T08:00:00Z"}, "udp")  # forwarder ISO time
+        assert out.accepted and out.messages == 0
+    p.queue.close()  # "crash": the decoder's memory is gone
+    p2 = Pipeline(cfg)
+    out = p2.ingest("lora", parts[-1], {"rssi": -80}, "udp")
+    assert out.accepted and out.messages == 1
+    (msg,) = uplinks(p2)
+    assert msg["readings"]["triage"]["value"] == 2
+    p2.queue.close()
+    p3 = Pipeline(cfg)  # restored fragments that were already completed do not publish again
+    assert len(uplinks(p3)) == 1
+    assert p3.ingest("lora", frame("11223344", 2), {}, "udp").accepted
+    p3.queue.close()
