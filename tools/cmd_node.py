@@ -150,8 +150,11 @@ def run_simulate(args):
     if args.config:
         try:
             cfg_json = _load_toml_config(args.config)
-        except (OSError, ValueError) as e:
-            sys.stderr.write("lpwa node: %s\n" % e)
+        except OSError as e:
+            sys.stderr.write("lpwa node: cannot read %s: %s\n" % (args.config, e.strerror or e))
+            return 1
+        except ValueError as e:  # TOML syntax or config.ConfigError (never echoes the key)
+            sys.stderr.write("lpwa node: %s: %s\n" % (args.config, e))
             return 1
     else:
         cfg_json = sim_config(args.kind, args.radio)
