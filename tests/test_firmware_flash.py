@@ -104,3 +104,97 @@ def test_compile_covers_every_board_module():
     dests = [d for _s, d in sources()]
     assert "lpwa/__init__.mpy" in dests and "lpwa/firmware/app.mpy" in dests and "lpwa/radio/budget.mpy" in dests
     assert "lpwa/boards/host.mpy" not in dests and "lpwa/firmware/main.mpy" not in dests
+
+
+FAKE_MPREMOTE = r'''#!{python}
+"""A stand-in for mpremote: answers like a MicroPython board, keeps its files in FAKE_BOARD."""
+import os, shutil, sys
+board = os.environ["FAKE_BOARD"]
+with open(os.path.join(board, "..", "calls.log"), "a") as log:
+    log.write(" ".join(sys.argv[1:]) + "\n")
+args = sys.argv[1:]
+assert args[:2] == ["connect", os.environ["FAKE_PORT"]], args
+args = args[2:]
+while args:
+    cmd, args = args, []
+    if "+" in cmd:
+        i = cmd.index("+")
+        cmd, args = cmd[:i], cmd[i + 1:]
+    if cmd[0] == "exec":
+        code = cmd[1]
+        if "sys.implementation" in code:
+            print("micropython 3.4.0; MicroPython v1.24.1 on 2024-11-29")
+        elif "import lora" in code:
+            print("yes" if os.path.exists(os.path.join(board, "lib", "lora")) else "no")
+        elif "os.stat" in code:
+            print("yes" if os.path.exists(os.path.join(board, "lib")) else "no")
+        elif "VERSION" in code:
+            print("lpwa", os.environ.get("FAKE_VERSION") or open(os.path.join(board, "lib", "lpwa", "VERSION")).read())
+    elif cmd[0] == "mip":
+        os.makedirs(os.path.join(board, "lib", "lora"), exist_ok=True)
+        for pkg in cmd[2:]:
+            open(os.path.join(board, "lib", "lora", pkg), "w").close()
+    elif cmd[:2] == ["fs", "mkdir"]:
+        os.makedirs(os.path.join(board, cmd[2].lstrip(":/")), exist_ok=True)
+    elif cmd[:2] == ["fs", "cp"]:
+        rec = cmd[2] == "-r"
+        src, dest = cmd[3:5] if rec else cmd[2:4]
+        dest = os.path.join(board, dest.lstrip(":/"))
+        if rec:
+            shutil.copytree(src, os.path.join(dest, os.path.basename(src)), dirs_exist_ok=True)
+            open(os.path.join(dest, "lpwa", "VERSION"), "w").write("0.1.0")
+        else:
+            shutil.copy(src, dest)
+    else:
+        sys.exit("fake mpremote: unknown " + " ".join(cmd))
+'''
+
+
+@pytest.fixture
+def fake_board(tmp_path, monkeypatch):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    exe = bindir / "mpremote"
+    exe.write_text(FAKE_MPREMOTE.replace("{python}", sys.executable))
+    exe.chmod(0o755)
+    board = tmp_path / "board"
+    board.mkdir()
+    port = tmp_path / "ttyUSB0"
+    port.write_text("")
+    env = dict(os.environ, PATH=str(bindir) + os.pathsep + os.environ["PATH"], FAKE_BOARD=str(board),
+               FAKE_PORT=str(port))
+    return board, str(port), env, tmp_path / "calls.log"
+
+
+def test_flash_end_to_end_against_a_stand_in_board(fake_board, node_toml):
+    import json as _json
+
+    board, port, env, log = fake_board
+    args = [sys.executable, "-m", "lpwa.cli", "flash", "--board", "heltec-v3", "--port", port, "--config", node_toml()]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert "[8/8] read back the firmware version" in r.stdout and "verified" in r.stdout
+    conf = _json.loads((board / "lpwa_config.json").read_text())
+    assert conf["device"] == "0a1b2c3d" and conf["board"] == "heltec-v3" and conf["key"] == "00112233445566778899aabbccddeeff"
+    assert (board / "lib" / "lpwa" / "firmware" / "app.mpy").read_bytes()[:1] == b"M"  # mpy-cross output
+    assert (board / "lib" / "lpwa" / "__init__.mpy").exists() and not (board / "lib" / "lpwa" / "boards" / "host.mpy").exists()
+    assert "app.main()" in (board / "main.py").read_text() and (board / "boot.py").exists()
+    assert (board / "lib" / "lora" / "lora-sx126x").exists()
+    calls = log.read_text().splitlines()
+    assert any(" mip install lora-sync lora-sx126x" in c for c in calls)
+    assert "00112233445566778899aabbccddeeff" not in r.stdout + r.stderr
+    # a second flash finds the lora drivers there and does not reinstall them
+    log.write_text("")
+    r = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0 and "already installed" in r.stdout
+    assert not any(" mip " in c for c in log.read_text().splitlines())
+
+
+def test_flash_fails_when_the_version_read_back_differs(fake_board, node_toml):
+    board, port, env, log = fake_board
+    env["FAKE_VERSION"] = "0.0.9"
+    r = subprocess.run([sys.executable, "-m", "lpwa.cli", "flash", "--board", "tbeam", "--port", port, "--config",
+                        node_toml("pedometer", "wisun")], capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines() == ["lpwa flash: version read back as '0.0.9', expected 0.1.0: the copy did not take"]
+    assert not any(" mip " in c for c in log.read_text().splitlines())  # Wi-SUN node: no lora drivers

@@ -239,8 +239,8 @@ def _run(args, progress):
         progress("[2/%d] compile %d modules with mpy-cross into /lib/lpwa" % (total, len(sources())))
         for i in range(len(plan)):
             title, argv = plan[i]
-            shown = [{"{config}": "<build>/lpwa_config.json", "{build}": "<build>", "{boot}": "firmware/boot.py",
-                      "{main}": "firmware/main.py"}.get(a, a) for a in argv]
+            shown = [_fill(a, {"{config}": "<build>/lpwa_config.json", "{build}": "<build>",
+                               "{boot}": "firmware/boot.py", "{main}": "firmware/main.py"}) for a in argv]
             progress("[%d/%d] %s: mpremote connect %s %s" % (i + 3, total, title, args.port or "<port>", " ".join(shown)))
         return 0
     if not args.port:
@@ -263,7 +263,7 @@ def _run(args, progress):
         for i in range(len(plan)):
             title, argv = plan[i]
             progress("[%d/%d] %s" % (i + 3, total, title))
-            argv = [subst.get(a, a) for a in argv]
+            argv = [_fill(a, subst) for a in argv]
             if argv[0] == "exec" and i == 0:
                 out = board.call(*argv, timeout=args.timeout, what="probe")
                 if "micropython" not in out:
@@ -292,6 +292,12 @@ def _run(args, progress):
         return 0
     finally:
         shutil.rmtree(build, ignore_errors=True)
+
+
+def _fill(arg, subst):
+    for k in subst:
+        arg = arg.replace(k, subst[k])
+    return arg
 
 
 def _has_module(board, name):
