@@ -642,6 +642,7 @@ def simulate(cfg, hours=24, seed=1, scenario=None, power_loss_at_h=(), reset_at_
     frames = []
     events = []
     wakes = 0
+    rtc_bytes = 0  # the largest RTC memory record (ESP32 MicroPython keeps at most 2048 bytes)
     mem = {"free_after_boot": None, "free_low": None, "alloc_after_boot": None, "alloc_high": None}
 
     while board.clock.ms < end:
@@ -698,8 +699,12 @@ def simulate(cfg, hours=24, seed=1, scenario=None, power_loss_at_h=(), reset_at_
                 event = dict(entry)
                 event["wake"] = wakes
                 events.append(event)
+        raw = board.rtc.read()
+        if raw and len(raw) > rtc_bytes:
+            rtc_bytes = len(raw)
         board.deep_sleep(sleep_ms)
-    return {"frames": frames, "events": events, "wakes": wakes, "mem": mem, "sigfox_seq": board.sigfox_seq}
+    return {"frames": frames, "events": events, "wakes": wakes, "mem": mem, "sigfox_seq": board.sigfox_seq,
+            "rtc_bytes": rtc_bytes}
 
 
 class _Hung:

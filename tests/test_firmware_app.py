@@ -61,6 +61,7 @@ def test_simulated_day_decodes_and_keeps_the_rules(mpy, kind, radio):
     cfg, frames, events, info = day(mpy, kind, radio)
     assert info["interpreter"] == "micropython"
     assert frames, "no frames in a day"
+    assert 0 < info["rtc_bytes"] <= 2048  # what ESP32 MicroPython's RTC.memory() can hold
     decoded = decode_all(cfg, frames)
     readings = [d for d in decoded if d["type"] in ("reading", "alarm")]
     statuses = [d for d in decoded if d["type"] == "status"]

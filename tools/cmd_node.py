@@ -65,7 +65,7 @@ for _f in _r["frames"]:
     print("F" + json.dumps(_f))
 for _e in _r["events"]:
     print("E" + json.dumps(_e))
-print("S" + json.dumps({"wakes": _r["wakes"], "mem": _r["mem"]}))
+print("S" + json.dumps({"wakes": _r["wakes"], "mem": _r["mem"], "rtc_bytes": _r["rtc_bytes"]}))
 """
 
 
@@ -82,7 +82,8 @@ def run_sim(cfg_json, hours, interpreter=None, seed=1, scenario=None, power_loss
         r = simulate(config.loads(cfg_json), hours=hours, seed=seed, scenario=scenario,
                      power_loss_at_h=tuple(power_loss_at_h), reset_at_h=tuple(reset_at_h), measure_mem=measure_mem,
                      hang_at_h=tuple(hang_at_h), downlinks=[(h, bytes(d)) for h, d in downlinks], faults=faults)
-        return r["frames"], r["events"], {"wakes": r["wakes"], "mem": r["mem"], "interpreter": "cpython"}
+        return r["frames"], r["events"], {"wakes": r["wakes"], "mem": r["mem"], "rtc_bytes": r["rtc_bytes"],
+                                          "interpreter": "cpython"}
     from lpwa.micropython import MicroPython
 
     own = mpy is None
