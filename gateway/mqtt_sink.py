@@ -100,8 +100,9 @@ class MqttSink:
                                              "tls": self.tls, "client_id": self.client_id,
                                              "protocol": self.config["mqtt"]["protocol"]})
 
-    def stop(self, timeout=5.0):
-        """Publish the offline status, flush acknowledged deletes and disconnect (in the sink thread)."""
+    def stop(self, timeout=10.0):
+        """Publish the offline status, flush acknowledged deletes and disconnect (in the sink thread).
+        The timeout covers a connect attempt in progress (5 s) plus the 2 s shutdown flush."""
         if self._thread is None:
             return
         self._stop.set()
