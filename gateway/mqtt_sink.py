@@ -58,7 +58,6 @@ class MqttSink:
         self._inflight = {}  # mid -> (seq, device, personal)
         self._cursor = 0
         self._flushed = 0.0
-        self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = None
         self.client = self._make_client(m)
@@ -112,7 +111,6 @@ class MqttSink:
 
     def wake(self):
         """Called by the pipeline after a commit that added rows: interrupt the sink's select()."""
-        self._wake.set()
         pair = getattr(self.client, "_sockpairW", None)  # what paho's own publish() uses from other threads
         if pair is not None:
             try:
@@ -133,7 +131,6 @@ class MqttSink:
         client.subscribe(self.prefix + "/+/+/down", qos=1)
         log.info("mqtt connected", extra={"event": "mqtt-connected", "host": self.host, "port": self.port,
                                           "session_present": bool(getattr(flags, "session_present", False))})
-        self._wake.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         was = self.connected
@@ -146,7 +143,6 @@ class MqttSink:
 
     def _on_publish(self, client, userdata, mid, reason_code, properties):
         self._acks.append((mid, reason_code))
-        self._wake.set()
 
     def _on_message(self, client, userdata, message):
         # <prefix>/<kind>/<device>/down: the kind level is checked against the device's kind
