@@ -12,11 +12,10 @@ import collections
 import datetime
 import json
 import logging
-import threading
 import time
 
 from lpwa.gateway import consent as consent_mod
-from lpwa.gateway.queue import Queue, QueueFull
+from lpwa.gateway.queue import Queue
 from lpwa.gateway.state import DeviceState
 
 log = logging.getLogger("lpwa.gateway.pipeline")
