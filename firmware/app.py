@@ -104,7 +104,11 @@ class Node:
         bmod = _budget_module()
         store = MirroredStore(SlotStore(slots, "budget"), b.flash("budget"))
         self.budget = bmod.Budget(store, bmod.profile_for(radio_name))
-        self.radio = b.radio(cfg, lora)
+        try:
+            self.radio = b.radio(cfg, lora)
+        except Exception as e:  # a radio that does not answer: sample and save anyway, retry next wake
+            self.radio = None
+            self.log.append({"event": "radio-error", "error": repr(e)})
         self._mem()
         wdt.feed()
 
@@ -154,6 +158,7 @@ class Node:
             state.set("last_reading_s", now // 1000)
             if sent_reading and kind == "pedometer":
                 state.set("steps_pending", 0)
+                state.set("steps_since", None)
             n = state.get("readings", 0) + 1
             state.set("readings", n)
             if n % cfg["plan"].get("status_every", 6) == 0:
@@ -247,6 +252,9 @@ class Node:
         `urgent` frames (a new alarm) may use the budget's alarm reserve."""
         cfg = self.cfg
         radio = self.radio
+        if radio is None:
+            self.log.append({"event": "tx", "what": what, "sent": False, "error": "no radio"})
+            return False
         ok_all = True
         for i in range(len(frames)):
             payload = bytes(frames[i])

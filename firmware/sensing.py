@@ -216,12 +216,15 @@ class Sampler:
             steps = int(counted * elapsed // window) if elapsed > window else counted
         pending = self.state.get("steps_pending", 0) + steps
         total = self.state.get("steps_total", 0) + steps
+        # steps not yet sent (radio down, budget) stay pending: the interval runs from the first
+        start = self.state.get("steps_since") or since_s
         self.state.set("steps_pending", pending)
+        self.state.set("steps_since", start)
         self.state.set("steps_total", total, durable=True)
         readings["steps"] = min(pending, 65535)
         readings["steps_total"] = total
-        readings["interval_start"] = int(since_s)
-        readings["interval_s"] = max(1, min(86400, int(elapsed)))
+        readings["interval_start"] = int(start)
+        readings["interval_s"] = max(1, min(86400, int(now_s - start)))
         self.battery(readings)
 
     def _count_steps(self):

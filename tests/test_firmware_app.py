@@ -258,3 +258,26 @@ def test_sigfox_downlink_round_trip(mpy):
     assert asked  # the 36th uplink asked for the downlink
     after = [f["time"] for f in frames if f["time"] > asked[0]["time"] + 60 and f["meta"]["what"] == "reading"]
     assert after and all(b - a >= 1790 for a, b in zip(after, after[1:]))
+
+
+def test_a_dead_radio_does_not_stop_the_node(monkeypatch):
+    from lpwa.boards import host
+    from lpwa.firmware import config
+
+    calls = {"n": 0}
+    real = host.HostBoard.radio
+
+    def flaky(self, cfg, lora):
+        calls["n"] += 1
+        if calls["n"] <= 3:
+            raise RuntimeError("Unexpected silicon version 0")
+        return real(self, cfg, lora)
+
+    monkeypatch.setattr(host.HostBoard, "radio", flaky)
+    cfg_json = sim_config("pedometer", "lora")
+    r = host.simulate(config.loads(cfg_json), hours=2)
+    assert sum(1 for e in r["events"] if e.get("event") == "radio-error") == 3
+    assert r["frames"] and decode_all(cfg_json, r["frames"])
+    # steps counted while the radio was down are carried into the next reading that goes out
+    first = [d for d in decode_all(cfg_json, r["frames"]) if d["type"] == "reading"][0]
+    assert first["readings"]["interval_s"]["value"] >= 3 * 900
