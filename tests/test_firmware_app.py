@@ -281,3 +281,18 @@ def test_a_dead_radio_does_not_stop_the_node(monkeypatch):
     # steps counted while the radio was down are carried into the next reading that goes out
     first = [d for d in decode_all(cfg_json, r["frames"]) if d["type"] == "reading"][0]
     assert first["readings"]["interval_s"]["value"] >= 3 * 900
+
+
+def test_consent_withdrawn_stops_personal_readings(mpy):
+    cfg_json = sim_config("drone-vital", "wisun")
+    dev = int(json.loads(cfg_json)["device"], 16)
+    key = bytes.fromhex(SIM_KEY)
+    downlinks = [(1.0, encode_command(dev, key, 1, {"cmd": "consent", "granted": False})),
+                 (2.0, encode_command(dev, key, 2, {"cmd": "consent", "granted": True}))]
+    frames, events, info = run_sim(cfg_json, 3, "micropython", mpy=mpy, downlinks=downlinks)
+    start = frames[0]["time"]
+    results = [e["result"] for e in events if e.get("event") == "downlink"]
+    assert results == ["consent withdrawn", "consent granted"]  # status frames keep a receive window open
+    quiet = [f for f in frames if 1.06 * 3600 < f["time"] - start < 2.0 * 3600]
+    assert quiet and all(f["meta"]["what"] == "status" for f in quiet)
+    assert any(f["meta"]["what"] == "reading" for f in frames if f["time"] - start > 2.1 * 3600)
