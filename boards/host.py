@@ -656,8 +656,9 @@ def simulate(cfg, hours=24, seed=1, scenario=None, power_loss_at_h=(), reset_at_
             events.append({"event": "reset", "time": board.clock.ms / 1000.0})
         board.boot()
         if faults:
-            for name in faults:
-                board.faults[name] = faults[name][0] * 3600000 + start <= board.clock.ms < faults[name][1] * 3600000 + start
+            for name in faults:  # name -> (from hour, to hour): the part is broken in between
+                lo, hi = faults[name]
+                board.faults[name] = lo * 3600000 + start <= board.clock.ms < hi * 3600000 + start
         node = Node(board, cfg, measure_mem)
         hang = bool(hangs and hangs[0] <= board.clock.ms)
         if hang:
@@ -681,7 +682,8 @@ def simulate(cfg, hours=24, seed=1, scenario=None, power_loss_at_h=(), reset_at_
             if entry.get("event") == "tx" and entry.get("sent"):
                 meta = dict(entry.get("meta") or {})
                 meta.update({"counter": entry["counter"], "airtime_us": entry["airtime_us"], "what": entry["what"],
-                             "alarm": entry["alarm"], "budget": entry["budget"], "kind": cfg["kind"]})
+                             "alarm": entry["alarm"], "urgent": entry["urgent"], "budget": entry["budget"],
+                             "kind": cfg["kind"]})
                 if "alarm_reason" in entry:
                     meta["alarm_reason"] = entry["alarm_reason"]
                 if cfg["radio"] == "sigfox":

@@ -102,6 +102,10 @@ def test_alarm_bypasses_the_plan(mpy, kind):
     assert 20 * 3600 <= first - start + 60 <= 20 * 3600 + 301 + 60
     decoded = decode_all(cfg, alarms)
     assert decoded and all(d["alarm"] for d in decoded)
+    # the first alarm uses the budget's alarm reserve; an ongoing one only every 15 minutes
+    urgent = sorted(f["time"] for f in alarms if f["meta"]["urgent"])
+    assert urgent[0] == first
+    assert all(b - a >= 899 or b - a < 5 for a, b in zip(urgent, urgent[1:]))  # fragments share a wake
 
 
 def test_counter_survives_resets_watchdog_and_power_loss(mpy):
