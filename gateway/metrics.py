@@ -46,6 +46,8 @@ def render(status):
     metric("frames_rejected_total", "counter", "rejected frames by reason",
            [(dict(gw, reason=r), n) for r, n in sorted(p.get("rejections", {}).items())])
     metric("queue_depth", "gauge", "messages waiting for a broker acknowledgement", [(gw, q.get("depth", 0))])
+    metric("queue_oldest_age_seconds", "gauge", "how long the oldest queued message has waited",
+           [(gw, q.get("oldest_age_s"))])
     metric("queue_max_frames", "gauge", "queue size cap (queue.max_frames)", [(gw, q.get("max_frames", 0))])
     metric("queue_full", "gauge", "1 while the queue is at its cap and refuses frames", [(gw, q.get("full", False))])
     metric("queue_full_total", "counter", "frames refused because the queue was full",

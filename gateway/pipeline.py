@@ -521,6 +521,7 @@ class Pipeline:
                               "rejected": self.downlinks_rejected},
                 "consent": {"purged": self.consent_purged, "reloads": self.consent.reloads},
                 "queue": {"depth": self.queue.depth, "max_frames": self.queue.max_frames,
+                          "oldest_age_s": self.queue.oldest_age(),
                           "full": self.queue.depth >= self.queue.max_frames,
                           "full_events": self.queue.full_events, "enqueued": self.queue.enqueued,
                           "published": self.queue.deleted, "dead": self.queue.dead}}

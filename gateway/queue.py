@@ -151,6 +151,12 @@ class Queue:
 
     # -- reading (sink side) -----------------------------------------------------------------
 
+    def oldest_age(self, now=None):
+        """Seconds the oldest queued message has waited (None when empty): the outage gauge."""
+        with self._reader_lock:
+            row = self._reader.execute("SELECT created FROM outbox ORDER BY seq LIMIT 1").fetchone()
+        return None if row is None else round((now or time.time()) - row[0], 3)
+
     def read_after(self, seq, limit):
         """Up to `limit` rows (seq, device, personal, topic, payload, qos, retain) after `seq`, in order."""
         with self._reader_lock:

@@ -142,7 +142,7 @@ def test_size_cap_refuses_new_frames_keeps_old_ones_and_reports_it(tmp_path, cap
     assert [o.accepted for o in outs] == [True, True, True, False, False]
     assert outs[3].reason == "queue-full"
     st = p.status()["queue"]
-    assert st["depth"] == 3 and st["full"] and st["full_events"] == 2
+    assert st["depth"] == 3 and st["full"] and st["full_events"] == 2 and st["oldest_age_s"] >= 0
     assert [r for r in caplog.records if getattr(r, "event", None) == "queue-full"]
     # a refused frame did not advance the counter: the node's retry is accepted once there is room
     p.queue.delete([r[0] for r in rows(p)[:1]])

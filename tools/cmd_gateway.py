@@ -119,8 +119,10 @@ def status(args):
     print("mqtt     %s:%s %s, inflight %s, published %s, refused %s, disconnects %s" % (
         m.get("host"), m.get("port"), "connected" if m.get("connected") else "DISCONNECTED", m.get("inflight"),
         m.get("published"), m.get("refused"), m.get("disconnects")))
-    print("queue    depth %s / %s%s, full events %s, dead %s" % (
-        q.get("depth"), q.get("max_frames"), " FULL" if q.get("full") else "", q.get("full_events"), q.get("dead")))
+    print("queue    depth %s / %s%s, oldest %s, full events %s, dead %s" % (
+        q.get("depth"), q.get("max_frames"), " FULL" if q.get("full") else "",
+        "%.1fs" % q["oldest_age_s"] if q.get("oldest_age_s") is not None else "-", q.get("full_events"),
+        q.get("dead")))
     print("frames   accepted %s, rejected %s" % (
         p.get("accepted"), ", ".join("%s=%s" % kv for kv in p.get("rejections", {}).items()) or "none"))
     print("\n%-12s %9s %9s %9s  %s" % ("source", "received", "accepted", "rejected", "other"))
