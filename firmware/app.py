@@ -219,7 +219,11 @@ class Node:
             enc.encode(0, readings, alarm=alarm)  # a dry run: a bad value must not cost a counter
         except ValueError:
             readings = self._encodable(enc, readings, alarm)
-        frames = enc.encode(self.counter.take(), readings, alarm=alarm)
+        try:
+            frames = enc.encode(self.counter.take(), readings, alarm=alarm)
+        except ValueError as e:  # nothing encodable fits the radio: log it, never crash the wake
+            self.log.append({"event": "tx", "what": "reading", "sent": False, "error": "encode: %s" % e})
+            return False
         self._mem()
         return self._transmit(frames, "alarm" if alarm else "reading", urgent, reason, wdt)
 
@@ -254,6 +258,12 @@ class Node:
         radio = self.radio
         if radio is None:
             self.log.append({"event": "tx", "what": what, "sent": False, "error": "no radio"})
+            return False
+        if len(frames) > 1 and not self._message_fits(frames, urgent):
+            # Fragments the budget could not all carry now would reach the gateway as a torn
+            # message: keep the whole reading back instead (the next one carries the latest values).
+            self.log.append({"event": "tx", "what": what, "sent": False, "urgent": urgent,
+                             "budget": {"ok": False, "reason": "message-budget", "fragments": len(frames)}})
             return False
         ok_all = True
         for i in range(len(frames)):
@@ -315,6 +325,22 @@ class Node:
             if i == len(frames) - 1:
                 self._receive_window(wdt)
         return ok_all
+
+    def _message_fits(self, frames, urgent):
+        """Do all fragments fit what is left of the rolling hour (and day) for this priority?"""
+        total = 0
+        for f in frames:
+            total += airtime_us(self.cfg["radio"], len(f), self.lora)
+        st = self.budget.status(self._now())
+        if st.get("hour_budget_us"):
+            limit = st["hour_budget_us"] - (0 if urgent else st.get("reserve_us", 0))
+            if st["hour_used_us"] + total > limit:
+                return False
+        if st.get("day_cap"):
+            limit = st["day_cap"] - (0 if urgent else st.get("reserve_msgs", 0))
+            if st["day_messages"] + len(frames) > limit:
+                return False
+        return True
 
     def _want_downlink(self):
         every = self.cfg["plan"].get("downlink_every", 1)

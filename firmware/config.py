@@ -38,6 +38,7 @@ LORA_BW_KHZ = (125, 250)
 LORA_FREQ_MIN_KHZ = 920600
 LORA_FREQ_MAX_KHZ = 928000
 LORA_POWER_MAX_DBM = 13
+MIN_LORA_PAYLOAD = 16  # a fragment header, a little body and the MIC
 DEFAULT_LORA = {"sf": 10, "bw_khz": 125, "freq_khz": 923200, "power_dbm": 13}
 
 
@@ -62,6 +63,11 @@ def check_lora(lora):
         raise ConfigError("lora.sf must be one of %s" % (LORA_SF,))
     if out["bw_khz"] not in LORA_BW_KHZ:
         raise ConfigError("lora.bw_khz must be one of %s" % (LORA_BW_KHZ,))
+    from lpwa.radio.limits import max_payload
+
+    if max_payload("lora", out["sf"], out["bw_khz"]) < MIN_LORA_PAYLOAD:
+        raise ConfigError("lora.sf %d at %d kHz cannot carry a frame within the 400 ms dwell limit"
+                          % (out["sf"], out["bw_khz"]))
     f = out["freq_khz"]
     if not isinstance(f, int) or f < LORA_FREQ_MIN_KHZ or f > LORA_FREQ_MAX_KHZ or (f - LORA_FREQ_MIN_KHZ) % 200:
         raise ConfigError("lora.freq_khz must be an ARIB channel centre 920600..928000 in 200 kHz steps")

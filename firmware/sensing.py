@@ -75,7 +75,7 @@ class Sampler:
             return None
         try:
             value = fn()
-        except (SensorError, OSError):
+        except (SensorError, OSError, ValueError):  # ValueError: garbage a driver or estimator refused
             self.counts[key] = self.counts.get(key, 0) + 1
             self.flags |= bit
             return None
@@ -139,7 +139,9 @@ class Sampler:
         if cls is None:
             return None
         rate = self.plan.get("wave_rate_hz", 4)
-        window = self.plan.get("wave_window_s", 64)
+        window = self.plan.get("wave_window_s", 128)
+        if window <= 0:  # waves switched off in the plan
+            return None
         est = cls(rate_hz=rate, window_s=window)
         imu = self.board.sensor("imu")
         clock = self.board.clock

@@ -300,3 +300,27 @@ def test_consent_withdrawn_stops_personal_readings(mpy):
     quiet = [f for f in frames if 1.06 * 3600 < f["time"] - start < 2.0 * 3600]
     assert quiet and all(f["meta"]["what"] == "status" for f in quiet)
     assert any(f["meta"]["what"] == "reading" for f in frames if f["time"] - start > 2.1 * 3600)
+
+
+def test_no_torn_fragmented_messages_when_the_hour_is_nearly_spent(monkeypatch):
+    """A reading in two LoRa fragments is held back whole when the budget could not take both."""
+    from lpwa.boards.host import simulate
+    from lpwa.firmware import config
+    from lpwa.radio import budget
+
+    real_status = budget.Budget.status
+
+    def nearly_spent(self, now_ms):
+        st = real_status(self, now_ms)
+        st["hour_used_us"] = st["hour_budget_us"] - st["reserve_us"] - 500000  # 0.5 s left for routine
+        return st
+
+    monkeypatch.setattr(budget.Budget, "status", nearly_spent)
+    cfg_json = sim_config("buoy", "lora")
+    r = simulate(config.loads(cfg_json), hours=2)
+    held = [e for e in r["events"] if (e.get("budget") or {}).get("reason") == "message-budget"]
+    assert held and all(e["budget"]["fragments"] > 1 for e in held)
+    counters = {f["meta"]["counter"] for f in r["frames"]}
+    assert len(decode_all(cfg_json, r["frames"])) == len(counters)  # every message that left is whole
+    with pytest.raises(config.ConfigError):
+        config.parse(dict(json.loads(cfg_json), lora={"sf": 12}))  # SF12 cannot fit a frame in 400 ms
