@@ -169,7 +169,8 @@ def test_cli_writes_a_replay_file(tmp_path, interp):
 
     out = tmp_path / "frames.jsonl"
     r = subprocess.run([sys.executable, "-m", "lpwa.cli", "node", "simulate", "--kind", "buoy", "--radio", "sigfox",
-                        "--hours", "3", "--out", str(out), "--interpreter", interp, "--summary-json"],
+                        "--hours", "3", "--out", str(out), "--interpreter", interp, "--summary-json",
+                        "--power-loss-at", "1.5", "--events", str(tmp_path / "events.jsonl")],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
@@ -182,6 +183,8 @@ def test_cli_writes_a_replay_file(tmp_path, interp):
         assert len(f["meta"]["device"]) == 8 and isinstance(f["meta"]["seq"], int)
         assert f["meta"]["airtime_us"] > 0 and f["meta"]["budget"]["ok"]
     assert [f["meta"]["seq"] for f in lines] == list(range(1, len(lines) + 1))
+    events = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in events] == ["power-loss"]
 
 
 def test_a_wild_sensor_value_is_dropped_not_fatal(monkeypatch):

@@ -31,6 +31,8 @@ def register(sub):
                    help="default: micropython when its harness is installed")
     s.add_argument("--scenario", choices=sorted(SCENARIOS), default=None,
                    help="drift for buoys, hypoxia for drone-vital (default: the kind's alarm case off)")
+    s.add_argument("--events", metavar="FILE",
+                   help="also write what did not go out (refusals, downlinks, resets) as JSON lines")
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--power-loss-at", type=float, action="append", default=[], metavar="HOUR")
     s.add_argument("--reset-at", type=float, action="append", default=[], metavar="HOUR")
@@ -177,6 +179,10 @@ def run_simulate(args):
         finally:
             if fh is not sys.stdout:
                 fh.close()
+    if args.events:
+        with open(args.events, "w") as fh:
+            for e in events:
+                fh.write(json.dumps(e, separators=(",", ":")) + "\n")
     summary = summarize(frames, events, info, args.hours)
     cfg = json.loads(cfg_json)
     summary.update({"kind": cfg["kind"], "radio": cfg["radio"], "device": cfg["device"], "hours": args.hours})
