@@ -54,14 +54,16 @@ def _need(d, name, where="config"):
 
 def check_lora(lora):
     """Validate radio parameters (also used for set-radio downlinks); returns a clean dict."""
+    if not isinstance(lora, dict):
+        raise ConfigError("lora must be an object")
     out = dict(DEFAULT_LORA)
     for k in lora:
         if k not in out:
             raise ConfigError("lora: unknown field %r" % k)
         out[k] = lora[k]
-    if out["sf"] not in LORA_SF:
+    if not isinstance(out["sf"], int) or isinstance(out["sf"], bool) or out["sf"] not in LORA_SF:
         raise ConfigError("lora.sf must be one of %s" % (LORA_SF,))
-    if out["bw_khz"] not in LORA_BW_KHZ:
+    if not isinstance(out["bw_khz"], int) or isinstance(out["bw_khz"], bool) or out["bw_khz"] not in LORA_BW_KHZ:
         raise ConfigError("lora.bw_khz must be one of %s" % (LORA_BW_KHZ,))
     from lpwa.radio.limits import max_payload
 
@@ -128,7 +130,7 @@ def parse(obj):
         raise ConfigError("plan must be an object")
     for k in user_plan:
         v = user_plan[k]
-        if not isinstance(v, int) or v < 0:
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
             raise ConfigError("plan.%s must be a non-negative integer" % k)
         plan[k] = v
     check_interval(plan["interval_s"], radio)
@@ -139,17 +141,25 @@ def parse(obj):
         raise ConfigError("alarms must be an object")
     mooring = alarms.get("mooring")
     if mooring is not None:
+        if not isinstance(mooring, dict):
+            raise ConfigError("alarms.mooring must be an object")
         for f in ("lat", "lon", "radius_m"):
-            if not isinstance(mooring.get(f), (int, float)):
+            v = mooring.get(f)
+            if not isinstance(v, (int, float)) or isinstance(v, bool):
                 raise ConfigError("alarms.mooring.%s must be a number" % f)
+    low = alarms.get("spo2_low", 90)
+    if not isinstance(low, (int, float)) or isinstance(low, bool) or not 50 <= low <= 100:
+        raise ConfigError("alarms.spo2_low must be 50..100")
     sensors = obj.get("sensors", {})
     if not isinstance(sensors, dict):
         raise ConfigError("sensors must be an object")
     cond = sensors.get("conductivity")
-    if cond is not None:
-        pts = cond.get("points") if isinstance(cond, dict) else None
-        if not isinstance(cond, dict) or (pts is not None and (len(pts) != 2 or pts[0][0] == pts[1][0])):
-            raise ConfigError("sensors.conductivity needs slope/offset or two points at different voltages")
+    if cond is not None and not _good_calibration(cond):
+        raise ConfigError("sensors.conductivity needs numbers slope/offset or two [volts, mS/cm] points "
+                          "at different voltages")
+    wisun = obj.get("wisun", {})
+    if not isinstance(wisun, dict):
+        raise ConfigError("wisun must be an object")
     return {
         "version": FORMAT_VERSION,
         "device": device,
@@ -164,8 +174,26 @@ def parse(obj):
         "alarms": alarms,
         "sensors": sensors,
         "consent": _consent(obj),
-        "wisun": obj.get("wisun", {}),
+        "wisun": wisun,
     }
+
+
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _good_calibration(cal):
+    if not isinstance(cal, dict):
+        return False
+    pts = cal.get("points")
+    if pts is None:
+        return all(_number(cal[k]) for k in ("slope", "offset") if k in cal)
+    if not isinstance(pts, list) or len(pts) != 2:
+        return False
+    for p in pts:
+        if not isinstance(p, list) or len(p) != 2 or not _number(p[0]) or not _number(p[1]):
+            return False
+    return pts[0][0] != pts[1][0]
 
 
 def _consent(obj):

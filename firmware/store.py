@@ -72,7 +72,10 @@ class Slots:
         if raw and len(raw) >= 8 and raw[:4] == _MAGIC:
             body = raw[8:]
             if struct.unpack("<I", raw[4:8])[0] == _check(body):
-                self._unpack(body)
+                try:
+                    self._unpack(body)
+                except (IndexError, UnicodeError, ValueError):
+                    self.slots = {}
 
     def _unpack(self, body):
         i = 0

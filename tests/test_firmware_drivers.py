@@ -176,3 +176,55 @@ def test_conductivity_two_point_calibration():
     with pytest.raises(config.ConfigError):
         config.parse({"device": "0a1b2c3d", "key": KEY, "kind": "buoy", "radio": "lora",
                       "sensors": {"conductivity": {"points": [[1.0, 5.0], [1.0, 9.0]]}}})
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=90))
+def test_nmea_garbage_never_crashes(line):
+    msg = gps.parse(line)
+    assert msg is None or msg["type"] in ("GGA", "RMC")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["GPGGA", "GNRMC", "", "1", "N", "W", "99.9", "abc", "-", "0000.0000"]),
+                min_size=1, max_size=14))
+def test_nmea_well_checksummed_nonsense_never_crashes(fields):
+    body = ",".join(fields)
+    total = 0
+    for ch in body:
+        total ^= ord(ch)
+    msg = gps.parse("$%s*%02X" % (body, total))
+    assert msg is None or msg["type"] in ("GGA", "RMC")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=600))
+def test_slots_and_config_survive_garbage(data):
+    from lpwa.firmware.store import MemoryStore, Slots
+
+    assert isinstance(Slots(MemoryStore(data)).slots, dict)
+    try:
+        config.loads(data.decode("latin-1"))
+    except config.ConfigError:
+        pass
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False) |
+                     st.text(max_size=12), lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
+                     max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({}, optional={k: _JSON for k in ("lora", "plan", "alarms", "sensors", "wisun", "consent",
+                                                                "region", "version")}))
+def test_config_rejects_any_bad_shape_with_config_error(extra):
+    doc = {"device": "0a1b2c3d", "key": KEY, "kind": "buoy", "radio": "lora"}
+    doc.update(extra)
+    try:
+        config.parse(doc)
+    except config.ConfigError as e:
+        assert KEY not in str(e)
