@@ -61,7 +61,9 @@ class FrameDecoder:
         ftype, _kind = _frame.parse_header(raw)
         if ftype == _frame.T_FRAGMENT:
             source = (radio, meta.get("sender") or meta.get("device") or "")
-            now = meta.get("time") or self.clock()
+            now = meta.get("time")
+            if isinstance(now, bool) or not isinstance(now, (int, float)) or not now:
+                now = self.clock()  # absent, or a forwarder's ISO string: age fragments by our clock
             full = self.reassembler.add(raw, source, now)
             if full is None:
                 return []

@@ -212,13 +212,8 @@ class Pipeline:
         return outcomes
 
     def _one(self, batch, pending, radio, raw, meta, source, now):
-        dmeta = meta
-        t = meta.get("time")
-        if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))):
-            # a forwarder's ISO time string: the decoder wants unix seconds (or nothing) for fragments
-            dmeta = {k: v for k, v in meta.items() if k != "time"}
         try:
-            decoded = self.decoder.feed(bytes(raw), radio, dmeta)
+            decoded = self.decoder.feed(bytes(raw), radio, meta)
         except Exception as e:  # FrameError (a ValueError with .reason) or a decoder bug: never crash
             reason = getattr(e, "reason", None) or "bad-frame"
             if not isinstance(e, ValueError):

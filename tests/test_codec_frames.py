@@ -192,6 +192,15 @@ def test_fragments_reassemble_in_any_order_with_duplicates():
     assert outs[-1] == []  # a late duplicate starts a new group; it never completes a second frame
 
 
+def test_fragments_with_a_forwarders_iso_time_reassemble():
+    """Semtech forwarders stamp rxpk with an ISO string; fragments then age by the gateway clock."""
+    frames = fits(FrameEncoder("buoy", DEV, KEY, radio="lora", sf=10).encode(41, SAMPLE["buoy"]), "lora", 10)
+    dec = decoder()
+    meta = {"time": "2026-11-25T08:00:00.000000Z", "rssi": -90}
+    outs = [dec.feed(f, "lora", meta) for f in frames]
+    assert outs[-1][0]["counter"] == 41 and all(o == [] for o in outs[:-1])
+
+
 def test_interleaved_fragments_of_two_devices_with_equal_counters():
     other = 0x0A1B2C3E
     keys = {DEV_HEX: KEY, "%08x" % other: bytes(16)}
