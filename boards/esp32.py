@@ -9,6 +9,7 @@ import time
 from lpwa.boards.profiles import UART_MODULES, lora_pins, profile
 
 CONFIG_PATH = "/lpwa_config.json"
+_EPOCH_SHIFT_MS = 946684800000 if time.gmtime(0)[0] == 2000 else 0
 _RESET_NAMES = {0: "power-on", 1: "power-on", 2: "hard-fault", 3: "watchdog", 4: "deep-sleep", 5: "software"}
 
 
@@ -77,8 +78,9 @@ class Esp32Board:
 
     # clock and power
     def time_ms(self):
-        """RTC time in ms: keeps counting through deep sleep (resets on power loss)."""
-        return time.time_ns() // 1000000
+        """Unix time in ms from the RTC: keeps counting through deep sleep (resets on power loss).
+        Ports whose epoch is 2000 (older ESP32 builds) are shifted to the Unix epoch."""
+        return time.time_ns() // 1000000 + _EPOCH_SHIFT_MS
 
     def reset_cause(self):
         return _RESET_NAMES.get(self.machine.reset_cause(), "external")

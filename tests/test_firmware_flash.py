@@ -80,7 +80,7 @@ def test_a_board_that_does_not_answer(node_toml):
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "does not answer" in lines[0], r.stderr
-    assert "[3/8]" in r.stdout  # progress got as far as the probe
+    assert "[3/9]" in r.stdout  # progress got as far as the probe
 
 
 def test_bad_config_and_board_are_one_line(tmp_path, node_toml):
@@ -128,6 +128,8 @@ while args:
             print("yes" if os.path.exists(os.path.join(board, "lib", "lora")) else "no")
         elif "os.stat" in code:
             print("yes" if os.path.exists(os.path.join(board, "lib")) else "no")
+        elif "RTC().datetime" in code:
+            open(os.path.join(board, "..", "rtc"), "w").write(code)
         elif "VERSION" in code:
             print("lpwa", os.environ.get("FAKE_VERSION") or open(os.path.join(board, "lib", "lpwa", "VERSION")).read())
     elif cmd[0] == "mip":
@@ -173,7 +175,11 @@ def test_flash_end_to_end_against_a_stand_in_board(fake_board, node_toml):
     args = [sys.executable, "-m", "lpwa.cli", "flash", "--board", "heltec-v3", "--port", port, "--config", node_toml()]
     r = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 0, r.stderr + r.stdout
-    assert "[8/8] read back the firmware version" in r.stdout and "verified" in r.stdout
+    assert "[9/9] read back the firmware version" in r.stdout and "verified" in r.stdout
+    import time as _time
+
+    rtc = (board / ".." / "rtc").read_text()
+    assert "machine.RTC().datetime((%d, " % _time.gmtime().tm_year in rtc
     conf = _json.loads((board / "lpwa_config.json").read_text())
     assert conf["device"] == "0a1b2c3d" and conf["board"] == "heltec-v3" and conf["key"] == "00112233445566778899aabbccddeeff"
     assert (board / "lib" / "lpwa" / "firmware" / "app.mpy").read_bytes()[:1] == b"M"  # mpy-cross output

@@ -200,6 +200,8 @@ def steps(board_name, port, cfg, radio_chip=None):
         ("write the device config to /lpwa_config.json", ["fs", "cp", "{config}", ":/lpwa_config.json"]),
         ("copy the compiled package to /lib/lpwa", ["fs", "cp", "-r", "{build}/lpwa", ":/lib/"]),
         ("copy boot.py and main.py", ["fs", "cp", "{boot}", ":/boot.py", "+", "fs", "cp", "{main}", ":/main.py"]),
+        ("set the board's clock to UTC (kept through deep sleep, lost on power-off)",
+         ["exec", "import machine; machine.RTC().datetime({utc})"]),
         ("read back the firmware version",
          ["exec", "from lpwa.firmware.version import VERSION; print('lpwa', VERSION)"]),
     ]
@@ -239,7 +241,7 @@ def _run(args, progress):
         cfg_obj["radio_chip"] = args.radio_chip
         cfg_json = json.dumps(cfg_obj)
     plan = steps(args.board, args.port or "<port>", cfg, args.radio_chip)
-    total = len(plan) + 2
+    total = len(plan) + 2  # + check the config, compile
     if args.dry_run:
         progress("lpwa flash (dry run): %s %s node %s on %s via %s" % (
             p["title"], cfg["kind"], cfg["device"], args.board, args.port or "<port>"))
@@ -288,6 +290,8 @@ def _run(args, progress):
                 if not _has_dir(board, "/lib"):
                     board.call("fs", "mkdir", ":/lib", what="mkdir")
                 board.call(*argv, what="copy")
+            elif argv[0] == "exec" and "RTC()" in argv[1]:
+                board.call("exec", argv[1].replace("{utc}", _utc_tuple()), timeout=PROBE_TIMEOUT_S, what="clock")
             elif argv[0] == "exec":
                 out = board.call(*argv, timeout=PROBE_TIMEOUT_S, what="version read-back")
                 got = out.strip().split()[-1] if out.strip() else ""
@@ -300,6 +304,14 @@ def _run(args, progress):
         return 0
     finally:
         shutil.rmtree(build, ignore_errors=True)
+
+
+def _utc_tuple():
+    """machine.RTC().datetime() wants (year, month, day, weekday, hours, minutes, seconds, subseconds)."""
+    import time
+
+    t = time.gmtime()
+    return "(%d, %d, %d, %d, %d, %d, %d, 0)" % (t.tm_year, t.tm_mon, t.tm_mday, t.tm_wday, t.tm_hour, t.tm_min, t.tm_sec)
 
 
 def _fill(arg, subst):
