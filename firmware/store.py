@@ -12,6 +12,8 @@ import struct
 
 from binascii import crc32
 
+from lpwa.radio.budget import MemoryStore  # noqa: F401  (bytes in RAM: the host board's RTC memory, tests)
+
 
 def _check(data):
     return crc32(data) & 0xFFFFFFFF
@@ -39,19 +41,6 @@ class FileStore:
         except OSError:
             pass
         os.rename(tmp, self.path)
-
-
-class MemoryStore:
-    """Bytes in RAM: the host board's RTC memory, and a store for tests."""
-
-    def __init__(self, data=None):
-        self.data = data
-
-    def read(self):
-        return self.data
-
-    def write(self, data):
-        self.data = bytes(data)
 
 
 _MAGIC = b"LPR2"

@@ -16,8 +16,7 @@ Anything else is counted as malformed. Lines longer than MAX_LINE are dropped wh
 import binascii
 import math
 
-from lpwa.gateway.sources.base import SourceBase
-from lpwa.gateway.sources.serial_link import SerialLink
+from lpwa.gateway.sources.serial_link import SerialSource
 
 NAME = "lora_serial"
 OPTIONS = {
@@ -54,25 +53,16 @@ def build_tx(payload):
     return b"TX " + binascii.hexlify(bytes(payload)) + b"\n"
 
 
-class Source(SourceBase):
+class Source(SerialSource):
     NAME = NAME
     RADIO = "lora"
     OPTIONS = OPTIONS
 
     def __init__(self, options, pipeline, gateway_id):
-        SourceBase.__init__(self, options, pipeline, gateway_id)
+        SerialSource.__init__(self, options, pipeline, gateway_id)
         self.stats.update({"tx_ok": 0, "tx_err": 0, "downlinks_lost": 0})
         self._buffer = b""
         self._overlong = False
-        self.link = SerialLink(self.options["port"], self.options["baudrate"], self._on_data, self.stats,
-                               self.log, self.options["reconnect_max_s"], on_open=self._on_open,
-                               on_idle=self._on_idle)
-
-    async def start(self):
-        self.link.start()
-
-    async def stop(self):
-        self.link.stop()
 
     def _on_open(self):
         self._buffer = b""

@@ -14,6 +14,8 @@ import time
 
 import serial
 
+from lpwa.gateway.sources.base import SourceBase
+
 BACKOFF_START_S = 0.05
 
 
@@ -129,3 +131,20 @@ class SerialLink:
                 port.close()
             except Exception:
                 pass
+
+
+class SerialSource(SourceBase):
+    """A source on a serial line: a SerialLink that reconnects, started and stopped with the
+    source; subclasses parse what `_on_data` receives and reset their parser in `_on_open`."""
+
+    def __init__(self, options, pipeline, gateway_id):
+        SourceBase.__init__(self, options, pipeline, gateway_id)
+        self.link = SerialLink(self.options["port"], self.options["baudrate"], self._on_data, self.stats,
+                               self.log, self.options["reconnect_max_s"], on_open=self._on_open,
+                               on_idle=self._on_idle)
+
+    async def start(self):
+        self.link.start()
+
+    async def stop(self):
+        self.link.stop()

@@ -8,8 +8,7 @@ switched off and the operator's `init` commands (joining or starting the PAN is 
 sent again, since a re-plugged dongle has forgotten them.
 """
 
-from lpwa.gateway.sources.base import SourceBase
-from lpwa.gateway.sources.serial_link import SerialLink
+from lpwa.gateway.sources.serial_link import SerialSource
 from lpwa.radio import skstack
 
 NAME = "wisun"
@@ -23,24 +22,15 @@ OPTIONS = {
 }
 
 
-class Source(SourceBase):
+class Source(SerialSource):
     NAME = NAME
     RADIO = "wisun"
     OPTIONS = OPTIONS
 
     def __init__(self, options, pipeline, gateway_id):
-        SourceBase.__init__(self, options, pipeline, gateway_id)
+        SerialSource.__init__(self, options, pipeline, gateway_id)
         self.stats.update({"events": 0, "fail": 0, "downlinks_lost": 0})
         self.parser = skstack.StreamParser()
-        self.link = SerialLink(self.options["port"], self.options["baudrate"], self._on_data, self.stats,
-                               self.log, self.options["reconnect_max_s"], on_open=self._on_open,
-                               on_idle=self._on_idle)
-
-    async def start(self):
-        self.link.start()
-
-    async def stop(self):
-        self.link.stop()
 
     def _on_open(self):
         self.parser = skstack.StreamParser()  # never splice bytes from a previous connection
