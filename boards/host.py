@@ -23,17 +23,30 @@ class WatchdogReset(Exception):
 
 
 class SimClock:
-    """World time in ms. `ticks_ms` is what the board's code sees; sleeping just advances it."""
+    """World time in ms. `ticks_ms` is what the board's code sees; sleeping just advances it.
+
+    `background` (set by the app, e.g. the pedometer draining the IMU FIFO) runs at least every
+    second of a long wait, as it would between the board's polls of a busy radio module."""
 
     def __init__(self, start_ms=0):
         self.ms = start_ms
         self.wdt = None
+        self.background = None
 
     def ticks_ms(self):
         return self.ms
 
     def sleep_ms(self, ms):
-        self.ms += int(ms)
+        ms = int(ms)
+        bg = self.background
+        if bg is None:
+            self.ms += ms
+        else:
+            while ms > 0:
+                step = ms if ms < 1000 else 1000
+                self.ms += step
+                ms -= step
+                bg()
         if self.wdt is not None:
             self.wdt.check()
 
@@ -102,8 +115,9 @@ class World:
         return out + self.rng.uniform(-5, 5)
 
     def walking(self, t_s):
+        """Three 10-minute walks a day (the gait-model day in lpwa.gait_day is the realistic one)."""
         h = (t_s % 86400) / 3600.0
-        return 8 <= h < 9 or 12 <= h < 12.5 or 17 <= h < 18
+        return 8 <= h < 8 + 1 / 6.0 or 12 <= h < 12 + 1 / 6.0 or 17 <= h < 17 + 1 / 6.0
 
     def accel_mg(self, t_s):
         if self.walking(t_s):
@@ -171,31 +185,120 @@ class SimADC:
 
 
 class SimMPU6050:
+    """Register map, accelerometer and FIFO of an MPU-6050 (RM-MPU-6000A), in simulated time.
+
+    The FIFO is a byte stream: sample k (6 bytes, big-endian x y z at the configured full scale)
+    is written at fifo_t0 + (k + 1) sample periods, whatever the MCU does meanwhile; more than
+    1024 unread bytes lose the oldest ones (misaligning samples) and latch FIFO_OFLOW. The motion
+    bit latches when the board's motion scene says the wearer moved since INT_STATUS was last
+    read. Buoys read heave from the world instead."""
+
+    FIFO_BYTES = 1024
+
     def __init__(self, board):
         self.board = board
-        self.awake = False
+        self.regs = bytearray(128)
+        self.regs[0x6B] = 0x40  # asleep after power-on
+        self.fifo_t0 = None  # world ms when the FIFO started collecting
+        self.rd = 0  # stream position of the oldest unread byte
+        self.oflow = False
+        self.status_ms = board.clock.ms
+        self.sbuf = bytearray(6)
+        self.sbuf_k = -1
+
+    @property
+    def awake(self):
+        return self.regs[0x6B] & 0x40 == 0
+
+    def _period_us(self):
+        base = 1000 if 1 <= (self.regs[0x1A] & 7) <= 6 else 8000
+        return (1 + self.regs[0x19]) * 1000000 // base
+
+    def _written(self):
+        if self.fifo_t0 is None:
+            return 0
+        produced = (self.board.clock.ms - self.fifo_t0) * 1000 // self._period_us()
+        wr = 6 * produced
+        if wr - self.rd > self.FIFO_BYTES:
+            self.rd = wr - self.FIFO_BYTES
+            self.oflow = True
+        return wr
+
+    def _mg(self, t_ms):
+        if self.board.cfg_kind == "buoy":
+            return 0, 0, int(self.board.world.heave_mg(t_ms / 1000.0))
+        return self.board.motion.sample(t_ms)
+
+    def _encode(self, vals, out, j):
+        lsb = 16384 >> ((self.regs[0x1C] >> 3) & 3)
+        for i in range(3):
+            v = vals[i] * lsb // 1000
+            v = -32768 if v < -32768 else (32767 if v > 32767 else v)
+            v &= 0xFFFF
+            out[j + 2 * i] = v >> 8
+            out[j + 2 * i + 1] = v & 0xFF
 
     def read(self, reg, n):
         if reg == 0x75:
             return bytes((0x68,))
         if reg == 0x3B:
-            t = self.board.now_s_float()
-            if self.board.cfg_kind == "buoy":
-                ax, ay, az = 0, 0, int(self.board.world.heave_mg(t))
-            else:
-                ax, ay, az = self.board.world.accel_mg(t)
             out = bytearray(n)
-            vals = (ax, ay, az)
-            for i in range(3):
-                v = int(vals[i] * 16384 // 1000) & 0xFFFF
-                out[2 * i] = v >> 8
-                out[2 * i + 1] = v & 0xFF
+            self._encode(self._mg(self.board.clock.ms), out, 0)
             return bytes(out)
-        return bytes(n)
+        if reg == 0x72:
+            count = self._written() - self.rd
+            return bytes((count >> 8, count & 0xFF))
+        if reg == 0x3A:
+            self._written()
+            now = self.board.clock.ms
+            bits = 0
+            if self.oflow and self.regs[0x38] & 0x10:
+                bits |= 0x10
+            if self.regs[0x38] & 0x40 and self.board.motion.moving(self.status_ms, now):
+                bits |= 0x40
+            self.oflow = False
+            self.status_ms = now
+            return bytes((bits,))
+        return bytes(self.regs[reg : reg + n])
+
+    def read_into(self, reg, buf):
+        if reg != 0x74:
+            data = self.read(reg, len(buf))
+            for i in range(len(buf)):
+                buf[i] = data[i]
+            return
+        wr = self._written()
+        if self.fifo_t0 is None:
+            raise OSError(5)
+        period = self._period_us()
+        sb = self.sbuf
+        p = self.rd
+        for i in range(len(buf)):
+            if p >= wr:  # reading an empty FIFO returns the last byte again, as the part does
+                buf[i] = sb[5]
+                continue
+            k = p // 6
+            if k != self.sbuf_k:
+                self._encode(self._mg(self.fifo_t0 + (k + 1) * period // 1000), sb, 0)
+                self.sbuf_k = k
+            buf[i] = sb[p - 6 * k]
+            p += 1
+        self.rd = p
 
     def write(self, reg, data):
-        if reg == 0x6B:
-            self.awake = data[0] & 0x40 == 0
+        v = data[0]
+        self.regs[reg] = v
+        if reg == 0x6A:
+            if v & 0x40 and self.fifo_t0 is None:
+                self.fifo_t0 = self.board.clock.ms
+                self.rd = 0
+                self.sbuf_k = -1
+            elif not v & 0x40:
+                self.fifo_t0 = None
+            if v & 0x04:
+                self.rd = self._written()
+                self.oflow = False
+                self.regs[0x6A] = v & ~0x04
 
 
 class SimMAX30102:
@@ -445,6 +548,7 @@ class HostBoard:
 
     name = "host"
     config_path = "/lpwa_config.json"
+    one_wake_per_main = True  # app.main() returns after one wake (and its light sleep)
 
     def __init__(self, kind="buoy", seed=1, scenario=None, start_s=START_S):
         self.clock = SimClock(start_s * 1000)
@@ -464,6 +568,17 @@ class HostBoard:
         self.resets = 0
         self.hang = False  # the next battery read never returns (for the watchdog test)
         self.sensor_cfg = {}
+        self.mpu = None  # the IMU part itself: powered through deep and light sleep, lost on power loss
+        self.light_sleeps = 0
+        self.motion = None  # what the wearer's IMU feels (boards/host_motion.py); default: World's walks
+
+    def set_motion(self, scene=None):
+        if scene is None:
+            from lpwa.boards.host_motion import WorldScene
+
+            scene = WorldScene(self.world)
+        scene.origin_ms = self.clock.ms
+        self.motion = scene
 
     # clock and power
     def now_s(self):
@@ -485,10 +600,25 @@ class HostBoard:
         self.sensors = {}
         self.radios = {}
         self.clock.wdt = None
+        self.clock.background = None
+        if self.motion is None:
+            self.set_motion()
 
     def deep_sleep(self, ms):
         self.clock.ms += int(ms)
         self.next_cause = "deep-sleep"
+
+    def light_sleep(self, ms):
+        """CPU paused, RAM and peripherals kept (ESP32 light sleep); the IMU keeps sampling."""
+        self.light_sleeps += 1
+        bg = self.clock.background
+        self.clock.background = None
+        self.clock.sleep_ms(ms)
+        self.clock.background = bg
+
+    def light_wake(self):
+        """The app's next wake follows a light sleep: no reset, RAM and RTC as they were."""
+        self.next_cause = "light-sleep"
 
     def reset(self):
         self.next_cause = "software"
@@ -498,6 +628,7 @@ class HostBoard:
 
     def power_loss(self, off_ms=0):
         self.rtc = MemoryStore()
+        self.mpu = None
         self.clock.ms += off_ms
         self.rtc_base_ms = self.clock.ms
         self.next_cause = "power-on"
@@ -557,7 +688,9 @@ class HostBoard:
             from lpwa.firmware.drivers.gps import Gps
 
             return Gps(SimGpsUart(self), self.clock)
-        devices = {} if self.faulty("i2c") else {0x68: SimMPU6050(self), 0x57: SimMAX30102(self)}
+        if self.mpu is None:
+            self.mpu = SimMPU6050(self)  # keeps sampling into its FIFO while the MCU sleeps
+        devices = {} if self.faulty("i2c") else {0x68: self.mpu, 0x57: SimMAX30102(self)}
         if name == "imu":
             from lpwa.firmware.drivers.mpu6050 import MPU6050
 
@@ -619,17 +752,19 @@ class HostBoard:
 
 
 def simulate(cfg, hours=24, seed=1, scenario=None, power_loss_at_h=(), reset_at_h=(), hang_at_h=(),
-             downlinks=(), faults=None, board=None, measure_mem=False):
+             downlinks=(), faults=None, board=None, measure_mem=False, motion=None):
     """Run the app on the host board for `hours` of simulated time.
 
     cfg: a parsed device config (lpwa.firmware.config.parse). downlinks: (hour, bytes) pairs
-    delivered at the first receive window after that hour. Returns
-    {"frames": [replay lines], "events": [...], "wakes": n, "mem": {...}}.
+    delivered at the first receive window after that hour. motion: what the pedometer's IMU
+    feels (a boards.host_motion.MotionScene; default the World's three short walks). Returns
+    {"frames": [replay lines], "events": [...], "wakes": n, "mem": {...}, "pedometer": {...}}.
     """
     from lpwa.firmware.app import Node
 
     if board is None:
         board = HostBoard(cfg["kind"], seed, scenario)
+    board.set_motion(motion)
     start = board.clock.ms
     end = start + int(hours * 3600000)
     for i in range(len(downlinks)):
@@ -642,6 +777,7 @@ def simulate(cfg, hours=24, seed=1, scenario=None, power_loss_at_h=(), reset_at_
     frames = []
     events = []
     wakes = 0
+    ped_stats = {}
     rtc_bytes = 0  # the largest RTC memory record (ESP32 MicroPython keeps at most 2048 bytes)
     mem = {"free_after_boot": None, "free_low": None, "alloc_after_boot": None, "alloc_high": None}
 
@@ -667,6 +803,10 @@ def simulate(cfg, hours=24, seed=1, scenario=None, power_loss_at_h=(), reset_at_
         wakes += 1
         try:
             sleep_ms = node.wake()
+            if node.continuous():
+                node.idle(sleep_ms)  # light sleep, draining the IMU FIFO; then the next wake
+                sleep_ms = 0
+                board.light_wake()
         except WatchdogReset as bite:
             board.watchdog_reset()
             events.append({"event": "watchdog", "time": board.clock.ms / 1000.0, "why": str(bite)})
@@ -704,9 +844,17 @@ def simulate(cfg, hours=24, seed=1, scenario=None, power_loss_at_h=(), reset_at_
         raw = board.rtc.read()
         if raw and len(raw) > rtc_bytes:
             rtc_bytes = len(raw)
-        board.deep_sleep(sleep_ms)
-    return {"frames": frames, "events": events, "wakes": wakes, "mem": mem, "sigfox_seq": board.sigfox_seq,
-            "rtc_bytes": rtc_bytes}
+        if sleep_ms:
+            board.deep_sleep(sleep_ms)
+        ped = getattr(node, "tracker", None)
+        if ped is not None:
+            ped_stats = ped.stats()
+    out = {"frames": frames, "events": events, "wakes": wakes, "mem": mem, "sigfox_seq": board.sigfox_seq,
+           "rtc_bytes": rtc_bytes}
+    if cfg["kind"] == "pedometer":
+        ped_stats["light_sleeps"] = board.light_sleeps
+        out["pedometer"] = ped_stats
+    return out
 
 
 class _Hung:

@@ -14,6 +14,7 @@ import gc
 
 from lpwa.firmware import config as configmod
 from lpwa.firmware import downlink
+from lpwa.firmware.drivers.errors import SensorError
 from lpwa.firmware.sensing import Sampler
 from lpwa.firmware.store import CounterStore, MirroredStore, SlotStore, Slots, State
 from lpwa.firmware.version import VERSION
@@ -63,6 +64,8 @@ class Node:
         self.alloc_boot = None  # the same as live heap: gc.mem_alloc()
         self.alloc_high = None  # highest live heap at a checkpoint
         self.encoder = None
+        self.tracker = None  # pedometer: the continuous step counter (firmware/pedometer.py)
+        self.rebooting = False
 
     def _mem(self):
         """With measure_mem: free and live heap (after a collection) at this checkpoint."""
@@ -94,7 +97,7 @@ class Node:
         state = State(slots, b.flash("state"))
         self.state = state
         now = self._now()
-        if self.reset_cause != "deep-sleep":
+        if self.reset_cause not in ("deep-sleep", "light-sleep"):
             state.set("boots", state.get("boots", 0) + 1, durable=True)
             state.set("boot_ms", now)
             state.set("last_reset", self.reset_cause)
@@ -118,6 +121,11 @@ class Node:
         readings = {}
         sampler = Sampler(b, cfg, state, wdt)
         kind = cfg["kind"]
+        self.wdt = wdt
+        if kind == "pedometer":
+            self.tracker = sampler.step_tracker(slots)
+            if self.tracker is not None:
+                b.clock.background = self._background  # drain the FIFO through long radio waits
         alarm, reason = False, None
         if kind == "buoy":
             alarm, reason = sampler.buoy_position_alarm(readings)
@@ -128,7 +136,7 @@ class Node:
         else:
             if due:
                 since = state.get("last_reading_s") or (now - interval_s * 1000) // 1000
-                sampler.steps(readings, now // 1000, since)
+                sampler.steps(readings, now // 1000, since, self.tracker, now)
         wdt.feed()
         flags = sampler.finish()
         if kind == "buoy":
@@ -170,6 +178,9 @@ class Node:
 
         if self.radio is not None:
             self.radio.sleep()
+        if self.tracker is not None:
+            self.tracker.poll(self._now())
+            self.tracker.save()
         state.set("t_last", self._now(), durable=True)
         state.save()
         slots.flush()
@@ -180,11 +191,55 @@ class Node:
             state.save()
             slots.flush()
             self.log.append({"event": "reboot"})
+            self.rebooting = True
             b.reset()
         check_s = min(state.get("interval_s") or cfg["plan"]["check_s"], cfg["plan"]["check_s"])
         end = self._now()
         nxt = min(end + check_s * 1000, state.get("next_reading_ms", end))
         return max(1000, nxt - end)
+
+    # --- pedometer: between wakes -------------------------------------------------------------
+    def continuous(self):
+        """Does this node count between wakes (light sleep + FIFO drains) instead of deep sleep?"""
+        return self.tracker is not None and not self.rebooting
+
+    def idle(self, sleep_ms):
+        """Light-sleep until the next wake, waking every drain_ms to empty the IMU's FIFO into
+        the step counter (RAM, radio config and the IMU stay up). State goes to RTC memory
+        after every drain that fed samples, so a reset loses at most one FIFO's worth."""
+        b = self.board
+        t = self.tracker
+        b.clock.background = None
+        end = self._now() + sleep_ms
+        while True:
+            now = self._now()
+            if now >= end:
+                break
+            try:
+                fed = t.drain(now)
+            except (SensorError, OSError) as e:
+                self.log.append({"event": "imu-error", "error": repr(e)})
+                b.light_sleep(end - now)
+                break
+            if fed:
+                t.save()
+                self.slots.flush()
+            self.wdt.feed()
+            b.light_sleep(min(end - now, t.drain_ms))
+        t.save()
+        self.state.set("t_last", self._now())
+        self.state.save()
+        self.slots.flush()
+
+    def _background(self):
+        t = self.tracker
+        if t is None:
+            return
+        try:
+            t.poll(self._now())
+        except (SensorError, OSError) as e:  # never let the IMU break a transmission in progress
+            self.board.clock.background = None
+            self.log.append({"event": "imu-error", "error": repr(e)})
 
     def _now(self):
         """Milliseconds that never go backwards, even when power loss resets the RTC clock."""
@@ -374,8 +429,20 @@ def main(board=None):
         print("lpwa: button held at boot: safe mode, app not started (REPL stays available)")
         return
     try:
-        node = Node(board)
-        sleep_ms = node.wake()
+        cfg = None
+        while True:
+            node = Node(board, cfg)
+            cfg = node.cfg
+            sleep_ms = node.wake()
+            if not node.continuous():
+                break
+            # pedometer: light sleep, counting every step from the IMU FIFO, then the next wake
+            node.idle(sleep_ms)
+            node = None
+            board.light_wake()
+            gc.collect()
+            if getattr(board, "one_wake_per_main", False):
+                return  # the host board's simulation drives the wakes itself
     except configmod.ConfigError as e:
         print("lpwa: config error:", e)
         sleep_ms = 3600000

@@ -22,14 +22,17 @@ RADIOS = ("lora", "sigfox", "wisun")
 REGIONS = ("JP920",)
 
 # Default sampling plan per kind: how often a reading frame goes out, how often the node wakes
-# to check for alarms, how long each wake samples the motion/pulse sensors.
+# to check for alarms, how long each wake samples the motion/pulse sensors. The pedometer counts
+# continuously (IMU FIFO at imu_rate_hz, drained from light sleep): its interval is only how
+# often the count is sent.
 DEFAULT_PLANS = {
     "buoy": {"interval_s": 600, "check_s": 300, "status_every": 6, "wave_window_s": 128, "wave_rate_hz": 4},
     "drone-vital": {"interval_s": 180, "check_s": 180, "status_every": 10, "ppg_window_s": 15, "ppg_rate_hz": 50},
-    "pedometer": {"interval_s": 900, "check_s": 900, "status_every": 8, "imu_window_s": 10, "imu_rate_hz": 50},
+    "pedometer": {"interval_s": 900, "check_s": 900, "status_every": 8, "imu_rate_hz": 25},
 }
 # Sigfox's subscription allows about 140 uplinks a day: 620 s between frames keeps under it.
 SIGFOX_INTERVAL_S = 900
+IMU_RATES_HZ = (25, 40, 50, 100)
 MIN_INTERVAL_S = {"lora": 30, "sigfox": 620, "wisun": 10}
 MAX_INTERVAL_S = 86400
 LORA_SF = (7, 8, 9, 10, 11, 12)
@@ -134,6 +137,8 @@ def parse(obj):
             raise ConfigError("plan.%s must be a non-negative integer" % k)
         plan[k] = v
     check_interval(plan["interval_s"], radio)
+    if kind == "pedometer" and plan.get("imu_rate_hz") not in IMU_RATES_HZ:
+        raise ConfigError("plan.imu_rate_hz must be one of %s (the step counter's range, 1 kHz / n)" % (IMU_RATES_HZ,))
     if plan.get("check_s", 0) <= 0 or plan["check_s"] > plan["interval_s"]:
         plan["check_s"] = plan["interval_s"]
     alarms = obj.get("alarms", {})

@@ -208,14 +208,17 @@ class Sampler:
         return res[0], res[1]
 
     # --- pedometer -----------------------------------------------------------------------------
-    def steps(self, readings, now_s, since_s):
-        """Steps since the last reading: a window at the IMU rate, scaled to the interval."""
-        counted = self._try(F_IMU, self._count_steps)
-        elapsed = max(1, now_s - since_s)
+    def step_tracker(self, slots):
+        """The continuous step counter (firmware/pedometer.py), or None when the IMU failed."""
+        from lpwa.firmware import pedometer
+
+        return self._try(F_IMU, lambda: pedometer.tracker(self.board, slots, self.plan))
+
+    def steps(self, readings, now_s, since_s, tracker, now_ms):
+        """Steps since the last reading, every one counted (the IMU FIFO is drained continuously)."""
         steps = 0
-        if counted is not None:
-            window = self.plan.get("imu_window_s", 4)
-            steps = int(counted * elapsed // window) if elapsed > window else counted
+        if tracker is not None and self._try(F_IMU, lambda: tracker.drain(now_ms)) is not None:
+            steps = tracker.take()
         pending = self.state.get("steps_pending", 0) + steps
         total = self.state.get("steps_total", 0) + steps
         # steps not yet sent (radio down, budget) stay pending: the interval runs from the first
@@ -228,18 +231,3 @@ class Sampler:
         readings["interval_start"] = int(start)
         readings["interval_s"] = max(1, min(86400, int(now_s - start)))
         self.battery(readings)
-
-    def _count_steps(self):
-        cls = _algorithm("steps", "StepCounter")
-        if cls is None:
-            return None
-        rate = self.plan.get("imu_rate_hz", 50)
-        counter = cls(rate_hz=rate)
-        imu = self.board.sensor("imu")
-        clock = self.board.clock
-        step = 1000 // rate
-        for _ in range(rate * self.plan.get("imu_window_s", 4)):
-            ax, ay, az = imu.accel_mg()
-            counter.feed(ax, ay, az)
-            clock.sleep_ms(step)
-        return counter.steps

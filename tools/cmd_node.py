@@ -61,19 +61,29 @@ _MPY_CODE = """
 import json
 from lpwa.firmware import config
 from lpwa.boards.host import simulate
+_motion = None
+if %r:
+    from lpwa.boards.host_motion import MotionScene
+    with open("/lpwa_motion.txt") as _fh:
+        _motion = MotionScene(json.loads(_fh.readline()), bytes.fromhex(_fh.read().strip()))
 _r = simulate(config.loads(%r), hours=%r, seed=%r, scenario=%r, power_loss_at_h=%r, reset_at_h=%r,
-              measure_mem=%r, hang_at_h=%r, downlinks=%s, faults=%r)
+              measure_mem=%r, hang_at_h=%r, downlinks=%s, faults=%r, motion=_motion)
+_motion = None
 for _f in _r["frames"]:
     print("F" + json.dumps(_f))
 for _e in _r["events"]:
     print("E" + json.dumps(_e))
-print("S" + json.dumps({"wakes": _r["wakes"], "mem": _r["mem"], "rtc_bytes": _r["rtc_bytes"]}))
+print("S" + json.dumps({"wakes": _r["wakes"], "mem": _r["mem"], "rtc_bytes": _r["rtc_bytes"],
+                        "pedometer": _r.get("pedometer")}))
 """
 
 
 def run_sim(cfg_json, hours, interpreter=None, seed=1, scenario=None, power_loss_at_h=(), reset_at_h=(),
-            measure_mem=False, mpy=None, hang_at_h=(), downlinks=(), faults=None):
-    """Run the simulation; returns (frames, events, info) with info["interpreter"]."""
+            measure_mem=False, mpy=None, hang_at_h=(), downlinks=(), faults=None, motion=None):
+    """Run the simulation; returns (frames, events, info) with info["interpreter"].
+
+    motion: a pedometer wearer's day from lpwa.gait_day.pedometer_day() (what the simulated IMU
+    feels); None keeps the host World's three short walks."""
     if interpreter is None:
         interpreter = "micropython" if _harness_ok() else "cpython"
     scenario = scenario or {}
@@ -83,9 +93,10 @@ def run_sim(cfg_json, hours, interpreter=None, seed=1, scenario=None, power_loss
 
         r = simulate(config.loads(cfg_json), hours=hours, seed=seed, scenario=scenario,
                      power_loss_at_h=tuple(power_loss_at_h), reset_at_h=tuple(reset_at_h), measure_mem=measure_mem,
-                     hang_at_h=tuple(hang_at_h), downlinks=[(h, bytes(d)) for h, d in downlinks], faults=faults)
+                     hang_at_h=tuple(hang_at_h), downlinks=[(h, bytes(d)) for h, d in downlinks], faults=faults,
+                     motion=_scene(motion))
         return r["frames"], r["events"], {"wakes": r["wakes"], "mem": r["mem"], "rtc_bytes": r["rtc_bytes"],
-                                          "interpreter": "cpython"}
+                                          "pedometer": r.get("pedometer"), "interpreter": "cpython"}
     from lpwa.micropython import MicroPython
 
     own = mpy is None
@@ -93,8 +104,10 @@ def run_sim(cfg_json, hours, interpreter=None, seed=1, scenario=None, power_loss
         mpy = MicroPython()
         mpy.load_board_files()
     try:
+        if motion is not None:  # the wearer's day as a file in the interpreter (JSON segments, hex samples)
+            mpy.write_files({"/lpwa_motion.txt": json.dumps(motion["segments"]) + "\n" + motion["blob"].hex()})
         dl = "[" + ", ".join("(%r, bytes.fromhex(%r))" % (float(h), bytes(d).hex()) for h, d in downlinks) + "]"
-        out = mpy.run(_MPY_CODE % (cfg_json, float(hours), seed, scenario, tuple(power_loss_at_h),
+        out = mpy.run(_MPY_CODE % (motion is not None, cfg_json, float(hours), seed, scenario, tuple(power_loss_at_h),
                                     tuple(reset_at_h), bool(measure_mem), tuple(hang_at_h), dl, faults))
     finally:
         if own:
@@ -109,6 +122,14 @@ def run_sim(cfg_json, hours, interpreter=None, seed=1, scenario=None, power_loss
             info = json.loads(line[1:])
     info["interpreter"] = "micropython"
     return frames, events, info
+
+
+def _scene(motion):
+    if motion is None:
+        return None
+    from lpwa.gait_day import scene
+
+    return scene(motion)
 
 
 def _harness_ok():

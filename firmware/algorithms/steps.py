@@ -11,12 +11,22 @@ While counting, a gap of 1.6-2.4 steps counts as two (one step too weak to see).
 All per-sample arithmetic is on small integers, so the board and CPython count identically.
 """
 import array
+import struct
 
 MIN_HYST_MG = 45        # smallest accepted half-swing of the filtered magnitude
 MIN_INTERVAL_S100 = 28  # shortest step interval in hundredths of a second (0.28 s)
 MAX_INTERVAL_S100 = 100  # longest step interval (1.0 s, 60 steps/min): longer ends the run
 CONFIRM = 8             # regular steps in a row before counting starts (then all of them count)
 FLUSH_MIN = 4           # flush(): a pending run this long counts at the end of a short window
+
+# save_state() / load_state(): every int of the detector, then the boxcar ring (RTC memory on
+# the board keeps it through deep sleep and resets; sample indices wrap after 2**31 samples,
+# 2.7 years at 25 Hz).
+_STATE_VERSION = 1
+_STATE_HEAD = "<BHB"        # version, rate_hz, boxcar length
+_STATE_INTS = "<19i"
+_STATE_NAMES = ("steps", "_g", "_mag", "_box_i", "_box_sum", "_n", "_high", "_hi", "_hi_n", "_lo", "_pp",
+                "_last", "_last_seen", "_run_sum", "_run_n", "_prev_dt", "_pending", "_counting", "_avg16")
 
 
 def _shift_for(rate_hz):
@@ -178,3 +188,42 @@ class StepCounter:
             self._pending = 0
             self._counting = True
             self._avg16 = 16 * self._run_sum // self._run_n
+
+    def save_state(self):
+        """The whole detector as bytes (about 100 B at 50 Hz): restore it with load_state()."""
+        vals = [int(getattr(self, name)) for name in _STATE_NAMES]
+        box = self._box
+        return (struct.pack(_STATE_HEAD, _STATE_VERSION, self.rate_hz, len(box))
+                + struct.pack(_STATE_INTS, *vals) + struct.pack("<%di" % len(box), *box))
+
+    def load_state(self, data):
+        """Continue from save_state()'s bytes; False (and a fresh state kept) when they do not
+        fit this counter (other rate, other version, truncated)."""
+        head = struct.calcsize(_STATE_HEAD)
+        ints = struct.calcsize(_STATE_INTS)
+        if not data or len(data) < head:
+            return False
+        version, rate, nbox = struct.unpack_from(_STATE_HEAD, data, 0)
+        if version != _STATE_VERSION or rate != self.rate_hz or nbox != len(self._box) \
+                or len(data) != head + ints + 4 * nbox:
+            return False
+        vals = struct.unpack_from(_STATE_INTS, data, head)
+        for i in range(len(_STATE_NAMES)):
+            name = _STATE_NAMES[i]
+            v = vals[i]
+            setattr(self, name, bool(v) if name in ("_high", "_counting") else v)
+        box = struct.unpack_from("<%di" % nbox, data, head + ints)
+        for i in range(nbox):
+            self._box[i] = box[i]
+        return True
+
+    def idle(self):
+        """The wearer was still and the samples in between were not fed (the node skipped
+        them): forget any run in progress, as a gap of still samples would have."""
+        self._last = -1
+        self._pending = 0
+        self._counting = False
+        self._pp = 0
+        self._high = False
+        self._hi = 0
+        self._lo = 0
