@@ -49,6 +49,7 @@ SCHEMA = {
         "tls_insecure": (bool, False, "skip the server host name check (testing only)"),
         "client_id": (str, "", "MQTT client id; default lpwa-<gateway id>"),
         "keepalive": (int, 30, "seconds between keep-alive pings"),
+        "sink_process": (bool, False, "run the MQTT sink in a process of its own (uses a second CPU core)"),
     },
     "queue": {
         "max_frames": (int, 100000, "size cap of the durable queue; new frames are refused beyond it"),

@@ -30,6 +30,49 @@ from lpwa.gateway import config as config_mod
 log = logging.getLogger("lpwa.gateway.mqtt")
 
 
+class _Client(paho.Client):
+    """paho's client with one fast path: a PUBACK that says plain success (just the packet id, or
+    the id and reason code 0 without properties - what brokers send for almost every publish, in
+    MQTT 5 as in 3.1.1) is handled without building a ReasonCode and a Properties object per
+    message. Anything else (a failure reason code, properties, PUBCOMP) goes to paho's own code."""
+
+    _SUCCESS = {}
+
+    def _handle_pubackcomp(self, cmd):
+        packet = self._in_packet["packet"]
+        n = len(packet)
+        if cmd == "PUBACK" and (n == 2 or (n in (3, 4) and not any(packet[2:]))):
+            rc, props = _Client._SUCCESS.get(self._protocol) or self._success()
+            mid = (packet[0] << 8) | packet[1]
+            with self._out_message_mutex:
+                if mid in self._out_messages:
+                    return self._do_on_publish(mid, rc, props)
+            return MQTTErrorCode.MQTT_ERR_SUCCESS
+        return paho.Client._handle_pubackcomp(self, cmd)
+
+    def _success(self):
+        """The (reason code, properties) paho itself would pass for a plain PUBACK (shared)."""
+        from paho.mqtt import _packet
+
+        result = _packet.decode_puback(0x40, b"\x00\x01", self._protocol)
+        _Client._SUCCESS[self._protocol] = (result.reason, result.properties)
+        return result.reason, result.properties
+
+
+def _fast_path_ok():
+    """The fast path relies on paho 2.x internals; use plain paho when they are not there."""
+    try:
+        from paho.mqtt import _packet
+
+        return all(hasattr(paho.Client, a) for a in ("_handle_pubackcomp", "_do_on_publish")) and \
+            hasattr(_packet, "decode_puback")
+    except ImportError:
+        return False
+
+
+CLIENT_CLASS = _Client if _fast_path_ok() else paho.Client
+
+
 class MqttSink:
     def __init__(self, config, queue, consent=None, on_downlink=None, clock=time.time):
         self.config = config
@@ -69,7 +112,7 @@ class MqttSink:
         kwargs = {"client_id": self.client_id, "protocol": protocol}
         if protocol == paho.MQTTv311:
             kwargs["clean_session"] = True
-        c = paho.Client(CallbackAPIVersion.VERSION2, **kwargs)
+        c = CLIENT_CLASS(CallbackAPIVersion.VERSION2, **kwargs)
         if m["username"]:
             c.username_pw_set(m["username"], m["password"] or None)
         if self.tls:
@@ -78,7 +121,9 @@ class MqttSink:
             if m["tls_insecure"]:
                 c.tls_insecure_set(True)
         c.will_set(self.status_topic, self._status_payload("offline"), qos=1, retain=True)
-        c.max_inflight_messages_set(self.max_inflight)
+        # The window is ours (_feed never has more than max_inflight rows out); paho's own limit
+        # would only add a walk over all its outgoing messages on every PUBACK (_update_inflight).
+        c.max_inflight_messages_set(0)
         c.max_queued_messages_set(0)
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect

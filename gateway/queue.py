@@ -90,13 +90,41 @@ class Queue:
         self.db.executescript(SCHEMA)
         self._reader = _connect(path, synchronous)
         self._reader_lock = threading.Lock()
-        self.depth = self.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
-        self.dead = self.db.execute("SELECT COUNT(*) FROM dead").fetchone()[0]
+        self._depth = self.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+        self._dead = self.db.execute("SELECT COUNT(*) FROM dead").fetchone()[0]
         self.full_events = 0
         self.enqueued = 0
-        self.deleted = 0
+        self._deleted = 0
+        # With the sink in a process of its own (lpwa.gateway.sink_process) rows leave the table in
+        # that process: it reports them (on_removed), and the ingest process adds them to `remote`
+        # ([deleted, dead]), which its depth and size cap subtract.
+        self.remote = None
+        self.on_removed = None  # callable(deleted, dead) after a commit that removed rows (sink process)
+        self._nowait = False
         self._acked = []  # seqs acknowledged by the broker, deleted in the next write transaction
         self._acked_lock = threading.Lock()
+
+    @property
+    def depth(self):
+        r = self.remote
+        return self._depth if r is None else self._depth - r[0] - r[1]
+
+    @property
+    def deleted(self):
+        r = self.remote
+        return self._deleted if r is None else self._deleted + r[0]
+
+    @property
+    def dead(self):
+        r = self.remote
+        return self._dead if r is None else self._dead + r[1]
+
+    def _removed(self, deleted, dead=0):
+        self._depth -= deleted + dead
+        self._deleted += deleted
+        self._dead += dead
+        if self.on_removed is not None and (deleted or dead):
+            self.on_removed(deleted, dead)
 
     # -- writing (pipeline side) -------------------------------------------------------------
 
@@ -119,8 +147,8 @@ class Queue:
                 self._rollback()
                 self._unack(seqs)
                 raise
-            self.depth += len(batch.rows) - gone
-            self.deleted += gone
+            self._depth += len(batch.rows)
+            self._removed(gone)
             self.enqueued += len(batch.rows)
 
     def room(self):
@@ -130,7 +158,7 @@ class Queue:
         """Delete queued, unpublished personal-data messages of one device (consent withdrawn)."""
         with self.lock:
             n = self.db.execute("DELETE FROM outbox WHERE device = ? AND personal = 1", (device,)).rowcount
-            self.depth -= n
+            self._depth -= n
             return n
 
     # -- downlinks ---------------------------------------------------------------------------
@@ -179,7 +207,8 @@ class Queue:
         if not self._acked or not self.lock.acquire(blocking):
             return 0
         try:
-            self.db.execute("BEGIN IMMEDIATE")
+            if not self._begin(blocking):
+                return 0
             seqs = []
             try:
                 n, seqs = self._delete_acked()
@@ -188,11 +217,35 @@ class Queue:
                 self._rollback()
                 self._unack(seqs)
                 raise
-            self.depth -= n
-            self.deleted += n
+            self._removed(n)
             return n
         finally:
             self.lock.release()
+
+    def nowait_deletes(self):
+        """For a sink in its own process: a delete that finds the database locked by the ingest
+        process gives up at once (the rows stay acknowledged, deleted next time) instead of
+        stalling the MQTT loop in SQLite's busy handler."""
+        self._nowait = True
+        self.db.execute("PRAGMA busy_timeout=0")
+
+    def _begin(self, wait):
+        """BEGIN IMMEDIATE; with nowait_deletes(), False when another process holds the write lock
+        and not `wait` (when waiting, retry every millisecond for up to 30 s)."""
+        deadline = None
+        while True:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                return True
+            except sqlite3.OperationalError as e:
+                if not self._nowait or "locked" not in str(e):
+                    raise
+                if not wait:
+                    return False
+                deadline = deadline or time.monotonic() + 30.0
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.001)
 
     def _delete_acked(self):
         """DELETE the acknowledged rows inside the open transaction -> (rows deleted, their seqs)."""
@@ -241,8 +294,7 @@ class Queue:
             except BaseException:
                 self._rollback()
                 raise
-            self.depth -= n
-            self.dead += n
+            self._removed(0, n)
 
     def close(self):
         with self.lock:

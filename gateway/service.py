@@ -17,8 +17,8 @@ import time
 
 from lpwa.gateway import config as config_mod
 from lpwa.gateway.consent import Consent
+from lpwa.gateway.logs import JsonFormatter, TextFormatter, setup_logging  # noqa: F401 (re-exported)
 from lpwa.gateway.metrics import MetricsServer
-from lpwa.gateway.mqtt_sink import MqttSink
 from lpwa.gateway.pipeline import Pipeline
 from lpwa.gateway.queue import Queue
 
@@ -26,52 +26,10 @@ log = logging.getLogger("lpwa.gateway")
 
 STATUS_FILE = "status.json"
 STATUS_EVERY_S = 2.0
-_RECORD_FIELDS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
 class StartError(RuntimeError):
     """A source or the metrics endpoint could not start; the message names the config section."""
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object a line: ts, level, logger, msg and the record's `extra` fields."""
-
-    def format(self, record):
-        out = {"ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name,
-               "msg": record.getMessage()}
-        for key, value in record.__dict__.items():
-            if key not in _RECORD_FIELDS and not key.startswith("_"):
-                out[key] = value
-        if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, default=str, separators=(",", ":"))
-
-
-class TextFormatter(logging.Formatter):
-    """`time level logger: msg key=value ...` for people reading journalctl."""
-
-    def format(self, record):
-        extra = " ".join("%s=%s" % (k, v) for k, v in record.__dict__.items()
-                         if k not in _RECORD_FIELDS and not k.startswith("_"))
-        line = "%s %s %s: %s%s" % (self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), record.levelname.lower(),
-                                   record.name, record.getMessage(), " " + extra if extra else "")
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
-        return line
-
-
-def setup_logging(log_format="json", level="info", stream=None):
-    """Structured logs on stderr (systemd's journal takes them from there)."""
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
-    root = logging.getLogger("lpwa")
-    for h in list(root.handlers):
-        root.removeHandler(h)
-    root.addHandler(handler)
-    root.setLevel(getattr(logging, level.upper()))
-    root.propagate = False
-    logging.getLogger("lpwa.gateway.paho").setLevel(logging.WARNING)
-    return handler
 
 
 def status_path(config):
@@ -91,7 +49,14 @@ class Gateway:
             raise StartError("gateway.state_dir: cannot use %s (%s)" % (g["state_dir"], e))
         self.consent = Consent(config["devices"], config["consent"]["file"])  # ConfigError names consent.file
         self.pipeline = Pipeline(config, queue=self.queue, decoder=decoder, consent=self.consent)
-        self.sink = MqttSink(config, self.queue, consent=self.consent, on_downlink=self.pipeline.queue_downlink)
+        if config["mqtt"]["sink_process"]:
+            from lpwa.gateway.sink_process import SinkProcess
+
+            self.sink = SinkProcess(config, self.queue, on_downlink=self.pipeline.queue_downlink)
+        else:
+            from lpwa.gateway.mqtt_sink import MqttSink
+
+            self.sink = MqttSink(config, self.queue, consent=self.consent, on_downlink=self.pipeline.queue_downlink)
         self.pipeline.on_enqueue.append(self.sink.wake)
         self.sources = {}
         self.metrics = None
@@ -178,6 +143,9 @@ class Gateway:
     def reload(self):
         log.info("SIGHUP: reloading consent", extra={"event": "reload"})
         self.consent.reload()
+        reload_sink = getattr(self.sink, "reload", None)
+        if reload_sink is not None:
+            reload_sink()
 
     def status(self):
         source_stats = {}
