@@ -36,3 +36,16 @@ def test_bad_usage_exits_2_with_one_line(args):
 def test_no_command_prints_help_and_exits_2(capsys):
     assert main([]) == 2
     assert "usage" in capsys.readouterr().out
+
+
+def test_a_closed_pipe_is_not_a_traceback():
+    """`lpwa frame decode - < many-frames | head -1` must not print a BrokenPipeError traceback."""
+    p = subprocess.Popen([sys.executable, "-m", "lpwa.cli", "frame", "decode", "-"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdin.write(b"0102\n" * 10000)  # fits the pipe buffer: no deadlock
+    p.stdin.close()
+    p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    p.wait(timeout=60)
+    assert "Traceback" not in err

@@ -6,6 +6,7 @@ heavy imports happen inside the handlers so `lpwa --help` stays instant.
 
 import argparse
 import importlib
+import os
 import sys
 
 from lpwa import __version__
@@ -40,6 +41,11 @@ def main(argv=None):
         return args.func(args) or 0
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader went away (`lpwa frame decode - | head`): stop quietly, as cat does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":
