@@ -14,13 +14,28 @@ _RESET_NAMES = {0: "power-on", 1: "power-on", 2: "hard-fault", 3: "watchdog", 4:
 
 
 class Clock:
-    """ticks_ms and sleep_ms from MicroPython's time module (what the drivers wait with)."""
+    """ticks_ms and sleep_ms from MicroPython's time module (what the drivers wait with).
+
+    `background` (the pedometer's FIFO drain) runs at least every second of a long wait, e.g.
+    while a Sigfox module sends or waits for its downlink."""
+
+    def __init__(self):
+        self.background = None
 
     def ticks_ms(self):
         return time.ticks_ms()
 
     def sleep_ms(self, ms):
-        time.sleep_ms(int(ms))
+        ms = int(ms)
+        bg = self.background
+        if bg is None:
+            time.sleep_ms(ms)
+            return
+        while ms > 0:
+            step = ms if ms < 1000 else 1000
+            time.sleep_ms(step)
+            ms -= step
+            bg()
 
 
 class RtcMemory:
@@ -67,6 +82,7 @@ class Esp32Board:
         self.sensor_cfg = {}  # the config's "sensors" table (calibrations), set by the app
         self._rtc = machine.RTC()
         self._i2c = None
+        self._cause = None  # "light-sleep" once the app continues after machine.lightsleep()
 
     def safe_mode(self):
         """The user button held at boot: stay at the REPL (so mpremote can reach a sleeping node)."""
@@ -83,7 +99,17 @@ class Esp32Board:
         return time.time_ns() // 1000000 + _EPOCH_SHIFT_MS
 
     def reset_cause(self):
+        if self._cause is not None:
+            return self._cause
         return _RESET_NAMES.get(self.machine.reset_cause(), "external")
+
+    def light_sleep(self, ms):
+        """CPU paused, RAM, Vext and the I2C sensors kept: the pedometer's IMU FIFO keeps filling."""
+        self.machine.lightsleep(int(ms))
+
+    def light_wake(self):
+        """The app's next wake continues after a light sleep (no reset happened)."""
+        self._cause = "light-sleep"
 
     def deep_sleep(self, ms):
         self.sensor_power(False)

@@ -46,6 +46,7 @@ class WDT:
     def feed(self): pass
 def reset_cause(): return 4
 def deepsleep(ms): CALLS.append(("deepsleep", ms))
+def lightsleep(ms): CALLS.append(("lightsleep", ms))
 def reset(): CALLS.append(("reset",))
 ''',
     "/lib/onewire.py": "class OneWire:\n    def __init__(self, pin):\n        self.pin = pin\n",
@@ -123,3 +124,23 @@ def test_sensors_uarts_battery_and_sleep(fake_hw):
     assert calls.index(["Pin", 36, 3, 0]) < calls.index(["I2C", 0, 42, 41])  # Vext on before sensors
     assert calls[-2:] == [["Pin", 36, 3, 1], ["deepsleep", 5000]]  # Vext off, then sleep
     assert cause == "deep-sleep"
+
+
+def test_pedometer_light_sleep_keeps_sensors_powered(fake_hw):
+    """Between pedometer wakes the board light-sleeps (Vext and the IMU stay on) and the next
+    wake is not a boot."""
+    setup = (
+        "import machine\n"
+        "from lpwa.boards.esp32 import Esp32Board\n"
+        "b = Esp32Board('heltec-v3')\n"
+        "b.sensor('imu')\n"
+        "machine.CALLS[:] = []\n"
+        "before = b.reset_cause()\n"
+        "b.light_sleep(5100)\n"
+        "b.light_wake()\n"
+        "calls = [list(c) for c in machine.CALLS]\n"
+    )
+    calls, before, after = fake_hw.eval_json(setup, "[calls, before, b.reset_cause()]")
+    assert calls == [["lightsleep", 5100]]  # no Vext switching, no deep sleep
+    assert before == "deep-sleep" and after == "light-sleep"
+
