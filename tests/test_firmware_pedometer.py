@@ -211,3 +211,17 @@ def test_config_checks_the_imu_rate():
         config.parse(doc)
     doc["plan"] = {"imu_rate_hz": 50}
     assert config.parse(doc)["plan"]["imu_rate_hz"] == 50
+
+
+def test_cli_simulates_the_wearers_day_and_prints_the_step_error(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "ped.jsonl"
+    r = subprocess.run([sys.executable, "-m", "lpwa.cli", "node", "simulate", "--kind", "pedometer", "--radio", "wisun",
+                        "--hours", "24", "--interpreter", "cpython", "--out", str(out), "--summary-json"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    st = json.loads(r.stdout)["steps"]
+    assert st["truth"] == wearer()["truth"] and abs(st["error_pct"]) <= 100 * STEP_GOAL
+    assert len(out.read_text().splitlines()) > 90
