@@ -227,6 +227,8 @@ class SimMPU6050:
     def _mg(self, t_ms):
         if self.board.cfg_kind == "buoy":
             return 0, 0, int(self.board.world.heave_mg(t_ms / 1000.0))
+        if self.board.motion is None:
+            self.board.set_motion()
         return self.board.motion.sample(t_ms)
 
     def _encode(self, vals, out, j):
@@ -254,6 +256,8 @@ class SimMPU6050:
             bits = 0
             if self.oflow and self.regs[0x38] & 0x10:
                 bits |= 0x10
+            if self.board.motion is None:
+                self.board.set_motion()
             if self.regs[0x38] & 0x40 and self.board.motion.moving(self.status_ms, now):
                 bits |= 0x40
             self.oflow = False

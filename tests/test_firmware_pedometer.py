@@ -225,3 +225,19 @@ def test_cli_simulates_the_wearers_day_and_prints_the_step_error(tmp_path):
     st = json.loads(r.stdout)["steps"]
     assert st["truth"] == wearer()["truth"] and abs(st["error_pct"]) <= 100 * STEP_GOAL
     assert len(out.read_text().splitlines()) > 90
+
+
+def test_an_imu_that_stops_answering_costs_only_its_own_time():
+    """The I2C bus fails at the 12:15 wake: no tracker, the node deep-sleeps to the next wake
+    (no crash, readings still go out), and counting resumes at 12:30; the errand walked in
+    between (451 steps) is what is lost."""
+    cfg, frames, events, info = run("lora", faults={"i2c": (12.2, 12.3)})
+    day = wearer()
+    readings = readings_of(cfg, frames)
+    errand = [b["truth"] for b in day["bouts"] if b["name"] == "errand"][0]
+    lost = day["truth"] - reported(readings)
+    assert errand - 10 <= lost <= errand + 10
+    assert any(12.24 * 3600 < r["sent_s"] < 12.3 * 3600 for r in readings)  # the faulty wake still reported
+    later = [b["truth"] for b in day["bouts"] if b["start_s"] > 12.5 * 3600]
+    got_later = reported([r for r in readings if r["sent_s"] > 12.5 * 3600 + 60])
+    assert abs(got_later - sum(later)) <= STEP_GOAL * sum(later)
