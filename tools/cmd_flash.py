@@ -18,7 +18,7 @@ import sys
 import tempfile
 
 BUILD_PACKAGES = ("codecs", "radio", "firmware", "boards")
-HOST_ONLY = ("boards/host.py", "firmware/main.py", "firmware/boot.py")  # not compiled into /lib
+HOST_ONLY = ("boards/host.py", "boards/host_motion.py", "firmware/main.py", "firmware/boot.py")  # not in /lib
 PROBE_TIMEOUT_S = 15
 STEP_TIMEOUT_S = 300
 
