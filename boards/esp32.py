@@ -83,6 +83,7 @@ class Esp32Board:
         self._rtc = machine.RTC()
         self._i2c = None
         self._cause = None  # "light-sleep" once the app continues after machine.lightsleep()
+        self._wdt = None
 
     def safe_mode(self):
         """The user button held at boot: stay at the REPL (so mpremote can reach a sleeping node)."""
@@ -144,7 +145,11 @@ class Esp32Board:
         return FileStore("/lpwa_" + name + ".bin")
 
     def watchdog(self, timeout_ms):
-        return self.machine.WDT(timeout=int(timeout_ms))
+        """One WDT per boot: the pedometer's wakes after light sleep reuse it (a second
+        machine.WDT() would re-add the task to ESP-IDF's task watchdog)."""
+        if self._wdt is None:
+            self._wdt = self.machine.WDT(timeout=int(timeout_ms))
+        return self._wdt
 
     # buses
     def _pin_group(self, group):

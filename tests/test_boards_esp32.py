@@ -136,11 +136,14 @@ def test_pedometer_light_sleep_keeps_sensors_powered(fake_hw):
         "b.sensor('imu')\n"
         "machine.CALLS[:] = []\n"
         "before = b.reset_cause()\n"
+        "w = b.watchdog(90000)\n"
         "b.light_sleep(5100)\n"
         "b.light_wake()\n"
+        "same = b.watchdog(90000) is w\n"
         "calls = [list(c) for c in machine.CALLS]\n"
     )
-    calls, before, after = fake_hw.eval_json(setup, "[calls, before, b.reset_cause()]")
-    assert calls == [["lightsleep", 5100]]  # no Vext switching, no deep sleep
+    calls, before, after, same = fake_hw.eval_json(setup, "[calls, before, b.reset_cause(), same]")
+    assert calls == [["WDT", 90000], ["lightsleep", 5100]]  # no Vext switching, no deep sleep, one WDT
+    assert same
     assert before == "deep-sleep" and after == "light-sleep"
 
