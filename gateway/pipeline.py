@@ -70,7 +70,7 @@ def _json_default(value):
     return str(value)
 
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_json_default)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_json_default, check_circular=False)  # our bodies are trees
 
 
 def iso_time(ts):

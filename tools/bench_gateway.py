@@ -12,7 +12,10 @@ subscriber in this process timing every message:
 3. latency: a fresh gateway fed in real time at --rate frames/s; latency is the subscriber's
    arrival time minus the gateway's ingest time stamped in each message ("ts"), p50 and p99.
 
-Peak RSS is the gateway process's VmHWM (Linux) over phases 1 and 3.
+Peak RSS is the gateway's VmHWM (Linux) over phases 1 and 3, summed over its processes when the
+MQTT sink runs in a process of its own (`--sink process`, i.e. `mqtt.sink_process = true`): that
+counts shared library pages twice, so the table also gives the peak PSS (shared pages divided).
+CPU time is likewise summed over the gateway's processes.
 
 Wall-clock rates depend on what else the machine runs (broker, subscriber and gateway share the
 cores), so phases 1 and 2 alternate for --rounds rounds and the medians are reported. The table
@@ -78,8 +81,9 @@ def add_arguments(parser):
     parser.add_argument("--synchronous", choices=("normal", "full"), default="normal",
                         help="SQLite synchronous mode of the queue")
     parser.add_argument("--inflight", type=int, default=100, help="QoS 1 in-flight window (both sides)")
-    parser.add_argument("--sink", choices=("process", "thread"), default="process",
-                        help="MQTT sink in its own process (mqtt.sink_process = true) or a thread of the gateway")
+    parser.add_argument("--sink", choices=("thread", "process"), default="thread",
+                        help="MQTT sink in a thread of the gateway (default config) or its own process "
+                             "(mqtt.sink_process = true)")
     parser.add_argument("--rounds", type=int, default=3, help="pipeline/baseline rounds (medians reported)")
     parser.add_argument("--broker", default=None, help="mqtt://host:port of a running broker (default: start one)")
 
@@ -211,6 +215,22 @@ def _vm_hwm_mb(pid):
     return sum(_vm_hwm_one(p) for p in _tree(pid))
 
 
+def _pss_mb(pid):
+    """Proportional set size of the gateway's processes (shared pages divided among their users):
+    what the processes together really take, when there are two of them."""
+    total = 0.0
+    for p in _tree(pid):
+        try:
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) / 1024.0
+                        break
+        except (OSError, ValueError):
+            return float("nan")
+    return total
+
+
 def _vm_hwm_one(pid):
     try:
         with open("/proc/%d/status" % pid) as f:
@@ -234,12 +254,13 @@ def _run_gateway(workdir, name, broker, sub, n, devices_table, frames_file, spee
     err = open(os.path.join(workdir, name + ".log"), "w")
     proc = subprocess.Popen([sys.executable, "-m", "lpwa.cli", "gateway", "run", "-c", cfg],
                             stdout=subprocess.DEVNULL, stderr=err)
-    peak = [0.0]
+    peak = [0.0, 0.0]  # summed VmHWM, summed PSS
     stop = threading.Event()
 
     def sample():
         while not stop.is_set() and proc.poll() is None:
             peak[0] = max(peak[0], _vm_hwm_mb(proc.pid))
+            peak[1] = max(peak[1], _pss_mb(proc.pid))
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -269,7 +290,7 @@ def _run_gateway(workdir, name, broker, sub, n, devices_table, frames_file, spee
     # the frames/s one fully available core would sustain
     count0, cpu0 = cpu_mark[0] if cpu_mark else (0, 0.0)
     cpu_us = (cpu_end - cpu0) / max(1, n - count0) * 1e6
-    return records, peak[0], cpu_us
+    return records, peak[0], cpu_us, peak[1]
 
 
 def _cpu_s(pid):
@@ -312,13 +333,14 @@ def run_bench(args):
         n = args.frames
         tp_file = os.path.join(workdir, "throughput.jsonl")
         table = _frames(tp_file, n, args.devices, args.mic)
-        pipeline_runs, baseline_runs, cpu_runs, base_cpu_runs, rss = [], [], [], [], 0.0
+        pipeline_runs, baseline_runs, cpu_runs, base_cpu_runs, rss, pss = [], [], [], [], 0.0, 0.0
         # rounds alternate pipeline and baseline so background load hits both alike; medians reported
         for r in range(args.rounds):
             # 1. pipeline, flat out, into a fresh state dir
-            records, rss1, cpu_us = _run_gateway(workdir, "pipeline%d" % r, (host, port), sub, n, table,
+            records, rss1, cpu_us, pss1 = _run_gateway(workdir, "pipeline%d" % r, (host, port), sub, n, table,
                                                  tp_file, 0, args, timeout=max(60, n / 500))
             rss = max(rss, rss1)
+            pss = max(pss, pss1)
             cpu_runs.append(cpu_us)
             # from the first frame entering the pipeline (its "ts") to the last arrival at the subscriber
             first_in = min(json.loads(p)["ts"] for _t, _topic, p in records)
@@ -347,7 +369,7 @@ def run_bench(args):
         m = args.latency_frames
         lat_file = os.path.join(workdir, "latency.jsonl")
         table = _frames(lat_file, m, args.devices, args.mic, rate=args.rate)
-        lat_records, rss3, _cpu = _run_gateway(workdir, "latency", (host, port), sub, m, table, lat_file, 1.0,
+        lat_records, rss3, _cpu, pss3 = _run_gateway(workdir, "latency", (host, port), sub, m, table, lat_file, 1.0,
                                                args, timeout=m / args.rate + 60)
         lat_ms = [(t - json.loads(p)["ts"]) * 1000.0 for t, _topic, p in lat_records]
         sub.close()
@@ -363,7 +385,7 @@ def run_bench(args):
             "base_cpu_us": round(statistics.median(base_cpu_runs), 1),
             "frames": n, "latency_frames": m, "rate": args.rate, "devices": args.devices, "mic": args.mic,
             "synchronous": args.synchronous, "inflight": args.inflight, "sink": getattr(args, "sink", "thread"),
-            "max_ms": round(max(lat_ms), 2)}
+            "max_ms": round(max(lat_ms), 2), "pss_mb": round(max(pss, pss3), 1)}
     finally:
         if broker:
             broker.stop()
@@ -397,6 +419,7 @@ def main(args):
         print("| %s | %s | %s | %s |" % (key, result[key], goal_text.get(key, ""),
                                         "" if met is None else ("yes" if met else "NO")))
     cpu_ratio = info["base_cpu_us"] / info["cpu_us"] if info["cpu_us"] else 0.0
+    print("| peak PSS, gateway | %.1f MB | (shared pages split between processes) | |" % info["pss_mb"])
     print("| CPU per frame, gateway | %.1f us | one core: %.0f frames/s | %s |" % (
         info["cpu_us"], 1e6 / info["cpu_us"], "yes" if 1e6 / info["cpu_us"] >= GOALS["pipeline_fps"] else "NO"))
     print("| CPU per message, bare paho | %.1f us | one core: %.0f msgs/s | |" % (
