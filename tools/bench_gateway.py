@@ -189,7 +189,7 @@ def _config(path, state_dir, broker, frames_file, devices, speed, args):
     lines = ["[gateway]", 'id = "bench"', 'state_dir = "%s"' % state_dir, 'log_format = "json"',
              'log_level = "warning"',
              "[mqtt]", 'url = "mqtt://%s:%d"' % (broker[0], broker[1]), 'topic_prefix = "bench"',
-             "sink_process = %s" % ("true" if getattr(args, "sink", "thread") == "process" else "false"),
+             "sink_process = true" if getattr(args, "sink", "thread") == "process" else "",
              "[queue]", "max_inflight = %d" % args.inflight, 'synchronous = "%s"' % args.synchronous,
              "max_frames = %d" % max(100000, args.frames * 2),
              "[sources.replay]", 'file = "%s"' % frames_file, "speed = %s" % float(speed)]
