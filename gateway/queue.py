@@ -119,6 +119,17 @@ class Queue:
         r = self.remote
         return self._dead if r is None else self._dead + r[1]
 
+    def recount(self):
+        """Depth from the table itself (after a sink process died: a delete it committed may not
+        have been reported)."""
+        with self.lock:
+            r = self.remote
+            if r is not None:
+                self._deleted += r[0]
+                self._dead += r[1]
+                r[0] = r[1] = 0
+            self._depth = self.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+
     def _removed(self, deleted, dead=0):
         self._depth -= deleted + dead
         self._deleted += deleted

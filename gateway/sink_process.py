@@ -36,6 +36,7 @@ log = logging.getLogger("lpwa.gateway.mqtt")
 
 STATUS_EVERY_S = 0.5
 READY_WAIT_S = 5.0  # start() waits this long for the child to be up (and connected, if it can)
+RESTART_DELAY_S = 1.0  # a child that died is started again after this long
 
 
 def _child_config(config):
@@ -100,20 +101,24 @@ def child_main(down_fd, up_fd):
 
 class SinkProcess:
     """What the service sees of a sink running in a child process: the MqttSink surface it uses
-    (start, stop, wake, status, connected, last_error) plus reload()."""
+    (start, stop, wake, status, connected, last_error) plus reload(). A child that dies (crash,
+    OOM kill) is logged and started again after RESTART_DELAY_S; rows wait in SQLite meanwhile."""
 
     def __init__(self, config, queue, on_downlink=None):
         self.config = config
         self.queue = queue
         self.on_downlink = on_downlink
         self.proc = None
+        self.restarts = 0
         self._down = None
         self._up = None
         self._reader = None
         self._ready = threading.Event()
+        self._lock = threading.Lock()  # proc and pipes vs stop()
+        self._stopping = False
         m = config["mqtt"]
         self._status = {"connected": False, "protocol": m["protocol"], "qos": m["qos"], "inflight": 0,
-                        "published": 0, "last_error": None, "process": None}
+                        "published": 0, "last_error": None, "process": None, "restarts": 0}
 
     @property
     def connected(self):
@@ -124,28 +129,72 @@ class SinkProcess:
         return self._status.get("last_error")
 
     def start(self):
-        down_r, down_w = os.pipe()
-        up_r, up_w = os.pipe()
-        try:
-            self.proc = subprocess.Popen([sys.executable, "-m", "lpwa.gateway.sink_process", str(down_r), str(up_w)],
-                                         pass_fds=(down_r, up_w), stdin=subprocess.DEVNULL)
-        finally:
-            os.close(down_r)
-            os.close(up_w)
-        self._down, self._up = Connection(down_w, readable=False), Connection(up_r, writable=False)
         self.queue.remote = [0, 0]
-        self._down.send(_child_config(self.config))
-        os.set_blocking(down_w, False)
+        with self._lock:
+            self._spawn()
         self._reader = threading.Thread(target=self._read, name="lpwa-sink-reader", daemon=True)
         self._reader.start()
         self._ready.wait(READY_WAIT_S)
         log.info("mqtt sink process started", extra={"event": "sink-process-start", "pid": self.proc.pid})
 
+    def _spawn(self):
+        down_r, down_w = os.pipe()
+        up_r, up_w = os.pipe()
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-m", "lpwa.gateway.sink_process", str(down_r), str(up_w)],
+                                         pass_fds=(down_r, up_w), stdin=subprocess.DEVNULL)
+        except BaseException:
+            for fd in (down_w, up_r):
+                os.close(fd)
+            raise
+        finally:
+            os.close(down_r)
+            os.close(up_w)
+        self._down, self._up = Connection(down_w, readable=False), Connection(up_r, writable=False)
+        try:
+            self._down.send(_child_config(self.config))
+        except OSError:
+            pass  # it died at once: _read() sees the pipe close and starts it again
+        os.set_blocking(down_w, False)
+
     def _read(self):
+        while True:
+            self._pump(self._up, self.proc.pid)
+            with self._lock:
+                if self._stopping:
+                    return
+                code = self.proc.wait()
+            self.restarts += 1
+            log.error("mqtt sink process exited; starting it again", extra={
+                "event": "sink-process-exit", "code": code, "restarts": self.restarts})
+            st = dict(self._status)
+            st.update(connected=False, inflight=0, last_error="sink process exited (%s)" % code,
+                      restarts=self.restarts)
+            self._status = st
+            time.sleep(RESTART_DELAY_S)
+            with self._lock:
+                if self._stopping:
+                    return
+                self.queue.recount()  # a delete the dead child committed but did not report
+                for conn in (self._down, self._up):
+                    try:
+                        conn.close()
+                    except OSError:
+                        pass
+                try:
+                    self._spawn()
+                except OSError as e:
+                    log.error("mqtt sink process cannot start", extra={"event": "sink-process-error",
+                                                                       "error": str(e)})
+                    self._ready.set()
+                    return
+
+    def _pump(self, up, pid):
+        """Handle the child's messages until its pipe closes."""
         remote = self.queue.remote
         while True:
             try:
-                msg = self._up.recv()
+                msg = up.recv()
             except (EOFError, OSError):
                 self._ready.set()
                 return
@@ -154,7 +203,8 @@ class SinkProcess:
                 remote[1] += msg[2]
             elif msg[0] == "status":
                 st = dict(msg[1])
-                st["process"] = self.proc.pid if self.proc else None
+                st["process"] = pid
+                st["restarts"] = self.restarts
                 self._status = st
                 self._ready.set()
             elif msg[0] == "downlink" and self.on_downlink is not None:
@@ -175,19 +225,23 @@ class SinkProcess:
 
     def reload(self):
         """SIGHUP: the child reloads its consent (the service reloads the parent's)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGHUP)
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGHUP)
 
     def stop(self, timeout=10.0):
-        if self.proc is None:
+        with self._lock:
+            self._stopping = True
+            proc = self.proc
+        if proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.terminate()  # SIGTERM: offline status, last deletes, disconnect
+        if proc.poll() is None:
+            proc.terminate()  # SIGTERM: offline status, last deletes, disconnect
         try:
-            self.proc.wait(timeout + 2.0)
+            proc.wait(timeout + 2.0)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            proc.kill()
+            proc.wait()
         if self._reader is not None:
             self._reader.join(2.0)  # the last "removed" and status messages
         down, self._down = self._down, None

@@ -63,6 +63,24 @@ def test_uplinks_downlinks_and_depth_through_a_sink_process(mosquitto, tmp_path)
     sub.close()
 
 
+def test_a_sink_process_that_dies_is_started_again_and_nothing_is_lost(mosquitto, tmp_path):
+    sub = Subscriber(mosquitto)
+    cfg = make_config(tmp_path, mosquitto, mqtt={"sink_process": True})
+    with running(cfg) as gw:
+        wait_for(lambda: gw.sink.connected, 10, "connected")
+        first = gw.sink.status()["process"]
+        for c in range(1, 51):
+            assert gw.pipeline.ingest("lora", frame("0a1b2c3d", c), {}, "udp").accepted
+        os.kill(first, signal.SIGKILL)  # e.g. the OOM killer
+        for c in range(51, 101):  # accepted and queued while there is no sink
+            assert gw.pipeline.ingest("lora", frame("0a1b2c3d", c), {}, "udp").accepted
+        wait_for(lambda: gw.sink.status()["restarts"] == 1 and gw.sink.connected, 15, "sink started again")
+        assert gw.sink.status()["process"] != first
+        wait_for(lambda: gw.queue.depth == 0, 10, "backlog published by the new sink")
+        wait_for(lambda: {m["counter"] for m in sub.uplinks()} >= set(range(1, 101)), 10, "all 100")
+    sub.close()
+
+
 def test_consent_withdrawal_reaches_the_sink_process(mosquitto, tmp_path):
     """Personal rows queued while the broker is away are not published once consent is withdrawn
     (the ingest process purges them; the child, told by SIGHUP, drops any it still holds)."""
