@@ -80,11 +80,11 @@ class AES128:
         self._out = bytearray(16)
         self._hw = cryptolib.aes(bytes(key), 1) if cryptolib is not None else None
         self._words = None
-        self._fast_key = None
+        self._openssl_aes = None  # the OpenSSL cipher (algorithms.AES) when the fast path is on
         self._ecb = None
         if self._hw is None and _Cipher is not None:
-            self._fast_key = bytes(key)
-            self._ecb = _Cipher(_algorithms.AES(self._fast_key), _modes.ECB()).encryptor()
+            self._openssl_aes = _algorithms.AES(bytes(key))
+            self._ecb = _Cipher(self._openssl_aes, _modes.ECB()).encryptor()
         rk = bytearray(176)
         for i in range(16):
             rk[i] = key[i]
@@ -201,12 +201,15 @@ class CMAC:
         _double(zero, self.k1)
         _double(self.k1, self.k2)
         self.x = bytearray(16)
+        self._keyed = None
 
     def mac_into(self, data, start, end, out, out_off=0, out_len=16):
         """Write the first out_len bytes of CMAC(data[start:end]) to out[out_off:]."""
         aes = self.aes
-        if aes._fast_key is not None:
-            c = _OpenSSLCMAC(_algorithms.AES(aes._fast_key))
+        if aes._openssl_aes is not None:
+            if self._keyed is None:
+                self._keyed = _OpenSSLCMAC(aes._openssl_aes)  # keyed once; each MAC starts from a copy
+            c = self._keyed.copy()
             c.update(bytes(data[start:end]))
             out[out_off:out_off + out_len] = c.finalize()[:out_len]
             return
@@ -257,9 +260,9 @@ class CTR:
 
     def xor_into(self, counter_block, data, start, end):
         """XOR data[start:end] with the keystream from counter_block (left unchanged)."""
-        key = self.aes._fast_key
+        key = self.aes._openssl_aes
         if key is not None:
-            enc = _Cipher(_algorithms.AES(key), _modes.CTR(bytes(counter_block[0:16]))).encryptor()
+            enc = _Cipher(key, _modes.CTR(bytes(counter_block[0:16]))).encryptor()
             data[start:end] = enc.update(bytes(data[start:end]))
             return
         blk = self.block
