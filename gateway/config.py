@@ -245,7 +245,14 @@ def _sources(given):
     registry = source_registry() if given else {}
     out = {}
     for name, options in given.items():
-        out[name] = _section("sources." + name, options, source_options(name, registry))
+        out[name] = section = _section("sources." + name, options, source_options(name, registry))
+        # a source may check how its options fit together (e.g. sigfox needs a secret)
+        check = getattr(importlib.import_module(registry[name]), "check", None)
+        if check is not None and section["enabled"]:
+            try:
+                check(section)
+            except ValueError as e:
+                raise ConfigError(str(e))
     return out
 
 

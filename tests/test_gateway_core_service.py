@@ -52,6 +52,7 @@ def lpwa(*args, **kw):
     ({"sources": {"udp": {"listen": 1700}}}, "sources.udp.listen: must be a string"),
     ({"sources": {"udp": {"lisen": "0.0.0.0:1"}}}, "sources.udp.lisen: unknown key"),
     ({"sources": {"carrier_pigeon": {}}}, "sources.carrier_pigeon: unknown source"),
+    ({"sources": {"sigfox": {"listen": "127.0.0.1:0"}}}, "sources.sigfox.secret: must be set"),
 ])
 def test_config_errors_name_the_key(raw, key):
     with pytest.raises(ConfigError) as e:

@@ -29,6 +29,12 @@ OPTIONS = {
 MAX_BODY = 16 * 1024  # a callback is a few hundred bytes
 
 
+def check(options):
+    """Config-time check: an endpoint without a secret would accept anyone's frames."""
+    if not options["secret"]:
+        raise ValueError("sources.sigfox.secret: must be set")
+
+
 class Source(SourceBase):
     NAME = NAME
     RADIO = "sigfox"
@@ -36,8 +42,7 @@ class Source(SourceBase):
 
     def __init__(self, options, pipeline, gateway_id):
         SourceBase.__init__(self, options, pipeline, gateway_id)
-        if not self.options["secret"]:
-            raise ValueError("sources.sigfox.secret: must be set")
+        check(self.options)
         self._secret = self.options["secret"].encode("utf-8")
         self.stats.update({"unauthorized": 0})
         self.runner = None
