@@ -115,13 +115,16 @@ def test_downlink_from_mqtt_goes_out_in_the_next_receive_window(mosquitto, tmp_p
         assert decode_command(out.downlink, 0x0a1b2c3d, bytes.fromhex(KEYS["0a1b2c3d"]))["seconds"] == 900
 
 
-def test_consent_withdrawal_stops_publication_at_once(mosquitto, tmp_path):
+@pytest.mark.parametrize("sink", ["thread", "process"])
+def test_consent_withdrawal_stops_publication_at_once(mosquitto, tmp_path, sink):
+    """Also with the sink in its own process: SIGHUP's reload reaches it."""
     consent_file = tmp_path / "consent.toml"
     consent_file.write_text('devices = { "11223344" = true }\n')
     sub = Subscriber(mosquitto)
-    cfg = make_config(tmp_path / "state", mosquitto, consent=False)
+    cfg = make_config(tmp_path / "state", mosquitto, consent=False, mqtt={"sink_process": sink == "process"})
     cfg["consent"]["file"] = str(consent_file)
     with running(cfg) as gw:
+        wait_for(lambda: gw.sink.connected, 10, "connected")
         assert gw.pipeline.ingest("lora", frame("11223344", 1), {}, "udp").accepted
         wait_for(lambda: len(sub.uplinks()) == 1, 10, "first drone-vital uplink")
         consent_file.write_text('devices = { "11223344" = false }\n')

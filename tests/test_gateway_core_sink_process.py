@@ -81,27 +81,6 @@ def test_a_sink_process_that_dies_is_started_again_and_nothing_is_lost(mosquitto
     sub.close()
 
 
-def test_consent_withdrawal_reaches_the_sink_process(mosquitto, tmp_path):
-    """Personal rows queued while the broker is away are not published once consent is withdrawn
-    (the ingest process purges them; the child, told by SIGHUP, drops any it still holds)."""
-    consent_file = tmp_path / "consent.toml"
-    consent_file.write_text('devices = { "11223344" = true }\n')
-    sub = Subscriber(mosquitto)
-    cfg = make_config(tmp_path / "state", mosquitto, consent=False, mqtt={"sink_process": True})
-    cfg["consent"]["file"] = str(consent_file)
-    with running(cfg) as gw:
-        wait_for(lambda: gw.sink.connected, 10, "connected")
-        assert gw.pipeline.ingest("lora", frame("11223344", 1), {}, "udp").accepted
-        wait_for(lambda: len(sub.uplinks()) == 1, 10, "first drone-vital uplink")
-        consent_file.write_text('devices = { "11223344" = false }\n')
-        gw.reload()  # what SIGHUP does
-        assert gw.pipeline.ingest("lora", frame("11223344", 2), {}, "udp").reason == "no-consent"
-        assert gw.pipeline.ingest("lora", frame("0a1b2c3d", 1), {}, "udp").accepted
-        wait_for(lambda: len(sub.uplinks()) == 2, 10, "buoy uplink")
-    assert [m["device"] for m in sub.uplinks()] == ["11223344", "0a1b2c3d"]
-    sub.close()
-
-
 def test_broker_outage_under_load_with_a_sink_process(tmp_path):
     broker = Mosquitto()
     broker.extra_conf = "persistence true\npersistence_location %s/\nmax_queued_messages 0\n" % broker.dir
