@@ -1,7 +1,6 @@
 """`lpwa demo` end to end: the real CLI, the real gateway, an embedded amqtt broker or Mosquitto."""
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 
-import aiohttp
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -23,9 +22,7 @@ from lpwa.codecs.command import decode_command
 from lpwa.gateway import config as config_mod
 from lpwa.gateway.demo import Dongle, Forwarder, Node, SigfoxCloud
 from lpwa.gateway.service import Gateway
-from lpwa.gateway.sources import lora_serial
 from lpwa.gateway.sources.replay import write_line
-from lpwa.radio import semtech_udp as sudp
 from test_gateway_sources_support import PtyPort, async_wait_until
 
 SECRET = "e2e-secret-value"
