@@ -511,6 +511,13 @@ def _result(kind, status, alarm, device, counter, readings, raw):
             "raw_hex": binascii.hexlify(bytes(raw)).decode()}
 
 
+def _is_hex(text):
+    for c in text:
+        if c not in "0123456789abcdef":
+            return False
+    return True
+
+
 def decode(raw, radio, meta, key_for, last_counter=None, loads=None, compact_needs_key=True):
     """One complete (not fragmented) frame -> the decoded dict of the contract.
 
@@ -525,9 +532,13 @@ def decode(raw, radio, meta, key_for, last_counter=None, loads=None, compact_nee
         if dev is None or seq is None:
             raise FrameError("unknown-device", "compact frame without network device/seq")
         dev = str(dev).lower()
+        if len(dev) != 8 or not _is_hex(dev):
+            raise FrameError("unknown-device", "network device id %r is not 8 hex digits" % dev[:16])
+        if type(seq) is not int or seq < 0:
+            raise FrameError("unknown-device", "network seq %r is not a non-negative integer" % (seq,))
         if compact_needs_key and key_for(dev) is None:
             raise FrameError("unknown-device", dev)
-        return decode_compact(raw, dev, int(seq))
+        return decode_compact(raw, dev, seq)
     if ftype == T_FRAGMENT:
         raise FrameError("fragment", "fragment given to decode(); reassemble first")
     ftype, kind, flags, device, counter, body = open_frame(raw, key_for, last_counter)

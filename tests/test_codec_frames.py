@@ -327,6 +327,21 @@ def test_compact_frames_of_unknown_devices_and_without_network_meta():
         assert e.value.reason == "unknown-device"
 
 
+@pytest.mark.parametrize("meta", [
+    {"device": DEV_HEX, "seq": "x"}, {"device": DEV_HEX, "seq": None}, {"device": DEV_HEX, "seq": -1},
+    {"device": DEV_HEX, "seq": 1.5}, {"device": DEV_HEX, "seq": [1]}, {"device": "zz", "seq": 1},
+    {"device": 5, "seq": 1}, {"device": "0a1b2c3d0a", "seq": 1}, {"device": "0a1b2c3g", "seq": 1},
+])
+def test_compact_frames_with_malformed_network_meta_are_unknown_device(meta):
+    """A replay line or forwarder with a bad device/seq is a counted rejection, not a ValueError
+    from int() nor a reading published under a device id that is not 8 hex digits."""
+    raw = FrameEncoder("buoy", DEV, KEY, radio="sigfox").encode(1, SAMPLE["buoy"])[0]
+    for dec in (decoder(), decoder(unknown_compact=True)):
+        with pytest.raises(FrameError) as e:
+            dec.feed(raw, "sigfox", dict(meta))
+        assert e.value.reason == "unknown-device", str(e.value)
+
+
 @pytest.mark.parametrize("kind,field,value", [
     ("buoy", "water_temp_c", 45.01), ("buoy", "lat_deg", 90.5), ("buoy", "wave_height_m", -0.01),
     ("drone-vital", "spo2_pct", 101), ("drone-vital", "triage", 5), ("pedometer", "steps", 70000),
