@@ -79,3 +79,15 @@ def test_bench_codec_json_shape(capsys):
             assert isinstance(row[k], int) and row[k] > 0
         assert row["ours_compact_bytes"] <= 12
     assert "mpy_heap_bytes_per_encode" in res
+
+
+@pytest.mark.parametrize("content", [None, "bad = [", "devices = 3", "[devices.0a1b2c3d]\nkey = \"zz\"\n"])
+def test_decode_with_an_unreadable_or_bad_keys_file_is_a_one_line_error(capsys, tmp_path, content):
+    path = tmp_path / "keys.toml"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(SystemExit) as e:
+        main(["frame", "decode", "41000a1b2c3d000081190721b7373574", "--keys", str(path)])
+    msg = str(e.value.code)
+    assert msg.startswith("lpwa frame:") and "\n" not in msg
+    assert str(path) in msg or "32 hex" in msg

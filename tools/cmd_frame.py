@@ -70,9 +70,16 @@ def load_keys(path):
         import tomllib
     except ImportError:  # Python < 3.11
         import tomli as tomllib
-    with open(path, "rb") as f:
-        doc = tomllib.load(f)
+    try:
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+    except OSError as e:
+        raise SystemExit("lpwa frame: cannot read --keys %s: %s" % (path, e.strerror or e))
+    except tomllib.TOMLDecodeError as e:
+        raise SystemExit("lpwa frame: --keys %s is not TOML: %s" % (path, e))
     table = doc.get("devices", doc)
+    if not isinstance(table, dict):
+        raise SystemExit("lpwa frame: --keys %s: [devices] must be a table" % path)
     out = {}
     for dev, val in table.items():
         text = val.get("key") if isinstance(val, dict) else val
