@@ -238,10 +238,15 @@ class Pipeline:
             skey = device + "/sigfox" if radio == "sigfox" else device
             p = pending.get(skey)
             last = p[0] if p else self.state.get(skey)["counter"]
-            if radio == "sigfox":
+            sigfox_seq_ok = radio != "sigfox" or 0 <= counter <= 0xFFF
+            if radio == "sigfox" and sigfox_seq_ok:
                 counter = sigfox_extend(counter, last)
             why = None
-            if counter <= last:
+            if not sigfox_seq_ok:
+                # not the network's 12-bit sequence number: forged meta (it would overflow SQLite and fail
+                # every other frame of its batch)
+                why = "out-of-range"
+            elif counter <= last:
                 seen = (p and any(c == counter and dg == digest for c, dg in p[1])) or \
                     self.state.check(skey, counter, digest) == "duplicate"
                 why = "duplicate" if seen else "replayed"

@@ -314,3 +314,17 @@ def test_acknowledged_fragments_survive_a_restart(tmp_path):
     assert len(uplinks(p3)) == 1
     assert p3.ingest("lora", frame("11223344", 2), {}, "udp").accepted
     p3.queue.close()
+
+
+def test_sigfox_seq_outside_12_bits_is_rejected_without_failing_the_batch(pipe):
+    """A recorded or forged Sigfox meta with a sequence number the network cannot send (it is 12
+    bits) is counted as out-of-range; it used to overflow SQLite's INTEGER and turn every frame of
+    its batch into store-error."""
+    good = ("lora", frame("0a1b2c3d", 1), {}, "replay")
+    bad = ("sigfox", frame("55667788", 7, radio="sigfox"), {"device": "55667788", "seq": 10 ** 30}, "replay")
+    outs = pipe.ingest_batch([good, bad])
+    assert outs[0].accepted and (outs[1].accepted, outs[1].reason) == (False, "out-of-range")
+    assert pipe.ingest("sigfox", bad[1], {"device": "55667788", "seq": 4096}, "replay").reason == "out-of-range"
+    assert pipe.rejections["store-error"] == 0 and len(uplinks(pipe)) == 1
+    ok = pipe.ingest("sigfox", bad[1], {"device": "55667788", "seq": 7}, "replay")
+    assert ok.accepted and [m["counter"] for m in uplinks(pipe)] == [1, 7]
