@@ -187,6 +187,33 @@ def test_cli_writes_a_replay_file(tmp_path, interp):
     assert [e["event"] for e in events] == ["power-loss"]
 
 
+@pytest.mark.parametrize("argv", [
+    ["simulate", "--hours", "nan"], ["simulate", "--hours", "inf"], ["simulate", "--hours", "-1"],
+    ["simulate", "--hours", "0"], ["simulate", "--hours", "0.1", "--power-loss-at", "nan"],
+    ["simulate", "--hours", "0.1", "--reset-at", "-2"], ["report", "--hours", "-1", "--mem-wakes", "0"],
+])
+def test_cli_refuses_bad_hours_with_a_usage_error(capsys, argv):
+    """NaN/inf hours were a ValueError/OverflowError traceback; negative ones a KeyError in report."""
+    from lpwa.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["node"] + argv + ["--interpreter", "cpython"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "error: argument" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("flag", ["--out", "--events"])
+def test_cli_unwritable_output_is_a_one_line_error(capsys, tmp_path, flag):
+    from lpwa.cli import main
+
+    target = str(tmp_path / "missing-dir" / "x.jsonl")
+    rc = main(["node", "simulate", "--hours", "0.05", "--interpreter", "cpython", flag, target])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert err.startswith("lpwa node: cannot write %s" % target) and err.count("\n") == 1
+
+
 def test_a_wild_sensor_value_is_dropped_not_fatal(monkeypatch):
     from lpwa.boards.host import simulate
     from lpwa.firmware import config, sensing

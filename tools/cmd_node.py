@@ -18,13 +18,41 @@ SCENARIOS = {
 }
 
 
+def _hours(text):
+    """argparse type: a finite number of simulated hours, more than zero."""
+    import argparse
+    import math
+
+    try:
+        h = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number of hours" % text)
+    if not math.isfinite(h) or h <= 0:
+        raise argparse.ArgumentTypeError("hours must be a finite number above 0, not %r" % text)
+    return h
+
+
+def _hour_mark(text):
+    """argparse type: a finite hour into the simulation, 0 or more."""
+    import argparse
+    import math
+
+    try:
+        h = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number of hours" % text)
+    if not math.isfinite(h) or h < 0:
+        raise argparse.ArgumentTypeError("an hour mark must be a finite number of 0 or more, not %r" % text)
+    return h
+
+
 def register(sub):
     p = sub.add_parser("node", help="simulate a node on the host board")
     nsub = p.add_subparsers(dest="node_command", metavar="ACTION")
     s = nsub.add_parser("simulate", help="run the firmware app on the simulated host board")
     s.add_argument("--kind", choices=("buoy", "drone-vital", "pedometer"), default="buoy")
     s.add_argument("--radio", choices=("lora", "sigfox", "wisun"), default="lora")
-    s.add_argument("--hours", type=float, default=24.0)
+    s.add_argument("--hours", type=_hours, default=24.0)
     s.add_argument("--out", help="replay file to write (JSON lines); '-' for stdout")
     s.add_argument("--config", help="node.toml to run instead of the simulation defaults")
     s.add_argument("--interpreter", choices=("micropython", "cpython"), default=None,
@@ -37,13 +65,13 @@ def register(sub):
                    help="pedometer: a day of the gait model (walks, a run, rides, shaking; default) or "
                         "the host World's three 10-minute walks")
     s.add_argument("--seed", type=int, default=1)
-    s.add_argument("--power-loss-at", type=float, action="append", default=[], metavar="HOUR")
-    s.add_argument("--reset-at", type=float, action="append", default=[], metavar="HOUR")
+    s.add_argument("--power-loss-at", type=_hour_mark, action="append", default=[], metavar="HOUR")
+    s.add_argument("--reset-at", type=_hour_mark, action="append", default=[], metavar="HOUR")
     s.add_argument("--measure-mem", action="store_true", help="collect garbage at checkpoints to measure RAM (slower)")
     s.add_argument("--summary-json", action="store_true", help="print the summary as JSON on stdout")
     s.set_defaults(func=run_simulate)
     r = nsub.add_parser("report", help="frames, bytes, airtime a day and RAM, per kind and radio")
-    r.add_argument("--hours", type=float, default=24.0)
+    r.add_argument("--hours", type=_hours, default=24.0)
     r.add_argument("--mem-wakes", type=int, default=14, help="wakes in the RAM measurement (0: skip)")
     r.add_argument("--interpreter", choices=("micropython", "cpython"), default=None)
     r.add_argument("--json", action="store_true")
@@ -200,18 +228,22 @@ def run_simulate(args):
     except config.ConfigError as e:
         sys.stderr.write("lpwa node: config: %s\n" % e)
         return 1
-    if args.out:
-        fh = sys.stdout if args.out == "-" else open(args.out, "w")
-        try:
-            for f in frames:
-                fh.write(json.dumps(f, separators=(",", ":")) + "\n")
-        finally:
-            if fh is not sys.stdout:
-                fh.close()
-    if args.events:
-        with open(args.events, "w") as fh:
-            for e in events:
-                fh.write(json.dumps(e, separators=(",", ":")) + "\n")
+    try:
+        if args.out:
+            fh = sys.stdout if args.out == "-" else open(args.out, "w")
+            try:
+                for f in frames:
+                    fh.write(json.dumps(f, separators=(",", ":")) + "\n")
+            finally:
+                if fh is not sys.stdout:
+                    fh.close()
+        if args.events:
+            with open(args.events, "w") as fh:
+                for e in events:
+                    fh.write(json.dumps(e, separators=(",", ":")) + "\n")
+    except OSError as e:
+        sys.stderr.write("lpwa node: cannot write %s: %s\n" % (e.filename, e.strerror or e))
+        return 1
     summary = summarize(frames, events, info, args.hours)
     cfg = json.loads(cfg_json)
     summary.update({"kind": cfg["kind"], "radio": cfg["radio"], "device": cfg["device"], "hours": args.hours})
