@@ -204,3 +204,18 @@ def test_flash_fails_when_the_version_read_back_differs(fake_board, node_toml):
     assert r.returncode == 1
     assert r.stderr.strip().splitlines() == ["lpwa flash: version read back as '0.0.9', expected 0.1.0: the copy did not take"]
     assert not any(" mip " in c for c in log.read_text().splitlines())  # Wi-SUN node: no lora drivers
+
+
+def test_a_radio_chip_the_board_lacks_is_one_line(node_toml):
+    r = flash("--board", "heltec-v3", "--radio-chip", "sx1276", "--config", node_toml(), "--dry-run")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lpwa flash:") and "sx1276" in lines[0]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", "soon"])
+def test_a_bad_timeout_is_a_usage_error(node_toml, value):
+    """NaN and inf reached subprocess as a ValueError/OverflowError traceback; -1 'timed out after -1 s'."""
+    r = flash("--board", "heltec-v3", "--port", "/dev/null", "--config", node_toml(), "--timeout", value)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "argument --timeout" in r.stderr and "[3/" not in r.stdout

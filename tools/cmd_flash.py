@@ -27,6 +27,20 @@ class FlashError(Exception):
     """A step failed; the message is the one line the user sees."""
 
 
+def _seconds(text):
+    """argparse type: a finite number of seconds above 0."""
+    import argparse
+    import math
+
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number of seconds" % text)
+    if not math.isfinite(v) or v <= 0:
+        raise argparse.ArgumentTypeError("seconds must be a finite number above 0, not %r" % text)
+    return v
+
+
 def register(sub):
     p = sub.add_parser("flash", help="compile and flash the firmware onto a board")
     p.add_argument("--board", help="board profile (see --list-boards)")
@@ -35,7 +49,7 @@ def register(sub):
     p.add_argument("--dry-run", action="store_true", help="list the steps without touching the board")
     p.add_argument("--list-boards", action="store_true", help="list board profiles and exit")
     p.add_argument("--radio-chip", choices=("sx1276", "sx1262"), help="T-Beam: which LoRa module is fitted")
-    p.add_argument("--timeout", type=float, default=PROBE_TIMEOUT_S, help="seconds to wait for the board to answer")
+    p.add_argument("--timeout", type=_seconds, default=PROBE_TIMEOUT_S, help="seconds to wait for the board to answer")
     p.set_defaults(func=run)
 
 
@@ -240,7 +254,10 @@ def _run(args, progress):
         cfg_obj = json.loads(cfg_json)
         cfg_obj["radio_chip"] = args.radio_chip
         cfg_json = json.dumps(cfg_obj)
-    plan = steps(args.board, args.port or "<port>", cfg, args.radio_chip)
+    try:
+        plan = steps(args.board, args.port or "<port>", cfg, args.radio_chip)
+    except BoardError as e:  # e.g. --radio-chip names a module the board does not have
+        raise FlashError(str(e))
     total = len(plan) + 2  # + check the config, compile
     if args.dry_run:
         progress("lpwa flash (dry run): %s %s node %s on %s via %s" % (
