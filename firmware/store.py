@@ -184,9 +184,12 @@ class State:
             raw = flash.read()
         if raw:
             try:
-                self.values = json.loads(raw)
-            except ValueError:
-                self.values = {}
+                values = json.loads(raw)
+            except ValueError:  # UnicodeError is a ValueError too
+                values = None
+            # a torn or foreign flash file that still parses as JSON ("[]", "5") reads as empty,
+            # not as an AttributeError at every wake (a node that never sends again)
+            self.values = values if isinstance(values, dict) else {}
 
     def get(self, name, default=None):
         return self.values.get(name, default)

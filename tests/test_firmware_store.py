@@ -120,3 +120,26 @@ def test_state_writes_flash_only_for_durable_changes():
     assert after_loss.get("interval_s") == 1800
     same = State(Slots(rtc), flash)
     assert same.get("uplinks") == 3
+
+
+STATE_GARBAGE = [b"[1]", b"5", b'"x"', b"null", b"true", b"\xff\xfe", b'{"a":1', b"\x00" * 8]
+
+
+def test_state_from_garbage_flash_reads_as_empty():
+    for raw in STATE_GARBAGE:
+        st_ = State(Slots(MemoryStore()), MemoryStore(raw))
+        assert st_.values == {} and st_.get("interval_s", 7) == 7, raw
+        st_.set("interval_s", 60, durable=True)
+        st_.save()
+
+
+def test_state_from_garbage_flash_reads_as_empty_under_micropython(mpy):
+    got = mpy.eval_json(
+        "import binascii\nfrom lpwa.firmware.store import MemoryStore, Slots, State\n"
+        "def one(h):\n"
+        "    st_ = State(Slots(MemoryStore()), MemoryStore(binascii.unhexlify(h)))\n"
+        "    st_.set('interval_s', 60, durable=True)\n"
+        "    st_.save()\n"
+        "    return st_.get('boots', 0)\n"
+        "H = %s\n" % json.dumps([r.hex() for r in STATE_GARBAGE]), "[one(h) for h in H]")
+    assert got == [0] * len(STATE_GARBAGE)
