@@ -30,6 +30,24 @@ from lpwa.gateway import config as config_mod
 log = logging.getLogger("lpwa.gateway.mqtt")
 
 
+def set_tls(client, m):
+    """paho's tls_set with the files of the [mqtt] section; a file that is missing or not a
+    certificate/key is a ConfigError naming the key (no traceback, no file contents)."""
+    try:
+        client.tls_set(ca_certs=m["tls_ca"] or None, certfile=m["tls_cert"] or None,
+                       keyfile=m["tls_key"] or None, cert_reqs=ssl.CERT_REQUIRED)
+    except (OSError, ssl.SSLError, ValueError) as e:
+        names = "/".join(k for k in ("tls_ca", "tls_cert", "tls_key") if m[k]) or "tls_ca"
+        raise config_mod.ConfigError("mqtt.%s: cannot load for TLS (%s)" % (
+            names, getattr(e, "strerror", None) or getattr(e, "reason", None) or type(e).__name__))
+
+
+def check_tls(m):
+    """Load the TLS files now (the sink process would only fail in its child)."""
+    if config_mod.parse_url(m["url"])[2] or m["tls_ca"]:  # when MqttSink turns TLS on
+        set_tls(paho.Client(CallbackAPIVersion.VERSION2), m)
+
+
 class _Client(paho.Client):
     """paho's client with one fast path: a PUBACK that says plain success (just the packet id, or
     the id and reason code 0 without properties - what brokers send for almost every publish, in
@@ -117,8 +135,7 @@ class MqttSink:
         if m["username"]:
             c.username_pw_set(m["username"], m["password"] or None)
         if self.tls:
-            c.tls_set(ca_certs=m["tls_ca"] or None, certfile=m["tls_cert"] or None, keyfile=m["tls_key"] or None,
-                      cert_reqs=ssl.CERT_REQUIRED)
+            set_tls(c, m)
             if m["tls_insecure"]:
                 c.tls_insecure_set(True)
         c.will_set(self.status_topic, self._status_payload("offline"), qos=1, retain=True)

@@ -49,6 +49,9 @@ class Gateway:
             raise StartError("gateway.state_dir: cannot use %s (%s)" % (g["state_dir"], e))
         self.consent = Consent(config["devices"], config["consent"]["file"])  # ConfigError names consent.file
         self.pipeline = Pipeline(config, queue=self.queue, decoder=decoder, consent=self.consent)
+        from lpwa.gateway.mqtt_sink import check_tls
+
+        check_tls(config["mqtt"])  # ConfigError naming the key, here rather than in a sink child
         if config["mqtt"]["sink_process"]:
             from lpwa.gateway.sink_process import SinkProcess
 

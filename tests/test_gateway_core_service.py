@@ -219,6 +219,22 @@ def test_missing_consent_file_and_unusable_state_dir_are_clear_errors(tmp_path):
     assert r.returncode == 1 and r.stderr.strip().splitlines()[-1].startswith("lpwa gateway: gateway.state_dir:")
 
 
+@pytest.mark.parametrize("sink_process", ["false", "true"])
+def test_unloadable_tls_files_are_a_one_line_config_error(tmp_path, sink_process):
+    """A missing or garbage tls_ca was a paho traceback (and, with the sink process, a child that
+    crashed again and again); now it is exit 2 naming the key, without the password."""
+    garbage = tmp_path / "ca.pem"
+    garbage.write_text("not a certificate\n")
+    for ca in (tmp_path / "missing.pem", garbage):
+        cfg = tmp_path / "g.toml"
+        cfg.write_text('[gateway]\nstate_dir = "%s"\n[mqtt]\nurl = "mqtt://127.0.0.1:%d"\npassword = "pw-secret-77"\n'
+                       'tls_ca = "%s"\nsink_process = %s\n' % (tmp_path / "s", free_port(), ca, sink_process))
+        r = lpwa("gateway", "run", "-c", str(cfg))
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.strip().splitlines()[-1].startswith("lpwa gateway: mqtt.tls_ca: cannot load for TLS")
+        assert "Traceback" not in r.stderr and "pw-secret-77" not in r.stderr
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12)),
                     lambda children: st.one_of(st.lists(children, max_size=3),
