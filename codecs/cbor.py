@@ -37,6 +37,9 @@ class Tag:
     def __eq__(self, other):
         return isinstance(other, Tag) and self.tag == other.tag and self.value == other.value
 
+    def __hash__(self):  # a map key may be tagged (RFC 8949 3.1); __eq__ alone made it unhashable
+        return hash((self.tag, self.value))
+
     def __repr__(self):
         return "Tag(%d, %r)" % (self.tag, self.value)
 
@@ -51,6 +54,9 @@ class Simple:
 
     def __eq__(self, other):
         return isinstance(other, Simple) and self.value == other.value
+
+    def __hash__(self):
+        return hash(("simple", self.value))
 
     def __repr__(self):
         return "Simple(%d)" % self.value
@@ -436,6 +442,8 @@ def _hashable(k):
         return tuple(_hashable(x) for x in k)
     if isinstance(k, dict):
         raise CBORDecodeError("map used as a map key")
+    if isinstance(k, Tag):
+        return Tag(k.tag, _hashable(k.value))
     return k
 
 

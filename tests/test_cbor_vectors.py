@@ -141,3 +141,23 @@ def test_micropython_and_cpython_agree_on_values(mpy):
     assert mp == py
     for h, v in zip(py, values):
         assert cbor2.loads(bytes.fromhex(h)) == v
+
+
+# Map keys that are simple values or tags (RFC 8949 allows any key type): Tag and Simple
+# defined __eq__ without __hash__, so decoding these raised TypeError instead of returning a map.
+ODD_KEYS_HEX = "a3f001c10202c682010203"  # {simple(16): 1, 1(2): 2, 6([1, 2]): 3}
+
+
+def test_tag_and_simple_map_keys_decode():
+    got = cbor.loads(binascii.unhexlify(ODD_KEYS_HEX))
+    assert got[cbor.Simple(16)] == 1 and got[cbor.Tag(1, 2)] == 2 and got[cbor.Tag(6, (1, 2))] == 3
+    assert len(got) == 3
+
+
+@pytest.mark.mpy
+def test_tag_and_simple_map_keys_decode_under_micropython(mpy):
+    got = mpy.eval_json(
+        "from lpwa.codecs import cbor\nimport binascii\n"
+        "m = cbor.loads(binascii.unhexlify(%r))\n" % ODD_KEYS_HEX,
+        "[len(m), m[cbor.Simple(16)], m[cbor.Tag(1, 2)], m[cbor.Tag(6, (1, 2))]]")
+    assert got == [3, 1, 2, 3]
