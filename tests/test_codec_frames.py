@@ -491,6 +491,7 @@ HEAP = """
 from lpwa.codecs.frame import FrameEncoder
 import gc
 res = {}
+before = after = 0  # globals exist before the window: a new name could grow the globals dict inside it
 for kind, radio, status in %r:
     enc = FrameEncoder(kind, 0x0a1b2c3d, bytes(range(16)), radio=radio, sf=7)
     fields = enc.schema["fields"]
