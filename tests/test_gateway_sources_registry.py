@@ -54,3 +54,19 @@ def test_listen_parsing():
     for bad in ("1700", "host:", "host:99999", "host:x"):
         with pytest.raises(ValueError, match="listen"):
             parse_listen(bad)
+
+
+@pytest.mark.parametrize("section, bad", [
+    ("wisun", {"reconnect_max_s": -1.0}), ("wisun", {"reconnect_max_s": 0.0}),
+    ("wisun", {"reconnect_max_s": float("nan")}), ("wisun", {"baudrate": -5}),
+    ("lora_serial", {"reconnect_max_s": -1.0}), ("lora_serial", {"baudrate": 0}),
+    ("udp", {"rx_delay_s": float("nan")}), ("udp", {"rx_delay_s": -1.0}), ("udp", {"rx_delay_s": 1e300}),
+])
+def test_option_values_that_would_spin_or_crash_are_config_errors(section, bad):
+    """A negative or NaN back-off retried a missing serial port in a busy loop (100 % CPU); a bad
+    baud rate looked like a missing port forever; a NaN rx_delay_s crashed every downlink (int(nan))
+    and so withheld the PUSH_ACK; one past the 32-bit tmst wrap cannot be meant."""
+    key = next(iter(bad))
+    with pytest.raises(config_mod.ConfigError, match=r"^sources\.%s\.%s: " % (section, key)):
+        config_mod.from_dict({"sources": {section: bad}})
+    config_mod.from_dict({"sources": {section: dict(bad, enabled=False)}})  # off: not checked

@@ -16,7 +16,7 @@ Anything else is counted as malformed. Lines longer than MAX_LINE are dropped wh
 import binascii
 import math
 
-from lpwa.gateway.sources.serial_link import SerialSource
+from lpwa.gateway.sources.serial_link import SerialSource, check_serial
 
 NAME = "lora_serial"
 OPTIONS = {
@@ -51,6 +51,11 @@ def _number(text):
 
 def build_tx(payload):
     return b"TX " + binascii.hexlify(bytes(payload)) + b"\n"
+
+
+def check(options):
+    """Config-time check of the options (see check_serial)."""
+    check_serial(options, "sources.lora_serial")
 
 
 class Source(SerialSource):

@@ -19,6 +19,16 @@ from lpwa.gateway.sources.base import SourceBase
 BACKOFF_START_S = 0.05
 
 
+def check_serial(options, name):
+    """Config-time check shared by serial sources (`name` is the section): a back-off that is not a
+    positive number would retry a missing port in a busy loop, and a bad baud rate would look like a
+    missing port forever."""
+    if not options["reconnect_max_s"] >= BACKOFF_START_S or options["reconnect_max_s"] == float("inf"):
+        raise ValueError("%s.reconnect_max_s: must be a number of seconds >= %s" % (name, BACKOFF_START_S))
+    if options["baudrate"] <= 0:
+        raise ValueError("%s.baudrate: must be a positive integer" % name)
+
+
 class SerialLink:
     def __init__(self, port, baudrate, on_data, stats, log, backoff_max_s=5.0, on_open=None, on_idle=None,
                  idle_s=1.0):

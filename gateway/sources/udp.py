@@ -22,6 +22,12 @@ OPTIONS = {
 MAX_FORWARDERS = 256  # downlink routes remembered (a site has a handful; garbage must not grow it)
 
 
+def check(options):
+    """Config-time check: the downlink time is tmst (a 32-bit microsecond counter) + rx_delay_s."""
+    if not 0 <= options["rx_delay_s"] < 4294:
+        raise ValueError("sources.udp.rx_delay_s: must be 0 or more seconds, below 4294")
+
+
 class Source(SourceBase):
     NAME = NAME
     RADIO = "lora"

@@ -8,7 +8,7 @@ switched off and the operator's `init` commands (joining or starting the PAN is 
 sent again, since a re-plugged dongle has forgotten them.
 """
 
-from lpwa.gateway.sources.serial_link import SerialSource
+from lpwa.gateway.sources.serial_link import SerialSource, check_serial
 from lpwa.radio import skstack
 
 NAME = "wisun"
@@ -20,6 +20,11 @@ OPTIONS = {
     "echo_off": (bool, True, "send SKSREG SFE 0 on every (re)connect: an echoed SKSENDTO would carry binary"),
     "init": (str, "", "more SKSTACK commands sent on every (re)connect, ';'-separated (e.g. your PAN setup)"),
 }
+
+
+def check(options):
+    """Config-time check of the options (see check_serial)."""
+    check_serial(options, "sources.wisun")
 
 
 class Source(SerialSource):
