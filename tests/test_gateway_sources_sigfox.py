@@ -103,6 +103,30 @@ def test_malformed_bodies_get_400_and_are_counted():
     run(main())
 
 
+def test_body_with_a_broken_content_encoding_is_a_counted_400(caplog):
+    """A gzip body that does not inflate made request.read() raise aiohttp's RequestPayloadError:
+    500 and a traceback in the service log instead of a counted rejection."""
+    async def main():
+        pipeline = FakePipeline()
+        async with Endpoint(pipeline) as ep:
+            reader, writer = await asyncio.open_connection(*ep.source.address)
+            junk = b"definitely not gzip"
+            writer.write(b"POST /sigfox HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                         b"Content-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
+                         % (SECRET.encode(), len(junk), junk))
+            await writer.drain()
+            status_line = await reader.readline()
+            writer.close()
+            assert status_line.split()[1:2] == [b"400"], status_line
+            assert ep.source.stats["malformed"] == 1 and ep.source.stats["errors"] == 0
+            assert pipeline.rejections.count(("sigfox", "malformed-callback")) == 1
+            status, _ = await ep.post(body())
+            assert status == 204
+    with caplog.at_level(logging.DEBUG):
+        run(main())
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
 @pytest.mark.parametrize("failure", ["fail", "store_error"])
 def test_frame_not_stored_answers_500(failure):
     async def main():

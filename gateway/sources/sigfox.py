@@ -52,7 +52,9 @@ class Source(SourceBase):
         host, port = parse_listen(self.options["listen"], "sources.sigfox.listen")
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post(self.options["path"], self.handle)
-        self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # lingering_time=0: a body left unread (refused, or one that cannot be inflated) closes the
+        # connection instead of being drained, which re-raised a broken body's error as a traceback
+        self.runner = web.AppRunner(app, access_log=None, handle_signals=False, lingering_time=0)
         await self.runner.setup()
         site = web.TCPSite(self.runner, host, port)
         await site.start()
@@ -81,13 +83,18 @@ class Source(SourceBase):
             self.malformed("unauthorized")
             return web.Response(status=401, text="unauthorized\n")
         try:
-            body = json.loads(await request.read())
-            if not isinstance(body, dict):
-                raise ValueError("not a JSON object")
-            callback = sigfox.parse_callback(body)
+            data = await request.read()
         except web.HTTPRequestEntityTooLarge:
             self.malformed("too-large")
             return web.Response(status=413, text="body too large\n")
+        except (web.RequestPayloadError, ConnectionError):  # a broken Content-Encoding, a torn body
+            self.malformed("malformed-callback")
+            return web.Response(status=400, text="not a Sigfox data callback\n")
+        try:
+            body = json.loads(data)
+            if not isinstance(body, dict):
+                raise ValueError("not a JSON object")
+            callback = sigfox.parse_callback(body)
         except (ValueError, TypeError, KeyError, RecursionError, sigfox.SigfoxError):
             self.malformed("malformed-callback")
             return web.Response(status=400, text="not a Sigfox data callback\n")
