@@ -25,6 +25,10 @@ class Clock:
     def ticks_ms(self):
         return time.ticks_ms()
 
+    def ticks_diff(self, a, b):
+        """a - b for ticks_ms values, right across the counter's wrap (2**30 ms on the ESP32)."""
+        return time.ticks_diff(a, b)
+
     def sleep_ms(self, ms):
         ms = int(ms)
         bg = self.background

@@ -228,3 +228,84 @@ def test_config_rejects_any_bad_shape_with_config_error(extra):
         config.parse(doc)
     except config.ConfigError as e:
         assert KEY not in str(e)
+
+
+# -- timeouts across the tick counter's wrap (MicroPython's ticks_ms wraps every 2**30 ms) ---------
+
+WRAP_CLOCK = '''
+class WrappingClock:
+    """time.ticks_ms/ticks_diff as on an ESP32, started just before the wrap."""
+    PERIOD = 1 << 30
+
+    def __init__(self, before_wrap_ms):
+        self.ms = self.PERIOD - before_wrap_ms
+
+    def ticks_ms(self):
+        return self.ms % self.PERIOD
+
+    def ticks_diff(self, a, b):
+        half = self.PERIOD >> 1
+        return ((a - b + half) % self.PERIOD) - half
+
+    def sleep_ms(self, ms):
+        self.ms += int(ms)
+
+
+class SilentUart:
+    """A module that vanished: nothing ever comes back. Bounded so a spin fails, not hangs."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def _tick(self):
+        self.calls += 1
+        if self.calls > 200000:
+            raise RuntimeError("still waiting after the timeout: the deadline never came")
+
+    def readline(self):
+        self._tick()
+        return None
+
+    def read(self, n=None):
+        self._tick()
+        return None
+
+    def write(self, data):
+        return len(data)
+
+
+def timeouts_across_the_wrap():
+    from lpwa.firmware.drivers.gps import Gps
+    from lpwa.firmware.drivers.radio_sigfox import SigfoxRadio
+    from lpwa.firmware.drivers.radio_wisun import WisunRadio
+
+    out = []
+    for before in (1, 100, 5000):
+        clock = WrappingClock(before)
+        try:
+            SigfoxRadio(SilentUart(), clock).send(bytes(12))
+            out.append("sigfox sent")
+        except OSError as e:
+            out.append(str(e))
+        out.append(Gps(SilentUart(), WrappingClock(before)).fix(2000))
+        w = WisunRadio(SilentUart(), WrappingClock(before), "FE80:0000:0000:0000:021D:1290:0003:C890")
+        try:
+            w.send(b"x")
+            out.append("wisun sent")
+        except OSError as e:
+            out.append(str(e))
+        out.append(WisunRadio(SilentUart(), WrappingClock(before), "FE80::1").receive(1000))
+    return out
+'''
+
+WRAP_EXPECTED = ["sigfox module did not answer", None, "wisun module did not confirm the send", None] * 3
+
+
+def test_driver_timeouts_end_across_the_tick_wrap():
+    ns = {}
+    exec(WRAP_CLOCK, ns)
+    assert ns["timeouts_across_the_wrap"]() == WRAP_EXPECTED
+
+
+def test_driver_timeouts_end_across_the_tick_wrap_under_micropython(mpy):
+    assert mpy.eval_json(WRAP_CLOCK, "timeouts_across_the_wrap()") == WRAP_EXPECTED

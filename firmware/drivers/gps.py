@@ -4,6 +4,8 @@ Sentences with a bad or missing checksum are dropped, never half-parsed. `Gps.fi
 until it has a GGA with a fix (and the RMC date when one arrives) or the timeout passes.
 """
 
+from lpwa.firmware.drivers.deadline import elapsed_ms
+
 
 def checksum_ok(line):
     """True when `line` ($...*hh) carries the XOR checksum of the text between $ and *."""
@@ -89,10 +91,10 @@ class Gps:
 
     def fix(self, timeout_ms=2000):
         """{"lat", "lon", "quality", "sats", "hdop", "time"} or None when no fix came in time."""
-        deadline = self.clock.ticks_ms() + timeout_ms
+        start = self.clock.ticks_ms()
         gga = None
         rmc = None
-        while self.clock.ticks_ms() < deadline:
+        while elapsed_ms(self.clock, start) < timeout_ms:
             raw = self.uart.readline()
             if not raw:
                 self.clock.sleep_ms(50)

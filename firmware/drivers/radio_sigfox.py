@@ -5,6 +5,7 @@ over the UART and waits with the board's clock. The module does its own carrier 
 LBT) and repeats, so `carrier_sense` reports the channel free and leaves it to the module.
 """
 
+from lpwa.firmware.drivers.deadline import elapsed_ms
 from lpwa.radio import sigfox
 
 SEND_TIMEOUT_MS = 12000  # three repeats of a 12-byte frame at 100 bps plus the module's pauses
@@ -25,8 +26,8 @@ class SigfoxRadio:
         return True
 
     def _read_reply(self, timeout_ms):
-        deadline = self.clock.ticks_ms() + timeout_ms
-        while self.clock.ticks_ms() < deadline:
+        start = self.clock.ticks_ms()
+        while elapsed_ms(self.clock, start) < timeout_ms:
             line = self.uart.readline()
             if not line:
                 self.clock.sleep_ms(20)

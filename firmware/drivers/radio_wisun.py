@@ -7,6 +7,7 @@ and kept by the module); the module applies ARIB carrier sense itself (EVENT 32 
 transmit-time limit engages), so `carrier_sense` leaves it to the module.
 """
 
+from lpwa.firmware.drivers.deadline import elapsed_ms
 from lpwa.radio import skstack
 
 SEND_TIMEOUT_MS = 5000
@@ -38,8 +39,8 @@ class WisunRadio:
 
     def send(self, payload, want_downlink=False):
         self.uart.write(skstack.build_sksendto(self.handle, self.dest, self.port, payload, sec=1))
-        deadline = self.clock.ticks_ms() + SEND_TIMEOUT_MS
-        while self.clock.ticks_ms() < deadline:
+        start = self.clock.ticks_ms()
+        while elapsed_ms(self.clock, start) < SEND_TIMEOUT_MS:
             events = self._events()
             if not events:
                 self.clock.sleep_ms(10)
@@ -61,7 +62,7 @@ class WisunRadio:
         raise OSError("wisun module did not confirm the send")
 
     def receive(self, timeout_ms):
-        deadline = self.clock.ticks_ms() + timeout_ms
+        start = self.clock.ticks_ms()
         while True:
             if self.inbox:
                 ev = self.inbox.pop(0)
@@ -69,7 +70,7 @@ class WisunRadio:
                 if ev.get("rssi") is not None:
                     meta["rssi"] = ev.get("rssi")
                 return bytes(ev["data"]), meta
-            if self.clock.ticks_ms() >= deadline:
+            if elapsed_ms(self.clock, start) >= timeout_ms:
                 return None
             for ev in self._events():
                 if ev.get("event") == "ERXUDP":
