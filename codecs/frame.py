@@ -566,6 +566,10 @@ class Reassembler:
         if index >= count:
             raise FrameError("fragment", "index %d of %d" % (index, count))
         gkey = (source, raw[0], count, raw[2])
+        try:
+            hash(gkey)
+        except TypeError:  # e.g. a replay line whose meta "sender" is a list
+            raise FrameError("fragment", "fragment source is not a plain value")
         for k in [k for k, g in self.groups.items() if now - g[0] > self.max_age_s]:
             del self.groups[k]
         g = self.groups.get(gkey)

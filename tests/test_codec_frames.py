@@ -213,6 +213,16 @@ def test_interleaved_fragments_of_two_devices_with_equal_counters():
     assert sorted(d["device"] for d in out) == sorted(keys)
 
 
+@pytest.mark.parametrize("meta", [{"sender": [1]}, {"device": {"a": 1}}, {"sender": {"x": [2]}}])
+def test_fragment_with_an_unhashable_meta_source_is_a_fragment_rejection(meta):
+    """A replay line's meta is JSON: a list or object as sender/device was a TypeError."""
+    frames = FrameEncoder("buoy", DEV, KEY, radio="lora", sf=10).encode(17, SAMPLE["buoy"])
+    assert len(frames) > 1
+    with pytest.raises(FrameError) as e:
+        decoder().feed(frames[0], "lora", dict(meta))
+    assert e.value.reason == "fragment"
+
+
 def test_conflicting_fragment_is_rejected():
     frames = FrameEncoder("buoy", DEV, KEY, radio="lora", sf=10).encode(41, SAMPLE["buoy"])
     dec = decoder()
