@@ -147,3 +147,12 @@ def test_pedometer_light_sleep_keeps_sensors_powered(fake_hw):
     assert same
     assert before == "deep-sleep" and after == "light-sleep"
 
+
+
+def test_clock_ticks_diff_spans_the_tick_wrap(fake_hw):
+    """The drivers' timeouts (firmware/drivers/deadline.py) rely on the board clock's ticks_diff."""
+    got = fake_hw.eval_json(
+        "from lpwa.boards.esp32 import Clock\nimport time\n_c = Clock()\n"
+        "_p = time.ticks_add(0, -1) + 1\n",  # the tick period of this port
+        "[_c.ticks_diff(time.ticks_add(_p - 5, 15), _p - 5), _c.ticks_diff(5, _p - 5), _c.ticks_diff(_p - 5, 5)]")
+    assert got == [15, 10, -10]
