@@ -150,8 +150,13 @@ def parse(obj):
             raise ConfigError("alarms.mooring must be an object")
         for f in ("lat", "lon", "radius_m"):
             v = mooring.get(f)
-            if not isinstance(v, (int, float)) or isinstance(v, bool):
+            if not _finite(v):
                 raise ConfigError("alarms.mooring.%s must be a number" % f)
+        # NaN or a radius <= 0 would be a drift alarm that never fires, or fires every wake
+        if not -90 <= mooring["lat"] <= 90 or not -180 <= mooring["lon"] <= 180:
+            raise ConfigError("alarms.mooring.lat must be -90..90 and lon -180..180")
+        if not mooring["radius_m"] > 0:
+            raise ConfigError("alarms.mooring.radius_m must be above 0")
     low = alarms.get("spo2_low", 90)
     if not isinstance(low, (int, float)) or isinstance(low, bool) or not 50 <= low <= 100:
         raise ConfigError("alarms.spo2_low must be 50..100")
@@ -187,16 +192,21 @@ def _number(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def _finite(v):
+    """A number that is neither NaN nor infinite (TOML allows nan and inf)."""
+    return _number(v) and v - v == 0
+
+
 def _good_calibration(cal):
     if not isinstance(cal, dict):
         return False
     pts = cal.get("points")
     if pts is None:
-        return all(_number(cal[k]) for k in ("slope", "offset") if k in cal)
+        return all(_finite(cal[k]) for k in ("slope", "offset") if k in cal)
     if not isinstance(pts, list) or len(pts) != 2:
         return False
     for p in pts:
-        if not isinstance(p, list) or len(p) != 2 or not _number(p[0]) or not _number(p[1]):
+        if not isinstance(p, list) or len(p) != 2 or not _finite(p[0]) or not _finite(p[1]):
             return False
     return pts[0][0] != pts[1][0]
 

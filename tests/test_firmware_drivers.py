@@ -129,6 +129,30 @@ def test_config_validation_and_no_key_in_errors():
     assert config.parse(config.from_node_toml(toml_doc))["plan"]["interval_s"] == 600
 
 
+@pytest.mark.parametrize("mooring,word", [
+    ({"lat": float("nan"), "lon": 139.8, "radius_m": 150}, "lat"),
+    ({"lat": 35.0, "lon": float("inf"), "radius_m": 150}, "lon"),
+    ({"lat": 135.0, "lon": 139.8, "radius_m": 150}, "lat"),
+    ({"lat": 35.0, "lon": 239.8, "radius_m": 150}, "lon"),
+    ({"lat": 35.0, "lon": 139.8, "radius_m": float("nan")}, "radius_m"),
+    ({"lat": 35.0, "lon": 139.8, "radius_m": 0}, "radius_m"),
+    ({"lat": 35.0, "lon": 139.8, "radius_m": -150}, "radius_m"),
+])
+def test_config_refuses_a_mooring_alarm_that_could_never_work(mooring, word):
+    """NaN (TOML allows `nan`) made the drift alarm never fire; radius <= 0 fired it every wake."""
+    doc = {"device": "0a1b2c3d", "key": KEY, "kind": "buoy", "radio": "lora", "alarms": {"mooring": mooring}}
+    with pytest.raises(config.ConfigError) as e:
+        config.parse(doc)
+    assert word in str(e.value)
+
+
+def test_config_refuses_non_finite_conductivity_calibration():
+    doc = {"device": "0a1b2c3d", "key": KEY, "kind": "buoy", "radio": "lora"}
+    for cal in ({"slope": float("nan")}, {"offset": float("inf")}, {"points": [[0.1, float("nan")], [0.5, 50]]}):
+        with pytest.raises(config.ConfigError):
+            config.parse(dict(doc, sensors={"conductivity": cal}))
+
+
 def test_config_parses_the_same_under_micropython(mpy):
     doc = {"device": "0a1b2c3d", "key": KEY, "kind": "drone-vital", "radio": "sigfox", "board": "heltec-v3"}
     got = mpy.eval_json("from lpwa.firmware import config\nimport json\n"
