@@ -72,20 +72,49 @@ c.disconnect()
 """
 
 
+def _at_least(low, kind=int, high=float("inf")):
+    """argparse type: a number >= low (zero frames or devices would end in a division by zero), < high."""
+    def parse(text):
+        import argparse
+
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError("not a number: %r" % text)
+        if not low <= value < high:
+            raise argparse.ArgumentTypeError("must be at least %s" % low + ("" if high == float("inf") else
+                                                                           " and below %s" % high))
+        return value
+    return parse
+
+
+def _broker_url(text):
+    import argparse
+
+    from lpwa.gateway.config import ConfigError, parse_url
+
+    try:
+        parse_url(text)
+    except ConfigError:
+        raise argparse.ArgumentTypeError("expected mqtt://host:port")
+    return text
+
+
 def add_arguments(parser):
-    parser.add_argument("-n", "--frames", type=int, default=20000, help="frames for the throughput phases")
-    parser.add_argument("--rate", type=float, default=1000.0, help="frames/s of the latency phase")
-    parser.add_argument("--latency-frames", type=int, default=3000, help="frames of the latency phase")
-    parser.add_argument("--devices", type=int, default=16, help="simulated devices")
+    parser.add_argument("-n", "--frames", type=_at_least(1), default=20000, help="frames for the throughput phases")
+    parser.add_argument("--rate", type=_at_least(0.001, float), default=1000.0, help="frames/s of the latency phase")
+    parser.add_argument("--latency-frames", type=_at_least(1), default=3000, help="frames of the latency phase")
+    parser.add_argument("--devices", type=_at_least(1), default=16, help="simulated devices")
     parser.add_argument("--mic", choices=("cmac", "hmac"), default="cmac", help="frame MIC (node default: cmac)")
     parser.add_argument("--synchronous", choices=("normal", "full"), default="normal",
                         help="SQLite synchronous mode of the queue")
-    parser.add_argument("--inflight", type=int, default=100, help="QoS 1 in-flight window (both sides)")
+    parser.add_argument("--inflight", type=_at_least(1, int, 65536), default=100, help="QoS 1 in-flight window (both sides)")
     parser.add_argument("--sink", choices=("thread", "process"), default="thread",
                         help="MQTT sink in a thread of the gateway (default config) or its own process "
                              "(mqtt.sink_process = true)")
-    parser.add_argument("--rounds", type=int, default=3, help="pipeline/baseline rounds (medians reported)")
-    parser.add_argument("--broker", default=None, help="mqtt://host:port of a running broker (default: start one)")
+    parser.add_argument("--rounds", type=_at_least(1), default=3, help="pipeline/baseline rounds (medians reported)")
+    parser.add_argument("--broker", type=_broker_url, default=None,
+                        help="mqtt://host:port of a running broker (default: start one)")
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -136,7 +165,11 @@ class _Subscriber:
         self.records = []
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id="lpwa-bench-sub", protocol=paho.MQTTv5)
         self.client.on_message = self._on_message
-        self.client.connect(host, port)
+        try:
+            self.client.connect(host, port)
+        except OSError as e:
+            raise SystemExit("lpwa bench gateway: cannot connect to the MQTT broker at %s:%d (%s)" % (
+                host, port, e.strerror or e))
         self.client.subscribe([("bench/+/+/+/up", 1), ("base/#", 1)])
         self.client.loop_start()
         time.sleep(0.3)
