@@ -62,6 +62,26 @@ def test_speed_keeps_the_recorded_gaps(tmp_path):
     assert len(pipeline.frames) == 4
 
 
+def test_a_non_finite_time_is_a_malformed_line_not_an_endless_wait(tmp_path):
+    """json reads Infinity and 1e999: at --speed 1 such a line made the replay sleep forever."""
+    lines = [replay.write_line("lora", b"\x01\x01", {}, 1000.0),
+             '{"radio": "lora", "time": Infinity, "hex": "0102", "meta": {}}',
+             '{"radio": "lora", "time": 1e999, "hex": "0103", "meta": {}}',
+             '{"radio": "lora", "time": NaN, "hex": "0104", "meta": {}}',
+             replay.write_line("lora", b"\x01\x05", {}, 1000.1)]
+    pipeline = FakePipeline()
+
+    async def main():
+        source = replay.Source({"file": write(tmp_path / "f.jsonl", lines), "speed": 1.0}, pipeline, "gw")
+        await source.start()
+        await asyncio.wait_for(source.done.wait(), 10)
+        await source.stop()
+        return source
+    source = run(main())
+    assert [f[1] for f in pipeline.frames] == [b"\x01\x01", b"\x01\x05"]
+    assert source.stats["malformed"] == 3
+
+
 def test_missing_file_fails_at_start(tmp_path):
     async def main():
         source = replay.Source({"file": str(tmp_path / "nope.jsonl")}, FakePipeline(), "gw")

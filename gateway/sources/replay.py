@@ -10,6 +10,7 @@ frames as fast as the pipeline takes them; otherwise the recorded gaps are kept,
 import asyncio
 import binascii
 import json
+import math
 import time
 
 from lpwa.gateway.sources.base import SourceBase
@@ -39,8 +40,9 @@ def parse_line(line):
     if not isinstance(meta, dict):
         raise ValueError("meta must be an object")
     stamp = record.get("time")
-    if stamp is not None and (isinstance(stamp, bool) or not isinstance(stamp, (int, float))):
-        raise ValueError("time must be a number")
+    if stamp is not None and (isinstance(stamp, bool) or not isinstance(stamp, (int, float))
+                              or not math.isfinite(stamp)):  # json reads Infinity: a paced replay would wait forever
+        raise ValueError("time must be a finite number")
     return radio, stamp, raw, meta
 
 
