@@ -435,7 +435,10 @@ class Pipeline:
                 sf = 10
                 datr = str(meta.get("datr") or "")
                 if datr.startswith("SF") and "BW" in datr:
-                    sf = int(datr[2:datr.index("BW")])
+                    sf = datr[2:datr.index("BW")]
+                    if not sf.isdigit() or not 5 <= int(sf) <= 12:
+                        return "never"  # a data rate we cannot charge: keep it for an uplink with a sane one
+                    sf = int(sf)
                 us = airtime.lora_airtime_us(length, sf)
             else:
                 us = airtime.wisun_airtime_us(length)

@@ -328,3 +328,18 @@ def test_sigfox_seq_outside_12_bits_is_rejected_without_failing_the_batch(pipe):
     assert pipe.rejections["store-error"] == 0 and len(uplinks(pipe)) == 1
     ok = pipe.ingest("sigfox", bad[1], {"device": "55667788", "seq": 7}, "replay")
     assert ok.accepted and [m["counter"] for m in uplinks(pipe)] == [1, 7]
+
+
+def test_a_garbled_datr_keeps_the_downlink_queued_instead_of_skipping_the_budget(pipe, caplog):
+    """'SFxBW125' or 'SF99BW125' from a forwarder raised inside the budget check, which logged a
+    traceback and answered "ok": the downlink went out uncharged to the ARIB duty cycle."""
+    assert pipe._budget("lora", {"datr": "SFxBW125"}, 8) == "never"
+    assert pipe._budget("lora", {"datr": "SF99BW125"}, 8) == "never"
+    pipe.queue_downlink("0a1b2c3d", {"cmd": "reboot"})
+    with caplog.at_level(logging.DEBUG, logger="lpwa.gateway.pipeline"):
+        out = pipe.ingest("lora", frame("0a1b2c3d", 1), {"datr": "SFxBW125"}, "udp")
+    assert out.accepted and out.downlink is None
+    assert pipe.rejections["downlink-deferred-too-long"] == 1
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    out = pipe.ingest("lora", frame("0a1b2c3d", 2), {"datr": "SF7BW125"}, "udp")
+    assert out.downlink is not None  # still queued: the next sane uplink carries it
