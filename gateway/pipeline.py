@@ -378,7 +378,7 @@ class Pipeline:
                     counter = self.state.next_down_counter(batch.db, device)
                     try:
                         data = encode_command(int(device, 16), key, counter, command)
-                    except (ValueError, TypeError, KeyError) as e:
+                    except (ValueError, TypeError, KeyError, OverflowError) as e:  # OverflowError: int(inf)
                         raise _BadCommand(getattr(e, "reason", None) or str(e).split(":")[0][:40] or "bad-command")
                     batch.db.execute("INSERT INTO downlinks (device, payload, created) VALUES (?, ?, ?)",
                                      (device, bytes(data), self.clock()))

@@ -343,3 +343,12 @@ def test_a_garbled_datr_keeps_the_downlink_queued_instead_of_skipping_the_budget
     assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelno >= logging.ERROR]
     out = pipe.ingest("lora", frame("0a1b2c3d", 2), {"datr": "SF7BW125"}, "udp")
     assert out.downlink is not None  # still queued: the next sane uplink carries it
+
+
+def test_a_command_with_an_infinite_number_is_a_bad_command(pipe):
+    """JSON reads 1e400 as inf; encoding it raised OverflowError out of queue_downlink (a traceback
+    in the MQTT thread's log) and left the downlink counter advanced."""
+    before = pipe.state.get("0a1b2c3d").get("down_counter")
+    assert pipe.queue_downlink("0a1b2c3d", json.loads('{"cmd": "set-interval", "seconds": 1e400}')) == "bad-command"
+    assert pipe.state.get("0a1b2c3d").get("down_counter") == before
+    assert pipe.queue_downlink("0a1b2c3d", {"cmd": "set-interval", "seconds": 600}) is None
