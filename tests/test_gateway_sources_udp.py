@@ -136,6 +136,31 @@ def test_downlink_goes_to_the_pull_address_in_the_rx_window():
     run(main())
 
 
+@pytest.mark.parametrize("bad", [{"freq": float("inf")}, {"freq": -1.0}, {"datr": 5}])
+def test_downlink_for_an_uplink_with_garbage_radio_meta_is_dropped_and_counted(bad):
+    """freq Infinity went into the PULL_RESP as the JSON token Infinity (no forwarder parses it);
+    a negative freq or a numeric datr is no transmission either."""
+    async def main():
+        pipeline = FakePipeline()
+        source = await started(pipeline)
+        push, pull = Forwarder(source.address), Forwarder(source.address)
+        await pull.send(sudp.build_pull_data(1, EUI))
+        await pull.recv()
+        pipeline.downlinks[b"\x01up"] = b"\x02cmd"
+        pk = sudp.make_rxpk(b"\x01up", tmst=1000)
+        pk.update(bad)
+        await push.send(sudp.build_push_data(2, EUI, [pk]))
+        assert sudp.parse(await push.recv())["type"] == sudp.PUSH_ACK
+        with pytest.raises(asyncio.TimeoutError):
+            await pull.recv(timeout=0.3)
+        assert source.stats["downlinks_lost"] == 1 and source.stats["downlinks"] == 0
+        assert source.stats["errors"] == 0
+        push.close()
+        pull.close()
+        await source.stop()
+    run(main())
+
+
 def test_downlink_without_a_pull_route_is_counted():
     async def main():
         pipeline = FakePipeline()

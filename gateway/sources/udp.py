@@ -111,6 +111,12 @@ class Source(SourceBase):
             return
         freq = meta.get("freq") or 923.2
         datr = meta.get("datr") or "SF10BW125"
+        if isinstance(freq, bool) or not isinstance(freq, (int, float)) or not 0 < freq < 10000 \
+                or not isinstance(datr, str):
+            # a forwarder's garbage (freq Infinity would even make the PULL_RESP invalid JSON)
+            self.count("downlinks_lost")
+            self.warn_once("downlink-meta", "udp: dropped a downlink: the uplink's freq/datr are not usable")
+            return
         tmst = meta.get("tmst")
         if isinstance(tmst, int):
             when = (tmst + int(self.options["rx_delay_s"] * 1000000)) & 0xFFFFFFFF
