@@ -219,6 +219,17 @@ def test_missing_consent_file_and_unusable_state_dir_are_clear_errors(tmp_path):
     assert r.returncode == 1 and r.stderr.strip().splitlines()[-1].startswith("lpwa gateway: gateway.state_dir:")
 
 
+@pytest.mark.parametrize("content", ["[]", "null", '{"pid": "x"}', '{"pid": 1e30}', '{"pipeline": []}',
+                                     '{"pipeline": {"queue": {"oldest_age_s": "x"}}}'])
+def test_status_that_is_not_a_gateway_status_is_a_one_line_error(tmp_path, content):
+    """A damaged status.json, or --url at some other service's JSON, was an AttributeError /
+    ValueError / OverflowError traceback."""
+    (tmp_path / "status.json").write_text(content)
+    r = lpwa("gateway", "status", "--state-dir", str(tmp_path))
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("lpwa gateway status: the status read is not a gateway status")
+
+
 @pytest.mark.parametrize("sink_process", ["false", "true"])
 def test_unloadable_tls_files_are_a_one_line_config_error(tmp_path, sink_process):
     """A missing or garbage tls_ca was a paho traceback (and, with the sink process, a child that

@@ -96,7 +96,6 @@ def _ago(ts, now):
 
 
 def status(args):
-    import json
     import time
 
     try:
@@ -104,7 +103,21 @@ def status(args):
     except (OSError, ValueError) as e:
         sys.stderr.write("lpwa gateway status: no status available (%s); is the gateway running?\n" % e)
         return 1
-    now = time.time()
+    if not isinstance(st, dict):
+        sys.stderr.write("lpwa gateway status: the status read is not a gateway status (a JSON %s)\n"
+                         % type(st).__name__)
+        return 1
+    try:
+        return _show(st, args, time.time())
+    except (AttributeError, TypeError, ValueError, KeyError, OverflowError) as e:  # not our JSON, or damaged
+        sys.stderr.write("lpwa gateway status: the status read is not a gateway status (%s: %s)\n"
+                         % (type(e).__name__, str(e)[:80]))
+        return 1
+
+
+def _show(st, args, now):
+    import json
+
     running = st.get("running", True) and (args.url or _alive(int(st.get("pid", 0) or 0)))
     st["stale_s"] = round(now - st.get("time", now), 1)
     if args.json:
