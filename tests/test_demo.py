@@ -123,6 +123,15 @@ def test_bad_frame_count_is_a_usage_error(frames):
     assert demo("--frames", frames).returncode == 2
 
 
+@pytest.mark.parametrize("timeout", ["-1", "0", "nan", "inf"])
+def test_bad_timeout_is_a_usage_error(timeout):
+    """It used to start the broker, gateway and nodes, then report 'only 0 of 18 messages arrived
+    within -1 s' (and inf set no limit at all)."""
+    result = demo("--timeout", timeout, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "lpwa demo: --timeout must be a positive number of seconds"
+
+
 @pytest.mark.parametrize("args, message", [
     (["--broker", "http://example.org"], "lpwa demo: --broker http://example.org: expected mqtt://host:port"),
     (["--gateway-id", "a/b"], "lpwa demo: gateway.id:"),

@@ -21,6 +21,9 @@ def run(args):
     if args.frames < 1:
         sys.stderr.write("lpwa demo: --frames must be at least 1\n")
         return 2
+    if not 0 < args.timeout < float("inf"):  # a negative or NaN timeout ran the whole demo, then failed it
+        sys.stderr.write("lpwa demo: --timeout must be a positive number of seconds\n")
+        return 2
     from lpwa.gateway import demo
     return demo.main(frames=args.frames, broker_url=args.broker, timeout=args.timeout, verbose=args.verbose,
                      gateway_id=args.gateway_id)
