@@ -81,10 +81,13 @@ def test_bench_codec_json_shape(capsys):
     assert "mpy_heap_bytes_per_encode" in res
 
 
-@pytest.mark.parametrize("content", [None, "bad = [", "devices = 3", "[devices.0a1b2c3d]\nkey = \"zz\"\n"])
+@pytest.mark.parametrize("content", [None, "bad = [", "devices = 3", "[devices.0a1b2c3d]\nkey = \"zz\"\n",
+                                     b'a = "\xff"\n'])
 def test_decode_with_an_unreadable_or_bad_keys_file_is_a_one_line_error(capsys, tmp_path, content):
     path = tmp_path / "keys.toml"
-    if content is not None:
+    if isinstance(content, bytes):  # not UTF-8: tomllib raises UnicodeDecodeError, not TOMLDecodeError
+        path.write_bytes(content)
+    elif content is not None:
         path.write_text(content)
     with pytest.raises(SystemExit) as e:
         main(["frame", "decode", "41000a1b2c3d000081190721b7373574", "--keys", str(path)])

@@ -219,3 +219,12 @@ def test_a_bad_timeout_is_a_usage_error(node_toml, value):
     r = flash("--board", "heltec-v3", "--port", "/dev/null", "--config", node_toml(), "--timeout", value)
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert "argument --timeout" in r.stderr and "[3/" not in r.stdout
+
+
+def test_a_config_that_is_not_utf8_is_one_line(tmp_path):
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes(b'[device]\nid = "0a1b2c3d"\nnote = "caf\xe9"\n')
+    r = flash("--board", "heltec-v3", "--config", str(bad), "--dry-run")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "not valid TOML" in lines[0]

@@ -127,7 +127,7 @@ def load_config(path, board):
             doc = tomllib.load(f)
     except OSError as e:
         raise FlashError("cannot read %s: %s" % (path, e.strerror or e))
-    except tomllib.TOMLDecodeError as e:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:  # tomllib reads UTF-8 only
         raise FlashError("%s is not valid TOML: %s" % (path, e))
     try:
         raw = config.from_node_toml(doc)

@@ -75,7 +75,7 @@ def load_keys(path):
             doc = tomllib.load(f)
     except OSError as e:
         raise SystemExit("lpwa frame: cannot read --keys %s: %s" % (path, e.strerror or e))
-    except tomllib.TOMLDecodeError as e:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SystemExit("lpwa frame: --keys %s is not TOML: %s" % (path, e))
     table = doc.get("devices", doc)
     if not isinstance(table, dict):
