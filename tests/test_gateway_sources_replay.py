@@ -114,3 +114,21 @@ def test_fuzzed_files_are_consumed_to_the_end(tmp_path_factory, lines):
     assert source.stats["lines"] == nonblank
     assert source.stats["received"] + source.stats["malformed"] == nonblank
     assert source.stats["errors"] == 0
+
+
+def test_cli_refuses_a_nan_speed_or_a_drain_timeout_that_is_not_positive(tmp_path):
+    """--speed nan slipped past `speed < 0`; --drain-timeout -1 ran the replay and then blamed the
+    broker for not acknowledging."""
+    import subprocess
+    import sys
+
+    f = tmp_path / "f.jsonl"
+    f.write_text(replay.write_line("lora", b"\x01\x02", {}, 1.0) + "\n")
+    cfg = tmp_path / "g.toml"
+    cfg.write_text('[gateway]\nstate_dir = "%s"\n[mqtt]\nurl = "mqtt://127.0.0.1:1"\n' % (tmp_path / "s"))
+    for flags, message in ((["--speed", "nan"], "--speed must be 0 or more"),
+                           (["--drain-timeout", "-1"], "--drain-timeout must be a positive number"),
+                           (["--drain-timeout", "nan"], "--drain-timeout must be a positive number")):
+        r = subprocess.run([sys.executable, "-m", "lpwa.cli", "replay", str(f), "-c", str(cfg), *flags],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, (flags, r.stderr)

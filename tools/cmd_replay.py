@@ -45,8 +45,11 @@ def run(args):
     if not os.path.isfile(args.file):
         sys.stderr.write("lpwa replay: %s: no such file\n" % args.file)
         return 2
-    if args.speed < 0:
+    if not 0 <= args.speed < float("inf"):  # NaN too
         sys.stderr.write("lpwa replay: --speed must be 0 or more\n")
+        return 2
+    if not 0 < args.drain_timeout < float("inf"):  # -1 reported a broker that "did not acknowledge"
+        sys.stderr.write("lpwa replay: --drain-timeout must be a positive number of seconds\n")
         return 2
     cfg = _load(args.config)
     if args.decode:
