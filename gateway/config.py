@@ -256,11 +256,18 @@ def _sources(given):
     return out
 
 
+# SKSTACK commands in a Wi-SUN `init` that carry a secret: PAN password/PSK, B-route id; the last word goes
+_SKSTACK_SECRET = re.compile(r"(\b(?:SKSETPWD|SKSETPSK)\s+\S+\s+|\bSKSETRBID\s+)[^\s;]+", re.IGNORECASE)
+
+
 def redacted(config):
-    """A copy safe to print or log: every secret replaced by '***' when set."""
-    def scrub(value):
+    """A copy safe to print or log: every secret replaced by '***' when set (also the password, PSK
+    and B-route id inside SKSTACK `init` commands)."""
+    def scrub(value, key=None):
+        if key == "init" and isinstance(value, str):
+            return _SKSTACK_SECRET.sub(r"\1***", value)
         if isinstance(value, dict):
-            return {k: ("***" if k in SECRET_KEYS and v else scrub(v)) for k, v in value.items()}
+            return {k: ("***" if k in SECRET_KEYS and v else scrub(v, k)) for k, v in value.items()}
         if isinstance(value, list):
             return [scrub(v) for v in value]
         return value

@@ -89,6 +89,20 @@ def test_example_config_is_valid_and_redacted_output_hides_secrets():
     assert "000102030405060708090a0b0c0d0e0f" not in r.stdout + r.stderr
 
 
+def test_check_hides_secrets_inside_wisun_init_commands(tmp_path):
+    """`init` is where an operator puts the PAN password (SKSETPWD), PSK or B-route id: `gateway
+    check` printed them in clear."""
+    cfg = tmp_path / "g.toml"
+    cfg.write_text('[sources.wisun]\ninit = "SKSREG S2 21; SKSETPWD C pan-pass-1234; SKSETRBID rbid-5678; '
+                   'SKSETPSK 20 psk-9abc;SKJOIN FE80::1"\n')
+    r = lpwa("gateway", "check", "-c", str(cfg))
+    assert r.returncode == 0, r.stderr
+    for secret in ("pan-pass-1234", "rbid-5678", "psk-9abc"):
+        assert secret not in r.stdout
+    init = json.loads(r.stdout)["sources"]["wisun"]["init"]
+    assert init == "SKSREG S2 21; SKSETPWD C ***; SKSETRBID ***; SKSETPSK 20 ***;SKJOIN FE80::1"
+
+
 def test_cli_check_exits_2_with_one_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[mqtt]\nqos = 5\npassword = "hunter2"\n')
