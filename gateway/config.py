@@ -81,7 +81,7 @@ def load(path):
             raw = tomllib.load(f)
     except OSError as e:
         raise ConfigError("%s: cannot read (%s)" % (path, e.strerror or e))
-    except tomllib.TOMLDecodeError as e:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:  # TOML is UTF-8: a stray byte is not TOML
         raise ConfigError("%s: not valid TOML (%s)" % (path, e))
     config = from_dict(raw)
     if config["consent"]["file"]:  # a file config names must exist and parse, now rather than at start

@@ -37,7 +37,7 @@ def read_file(path):
             raw = tomllib.load(f)
     except OSError as e:
         raise ConfigError("consent.file: cannot read %s (%s)" % (path, e.strerror or e))
-    except tomllib.TOMLDecodeError as e:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:  # TOML is UTF-8: a stray byte is not TOML
         raise ConfigError("consent.file: %s is not valid TOML (%s)" % (path, e))
     for key in raw:
         if key != "devices":

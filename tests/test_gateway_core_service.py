@@ -103,6 +103,29 @@ def test_check_hides_secrets_inside_wisun_init_commands(tmp_path):
     assert init == "SKSREG S2 21; SKSETPWD C ***; SKSETRBID ***; SKSETPSK 20 ***;SKJOIN FE80::1"
 
 
+def test_config_or_consent_file_that_is_not_utf8_is_a_one_line_error(tmp_path):
+    """tomllib raises UnicodeDecodeError (not TOMLDecodeError) on a stray byte: it was a traceback
+    from `gateway check`, and would escape the SIGHUP consent reload."""
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b'[gateway]\nid = "\xff\xfe"\n')
+    r = lpwa("gateway", "check", "-c", str(bad))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == ["lpwa gateway: %s: not valid TOML (%s)" % (
+        bad, r.stderr.split("not valid TOML (", 1)[1].strip()[:-1])]
+    consent = tmp_path / "consent.toml"
+    consent.write_bytes(b'devices = { "0a1b2c3d" = true }\n# \xff\n')
+    cfg = tmp_path / "g.toml"
+    cfg.write_text('[consent]\nfile = "%s"\n' % consent)
+    r = lpwa("gateway", "check", "-c", str(cfg))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("lpwa gateway: consent.file: %s is not valid TOML" % consent)
+    from lpwa.gateway.consent import Consent
+
+    c = Consent([], "")
+    c.path = str(consent)
+    assert c.reload() is False  # logged and the current state kept, not raised
+
+
 def test_cli_check_exits_2_with_one_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[mqtt]\nqos = 5\npassword = "hunter2"\n')
