@@ -220,6 +220,8 @@ class Pipeline:
                 log.exception("decoder failed", extra={"event": "decoder-error", "source": source})
                 reason = "decoder-error"
             device = getattr(e, "device", None) or meta.get("device")
+            if not isinstance(device, str):  # meta is the radio's (or a replay file's): a list here failed the batch
+                device = None
             self._count_reject(source, reason, device)
             return Outcome(False, reason)
         if not decoded:  # a fragment: the decoder holds it until the rest arrives, the queue keeps a copy

@@ -352,3 +352,16 @@ def test_a_command_with_an_infinite_number_is_a_bad_command(pipe):
     assert pipe.queue_downlink("0a1b2c3d", json.loads('{"cmd": "set-interval", "seconds": 1e400}')) == "bad-command"
     assert pipe.state.get("0a1b2c3d").get("down_counter") == before
     assert pipe.queue_downlink("0a1b2c3d", {"cmd": "set-interval", "seconds": 600}) is None
+
+
+def test_a_rejected_frame_with_a_non_text_meta_device_does_not_fail_its_batch(pipe):
+    """The rejection path keyed its counters and log limiter by meta["device"]: a list or object
+    there (a replay file's meta) raised TypeError inside the transaction, so every frame of the
+    batch became store-error."""
+    good = ("lora", frame("0a1b2c3d", 1), {}, "replay")
+    bad = ("lora", b"\x00\x01\x02", {"device": {"a": 1}}, "replay")
+    worse = ("lora", b"\x00\x01\x02", {"device": ["x"]}, "replay")
+    outs = pipe.ingest_batch([good, bad, worse])
+    assert outs[0].accepted and not outs[1].accepted and not outs[2].accepted
+    assert "store-error" not in (outs[1].reason, outs[2].reason) and pipe.rejections["store-error"] == 0
+    assert len(uplinks(pipe)) == 1
