@@ -70,7 +70,27 @@ def _json_default(value):
     return str(value)
 
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_json_default, check_circular=False)  # our bodies are trees
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_json_default, check_circular=False,  # bodies are trees
+                            allow_nan=False)
+
+
+def _finite(value):
+    """`value` with every NaN/Infinity float replaced by None: a forwarder's `"rssi": NaN` must not make
+    the published message invalid JSON for strict parsers (JavaScript's JSON.parse, Go, ...)."""
+    if isinstance(value, float):
+        return value if value - value == 0 else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _encode(body):
+    try:
+        return _ENCODER.encode(body)
+    except ValueError:  # a non-finite float somewhere (rare): the slow path
+        return _ENCODER.encode(_finite(body))
 
 
 def iso_time(ts):
@@ -226,7 +246,7 @@ class Pipeline:
             return Outcome(False, reason)
         if not decoded:  # a fragment: the decoder holds it until the rest arrives, the queue keeps a copy
             batch.db.execute("INSERT INTO fragments (radio, raw, meta, created) VALUES (?, ?, ?, ?)",
-                             (radio, bytes(raw), _ENCODER.encode(meta), now))
+                             (radio, bytes(raw), _encode(meta), now))
             if now - self._fragments_purged > 60:
                 batch.db.execute("DELETE FROM fragments WHERE created < ?", (now - FRAGMENT_KEEP_S,))
                 self._fragments_purged = now
@@ -325,7 +345,7 @@ class Pipeline:
         body["rx"] = meta
         body["time"] = self._now_text
         body["ts"] = now
-        payload = _ENCODER.encode(body).encode()
+        payload = _encode(body).encode()
         rows = [(device, personal, base + "/up", payload, self.qos, 0, now)]
         if self.raw_topic and msg.get("raw_hex"):
             rows.append((device, personal, base + "/raw", bytes.fromhex(msg["raw_hex"]), self.qos, 0, now))

@@ -365,3 +365,19 @@ def test_a_rejected_frame_with_a_non_text_meta_device_does_not_fail_its_batch(pi
     assert outs[0].accepted and not outs[1].accepted and not outs[2].accepted
     assert "store-error" not in (outs[1].reason, outs[2].reason) and pipe.rejections["store-error"] == 0
     assert len(uplinks(pipe)) == 1
+
+
+def test_published_json_stays_strict_when_the_forwarder_sends_nan(pipe):
+    """Semtech rxpk JSON may carry NaN (Python's json reads it); it went into the published body as
+    the bare token NaN, which JavaScript's JSON.parse and other strict parsers refuse."""
+    def strict(text):
+        def refuse(token):
+            raise AssertionError("non-standard JSON token %s" % token)
+        return json.loads(text, parse_constant=refuse)
+
+    meta = {"rssi": float("nan"), "snr": 7.5, "extra": [float("inf"), {"x": float("-inf")}]}
+    assert pipe.ingest("lora", frame("0a1b2c3d", 1), meta, "udp").accepted
+    (row,) = rows(pipe)
+    msg = strict(row[4])
+    assert msg["rx"] == {"rssi": None, "snr": 7.5, "extra": [None, {"x": None}]}
+    assert msg["readings"]["water_temp_c"]["value"] == 18.25
