@@ -178,7 +178,7 @@ def parse(obj):
         "kind": kind,
         "radio": radio,
         "region": region,
-        "board": obj.get("board", "host"),
+        "board": _board(obj.get("board", "host")),
         "lora": check_lora(obj.get("lora", {})),
         "plan": plan,
         "alarms": alarms,
@@ -186,6 +186,12 @@ def parse(obj):
         "consent": _consent(obj),
         "wisun": wisun,
     }
+
+
+def _board(name):
+    if not isinstance(name, str) or not name:
+        raise ConfigError("board must be a board profile name (lpwa flash --list-boards)")
+    return name
 
 
 def _number(v):
@@ -247,6 +253,18 @@ def to_json(cfg):
     return json.dumps(out)
 
 
+def _plain(v, where):
+    """TOML has dates and times; a config holds only what JSON can (the device reads JSON)."""
+    if isinstance(v, dict):
+        for k in v:
+            _plain(v[k], "%s.%s" % (where, k))
+    elif isinstance(v, list):
+        for x in v:
+            _plain(x, where)
+    elif v is not None and not isinstance(v, (str, int, float, bool)):
+        raise ConfigError("%s: a TOML date or time is not a config value" % where)
+
+
 def from_node_toml(doc):
     """A node.toml, as a dict (tomllib on the host), -> the config dict `parse` takes.
 
@@ -255,6 +273,7 @@ def from_node_toml(doc):
     """
     if not isinstance(doc, dict):
         raise ConfigError("node.toml must be a table")
+    _plain(doc, "node.toml")
     out = {}
     dev = doc.get("device")
     if isinstance(dev, dict):

@@ -153,6 +153,39 @@ def test_config_refuses_non_finite_conductivity_calibration():
             config.parse(dict(doc, sensors={"conductivity": cal}))
 
 
+@pytest.mark.parametrize("extra", [
+    {"board": __import__("datetime").date(2020, 1, 1)},
+    {"wisun": {"joined": __import__("datetime").datetime(2020, 1, 1, 12, 0)}},
+    {"sensors": {"installed": [__import__("datetime").time(12, 0)]}},
+])
+def test_node_toml_dates_and_times_are_config_errors(extra):
+    """tomllib gives datetime objects for TOML dates; they reached json.dumps as a TypeError."""
+    doc = {"device": {"id": "0a1b2c3d", "key": KEY, "kind": "buoy", "radio": "lora"}}
+    doc.update(extra)
+    with pytest.raises(config.ConfigError) as e:
+        config.to_json(config.parse(config.from_node_toml(doc)))
+    assert "date or time" in str(e.value) and KEY not in str(e.value)
+
+
+@pytest.mark.parametrize("board", [1, "", ["heltec-v3"], None])
+def test_config_board_must_be_a_name(board):
+    with pytest.raises(config.ConfigError) as e:
+        config.parse({"device": "0a1b2c3d", "key": KEY, "kind": "buoy", "radio": "lora", "board": board})
+    assert "board" in str(e.value)
+
+
+def test_node_simulate_with_a_toml_date_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    p = tmp_path / "node.toml"
+    p.write_text('board = 2020-01-01\n[device]\nid = "0a1b2c3d"\nkey = "%s"\nkind = "buoy"\nradio = "lora"\n' % KEY)
+    r = subprocess.run([sys.executable, "-m", "lpwa.cli", "node", "simulate", "--config", str(p), "--hours", "0.1",
+                        "--interpreter", "cpython"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "date or time" in r.stderr and KEY not in r.stderr
+
+
 def test_config_parses_the_same_under_micropython(mpy):
     doc = {"device": "0a1b2c3d", "key": KEY, "kind": "drone-vital", "radio": "sigfox", "board": "heltec-v3"}
     got = mpy.eval_json("from lpwa.firmware import config\nimport json\n"
