@@ -228,3 +228,22 @@ def test_a_config_that_is_not_utf8_is_one_line(tmp_path):
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "not valid TOML" in lines[0]
+
+
+@pytest.mark.parametrize("script", ["#!/bin/sh\nsleep 5\n", None])
+def test_an_mpy_cross_that_hangs_or_cannot_run_is_a_flash_error(tmp_path, monkeypatch, script):
+    """A hung mpy-cross raised subprocess.TimeoutExpired (a traceback) out of the compile pool."""
+    from lpwa import cmd_flash
+
+    exe = tmp_path / "mpy-cross"
+    if script is None:
+        exe.write_text("not a program")  # not executable: OSError
+    else:
+        exe.write_text(script)
+        exe.chmod(0o755)
+    monkeypatch.setattr(cmd_flash, "_tool", lambda name: str(exe))
+    monkeypatch.setattr(cmd_flash, "COMPILE_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(cmd_flash, "sources", lambda root=None: [(str(tmp_path / "a.py"), "lpwa/a.mpy")])
+    with pytest.raises(cmd_flash.FlashError) as e:
+        cmd_flash.compile_all(str(tmp_path / "build"), lambda msg: None)
+    assert "mpy-cross failed on" in str(e.value)

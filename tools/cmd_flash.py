@@ -21,6 +21,7 @@ BUILD_PACKAGES = ("codecs", "radio", "firmware", "boards")
 HOST_ONLY = ("boards/host.py", "boards/host_motion.py", "firmware/main.py", "firmware/boot.py")  # not in /lib
 PROBE_TIMEOUT_S = 15
 STEP_TIMEOUT_S = 300
+COMPILE_TIMEOUT_S = 60  # one module through mpy-cross
 
 
 class FlashError(Exception):
@@ -166,7 +167,12 @@ def compile_all(build_dir, progress):
         src, dest = item
         target = os.path.join(build_dir, dest)
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        r = subprocess.run([exe, "-o", target, src], capture_output=True, text=True, timeout=60)
+        try:
+            r = subprocess.run([exe, "-o", target, src], capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            return src, -1, "timed out after %g s" % COMPILE_TIMEOUT_S
+        except OSError as e:  # mpy-cross gone or not executable
+            return src, -1, str(e)
         return src, r.returncode, r.stderr
 
     with ThreadPoolExecutor(max_workers=4) as pool:
