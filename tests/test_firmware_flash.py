@@ -247,3 +247,14 @@ def test_an_mpy_cross_that_hangs_or_cannot_run_is_a_flash_error(tmp_path, monkey
     with pytest.raises(cmd_flash.FlashError) as e:
         cmd_flash.compile_all(str(tmp_path / "build"), lambda msg: None)
     assert "mpy-cross failed on" in str(e.value)
+
+
+def test_an_mpremote_that_cannot_run_is_a_flash_error(tmp_path, monkeypatch):
+    from lpwa import cmd_flash
+
+    exe = tmp_path / "mpremote"
+    exe.write_text("not a program")  # exists, not executable
+    monkeypatch.setattr(cmd_flash, "_tool", lambda name: str(exe))
+    with pytest.raises(cmd_flash.FlashError) as e:
+        cmd_flash.Board("/dev/ttyUSB0").call("exec", "print(1)", timeout=5, what="probe")
+    assert "cannot run mpremote" in str(e.value)

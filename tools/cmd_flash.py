@@ -196,6 +196,8 @@ class Board:
     def call(self, *args, timeout=STEP_TIMEOUT_S, what="mpremote"):
         try:
             r = subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=timeout)
+        except OSError as e:  # mpremote removed or not executable since the check
+            raise FlashError("cannot run mpremote: %s" % (e.strerror or e))
         except subprocess.TimeoutExpired:
             raise FlashError("the board on %s does not answer (%s timed out after %d s); hold BOOT/PRG "
                              "and press RST to stop a sleeping node, then retry" % (self.port, what, timeout))
