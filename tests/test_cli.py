@@ -49,3 +49,13 @@ def test_a_closed_pipe_is_not_a_traceback():
     err = p.stderr.read().decode()
     p.wait(timeout=60)
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [["bench", "codec", "--no-mpy", "--repeat", "0"],
+                                  ["bench", "codec", "--no-mpy", "--repeat", "-5"]])
+def test_bench_sizes_below_one_are_usage_errors(args):
+    """`lpwa bench codec --repeat 0` was a ZeroDivisionError traceback; -5 printed negative times."""
+    r = run_cli(*args)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith("lpwa bench codec: error: argument --repeat: must be at least 1")

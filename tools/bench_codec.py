@@ -28,8 +28,21 @@ SENML_UNITS = {"degC": "Cel", "m": "m", "V": "V", "bpm": "beat/min", "%": "%", "
                "PSU": "/", "": "/", "mS/cm": "S/m"}
 
 
+def _positive_int(text):
+    """argparse type: --repeat 0 divided by zero, a negative one printed negative times."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not an integer: %r" % text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def add_arguments(parser):
-    parser.add_argument("--repeat", type=int, default=2000, help="frames per timing loop (default 2000)")
+    parser.add_argument("--repeat", type=_positive_int, default=2000, help="frames per timing loop (default 2000)")
     parser.add_argument("--no-mpy", action="store_true", help="skip the MicroPython heap measurement")
 
 
