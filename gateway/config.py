@@ -158,8 +158,8 @@ def _check_values(c):
     for key in ("topic_prefix", "ha_prefix"):
         if not all(_TOPIC_WORD.match(level) for level in m[key].split("/")):
             raise ConfigError("mqtt.%s: must be topic levels without wildcards" % key)
-    if m["keepalive"] < 5:
-        raise ConfigError("mqtt.keepalive: must be at least 5")
+    if not 5 <= m["keepalive"] <= 65535:  # a 16-bit field in CONNECT: paho failed every connect on more
+        raise ConfigError("mqtt.keepalive: must be 5..65535")
     if bool(m["tls_cert"]) != bool(m["tls_key"]):
         raise ConfigError("mqtt.tls_cert: tls_cert and tls_key go together")
     if q["max_frames"] < 1:

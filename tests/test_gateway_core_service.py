@@ -37,6 +37,8 @@ def lpwa(*args, **kw):
     ({"mqtt": {"url": "http://x"}}, "mqtt.url"),
     ({"mqtt": {"url": "mqtt://user:pw@host"}}, "mqtt.url"),
     ({"mqtt": {"tls_cert": "c.pem"}}, "mqtt.tls_cert"),
+    ({"mqtt": {"keepalive": 70000}}, "mqtt.keepalive: must be 5..65535"),  # was a sink traceback every retry
+    ({"mqtt": {"keepalive": 4}}, "mqtt.keepalive"),
     ({"gateway": {"id": "a/b"}}, "gateway.id"),
     ({"gateway": {"log_format": "xml"}}, "gateway.log_format"),
     ({"queue": {"max_frames": 0}}, "queue.max_frames"),
