@@ -158,6 +158,9 @@ def _check_values(c):
     for key in ("topic_prefix", "ha_prefix"):
         if not all(_TOPIC_WORD.match(level) for level in m[key].split("/")):
             raise ConfigError("mqtt.%s: must be topic levels without wildcards" % key)
+    for key in ("username", "password", "client_id"):  # MQTT strings have a 16-bit length
+        if len(m[key].encode("utf-8", "replace")) > 65535:
+            raise ConfigError("mqtt.%s: longer than MQTT allows (65535 bytes)" % key)  # no value: may be a secret
     if not 5 <= m["keepalive"] <= 65535:  # a 16-bit field in CONNECT: paho failed every connect on more
         raise ConfigError("mqtt.keepalive: must be 5..65535")
     if bool(m["tls_cert"]) != bool(m["tls_key"]):

@@ -39,6 +39,9 @@ def lpwa(*args, **kw):
     ({"mqtt": {"tls_cert": "c.pem"}}, "mqtt.tls_cert"),
     ({"mqtt": {"keepalive": 70000}}, "mqtt.keepalive: must be 5..65535"),  # was a sink traceback every retry
     ({"mqtt": {"keepalive": 4}}, "mqtt.keepalive"),
+    ({"mqtt": {"password": "p" * 65536}}, "mqtt.password: longer than MQTT allows"),  # was a sink traceback loop
+    ({"mqtt": {"username": "u" * 65536}}, "mqtt.username: longer than MQTT allows"),
+    ({"mqtt": {"client_id": "c" * 65536}}, "mqtt.client_id: longer than MQTT allows"),
     ({"gateway": {"id": "a/b"}}, "gateway.id"),
     ({"gateway": {"log_format": "xml"}}, "gateway.log_format"),
     ({"queue": {"max_frames": 0}}, "queue.max_frames"),
