@@ -1,6 +1,7 @@
 """udp source: Semtech packet forwarder in, PUSH_ACK only after ingest, downlinks as PULL_RESP."""
 
 import asyncio
+import json
 import socket
 
 import pytest
@@ -159,6 +160,27 @@ def test_downlink_for_an_uplink_with_garbage_radio_meta_is_dropped_and_counted(b
         pull.close()
         await source.stop()
     run(main())
+
+
+def test_made_up_tx_ack_errors_neither_flood_the_log_nor_grow_memory(caplog):
+    """Each distinct TX_ACK error string was a new warn-once key: a sender of made-up strings got one
+    warning line each and grew the remembered set without bound."""
+    async def main():
+        source = await started(FakePipeline())
+        fwd = Forwarder(source.address)
+        for i in range(50):
+            made_up = json.dumps({"txpk_ack": {"error": "MADE_UP_%d" % i}}).encode()
+            await fwd.send(bytes([2, 0, i, sudp.TX_ACK]) + bytes.fromhex(EUI) + made_up)
+        await fwd.send(sudp.build_tx_ack(99, EUI, "TOO_LATE"))
+        await async_wait_until(lambda: source.stats["tx_ack"] == 51)
+        assert source.stats["tx_errors"] == 51 and len(source._warned) <= 2
+        fwd.close()
+        await source.stop()
+    import logging
+    with caplog.at_level(logging.WARNING, logger="lpwa.gateway.sources.udp"):
+        run(main())
+    refusals = [r for r in caplog.records if "refused a downlink" in r.getMessage()]
+    assert len(refusals) == 2 and "MADE_UP" not in caplog.text
 
 
 def test_downlink_without_a_pull_route_is_counted():

@@ -76,7 +76,10 @@ class Source(SourceBase):
             error = sudp.tx_ack_error(msg)
             if error and error != "NONE":
                 self.stats["tx_errors"] += 1
-                self.warn_once("tx-" + str(error), "udp: forwarder refused a downlink: %s", error)
+                # the forwarder's documented codes only: anyone can send TX_ACKs, and one log line (and
+                # one remembered key) per made-up string would flood the log and grow without bound
+                error = error if error in sudp.TX_ERRORS else "other"
+                self.warn_once("tx-" + error, "udp: forwarder refused a downlink: %s", error)
         else:
             self.malformed("unexpected-type")
 
