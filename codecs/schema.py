@@ -129,10 +129,40 @@ def format_version(n):
     return "%d.%d.%d" % ((n >> 16) & 0xFF, (n >> 8) & 0xFF, n & 0xFF)
 
 
+def decimal_to_scaled(text, scale):
+    """"139.788636" -> 139788636 for scale 1000000, exactly (half up past the scale's digits).
+
+    Boards with 32-bit floats (ESP32) cannot hold a position to 1e-6 degree, so the GPS driver
+    hands positions over as decimal text built with integer arithmetic, and this keeps them exact.
+    """
+    t = text.strip()
+    neg = t.startswith("-")
+    if neg or t.startswith("+"):
+        t = t[1:]
+    whole, _, frac = t.partition(".")
+    if not (whole or frac) or (whole and not whole.isdigit()) or (frac and not frac.isdigit()):
+        raise ValueError("%r is not a decimal number" % text)
+    digits = 0
+    s = scale
+    while s > 1:
+        if s % 10:
+            raise ValueError("scale %d is not a power of ten" % scale)
+        s //= 10
+        digits += 1
+    kept = frac[:digits]
+    kept = kept + "0" * (digits - len(kept))
+    n = int(whole or "0") * scale + int(kept or "0")
+    if len(frac) > digits and frac[digits] >= "5":
+        n += 1
+    return -n if neg else n
+
+
 def to_stored(field, value):
     """Natural units -> stored integer (not range-checked)."""
     if field[1] == "version":
         return parse_version(value)
+    if isinstance(value, str) and field[1] == "deg":  # positions only: exact decimal text (GPS)
+        return decimal_to_scaled(value, field[2]) - field[3]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError("%s must be a number" % field[0])
     if field[2] == 1:

@@ -8,6 +8,7 @@ The estimators (steps, waves, pulse oximetry) come from lpwa.firmware.algorithms
 import math
 
 from lpwa.firmware.drivers.errors import SensorError
+from lpwa.firmware.drivers import gps
 
 # fault_flags bits (codec schema BUOY_FIELDS): 0 temp, 1 salinity, 2 wave/IMU, 3 GNSS, 4 low battery
 F_TEMP = 1
@@ -98,8 +99,12 @@ class Sampler:
     def position(self, readings):
         fix = self._try(F_GNSS, self._fix)
         if fix is not None:
-            readings["lat_deg"] = round(fix["lat"], 6)
-            readings["lon_deg"] = round(fix["lon"], 6)
+            if fix.get("lat_e6") is not None:  # exact: ESP32 floats cannot carry 1e-6 degree
+                readings["lat_deg"] = gps.e6_text(fix["lat_e6"])
+                readings["lon_deg"] = gps.e6_text(fix["lon_e6"])
+            else:
+                readings["lat_deg"] = round(fix["lat"], 6)
+                readings["lon_deg"] = round(fix["lon"], 6)
         return fix
 
     def _fix(self):

@@ -36,6 +36,30 @@ def _coord(value, hemi):
     return -v if hemi in ("S", "W") else v
 
 
+def _coord_e6(value, hemi):
+    """The same position as integer micro-degrees, computed without floats: ESP32 floats are
+    32-bit and would cost the 1e-6 degree resolution (139.788636 is not a float32)."""
+    if not value:
+        return None
+    dot = value.find(".")
+    if dot < 3:
+        return None
+    frac = value[dot + 1:]
+    if frac and not frac.isdigit():
+        raise ValueError("bad coordinate")
+    unit = 10 ** len(frac)  # minutes counted in units of 10^-len(frac) minute
+    minutes = int(value[dot - 2:dot]) * unit + (int(frac) if frac else 0)
+    e6 = int(value[:dot - 2]) * 1000000 + (minutes * 1000000 + 30 * unit) // (60 * unit)  # half up
+    return -e6 if hemi in ("S", "W") else e6
+
+
+def e6_text(e6):
+    """Integer micro-degrees -> exact decimal text the codec stores without a float."""
+    sign = "-" if e6 < 0 else ""
+    e6 = -e6 if e6 < 0 else e6
+    return "%s%d.%06d" % (sign, e6 // 1000000, e6 % 1000000)
+
+
 def parse(line):
     """One NMEA line -> dict, or None for a bad checksum or a sentence we do not use."""
     line = line.strip()
@@ -50,6 +74,8 @@ def parse(line):
                 "utc": fields[1],
                 "lat": _coord(fields[2], fields[3]),
                 "lon": _coord(fields[4], fields[5]),
+                "lat_e6": _coord_e6(fields[2], fields[3]),
+                "lon_e6": _coord_e6(fields[4], fields[5]),
                 "quality": int(fields[6] or "0"),
                 "sats": int(fields[7] or "0"),
                 "hdop": float(fields[8]) if fields[8] else None,
@@ -90,7 +116,8 @@ class Gps:
         self.bad = 0  # lines dropped for a bad checksum
 
     def fix(self, timeout_ms=2000):
-        """{"lat", "lon", "quality", "sats", "hdop", "time"} or None when no fix came in time."""
+        """{"lat", "lon", "lat_e6", "lon_e6", "quality", "sats", "hdop", "time"} or None when no fix came
+        in time; lat/lon are floats for distances, *_e6 exact integer micro-degrees for frames."""
         start = self.clock.ticks_ms()
         gga = None
         rmc = None
@@ -117,8 +144,8 @@ class Gps:
                 break
         if gga is None:
             return None
-        out = {"lat": gga["lat"], "lon": gga["lon"], "quality": gga["quality"], "sats": gga["sats"],
-               "hdop": gga["hdop"], "time": None}
+        out = {"lat": gga["lat"], "lon": gga["lon"], "lat_e6": gga["lat_e6"], "lon_e6": gga["lon_e6"],
+               "quality": gga["quality"], "sats": gga["sats"], "hdop": gga["hdop"], "time": None}
         if rmc is not None and rmc["date"]:
             out["time"] = unix_time(rmc["date"], rmc["utc"])
         return out
