@@ -136,7 +136,8 @@ def test_consent_withdrawal_stops_publication_at_once(mosquitto, tmp_path, sink)
     sub.close()
 
 
-def test_broker_outage_under_load_loses_nothing_and_keeps_order(tmp_path):
+@pytest.mark.parametrize("sink", ["thread", "process"])
+def test_broker_outage_under_load_loses_nothing_and_keeps_order(tmp_path, sink):
     broker = Mosquitto()
     # persistence on: the SUBSCRIBER's session and its undelivered messages survive the restart, so
     # the test can see everything the gateway had acknowledged; the gateway itself relies on nothing
@@ -146,8 +147,8 @@ def test_broker_outage_under_load_loses_nothing_and_keeps_order(tmp_path):
     os.chmod(broker.dir, 0o777)  # mosquitto started as root drops to its own user before saving
     broker.start()
     try:
-        sub = Subscriber(broker, persistent_id="lpwa-test-outage-sub")
-        cfg = make_config(tmp_path, broker, queue={"max_inflight": 20})
+        sub = Subscriber(broker, persistent_id="lpwa-test-outage-sub-" + sink)
+        cfg = make_config(tmp_path, broker, queue={"max_inflight": 20}, mqtt={"sink_process": sink == "process"})
         devices = ["0a1b2c3d", "99aabbcc"]
         with running(cfg) as gw:
             wait_for(lambda: gw.sink.connected, 10, "connected")

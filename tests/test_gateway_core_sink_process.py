@@ -16,7 +16,6 @@ import time
 
 import pytest
 
-from conftest import Mosquitto
 from test_gateway_core_mqtt import running
 from test_gateway_core_support import Subscriber, frame, make_config, wait_for
 
@@ -79,50 +78,6 @@ def test_a_sink_process_that_dies_is_started_again_and_nothing_is_lost(mosquitto
         wait_for(lambda: gw.queue.depth == 0, 10, "backlog published by the new sink")
         wait_for(lambda: {m["counter"] for m in sub.uplinks()} >= set(range(1, 101)), 10, "all 100")
     sub.close()
-
-
-def test_broker_outage_under_load_with_a_sink_process(tmp_path):
-    broker = Mosquitto()
-    broker.extra_conf = "persistence true\npersistence_location %s/\nmax_queued_messages 0\n" % broker.dir
-    os.chmod(broker.dir, 0o777)
-    broker.start()
-    try:
-        sub = Subscriber(broker, persistent_id="lpwa-test-sinkproc-outage-sub")
-        cfg = make_config(tmp_path, broker, queue={"max_inflight": 20}, mqtt={"sink_process": True})
-        devices = ["0a1b2c3d", "99aabbcc"]
-        with running(cfg) as gw:
-            wait_for(lambda: gw.sink.connected, 10, "connected")
-            counter = {d: 0 for d in devices}
-            acked = []
-
-            def send(n):
-                for _ in range(n):
-                    for d in devices:
-                        counter[d] += 1
-                        assert gw.pipeline.ingest("lora", frame(d, counter[d]), {}, "udp").accepted
-                        acked.append((d, counter[d]))
-
-            send(100)
-            broker.stop()
-            send(150)
-            wait_for(lambda: not gw.sink.connected, 10, "disconnect noticed")
-            assert gw.queue.depth > 0
-            broker.start()
-            send(100)
-            wait_for(lambda: gw.queue.depth == 0, 30, "backlog drained")
-            wait_for(lambda: {(m["device"], m["counter"]) for m in sub.uplinks()} >= set(acked), 15,
-                     "every acknowledged frame at the subscriber")
-            assert gw.sink.status()["disconnects"] >= 1
-        ups = sub.uplinks()
-        for d in devices:
-            seen = [m["counter"] for m in ups if m["device"] == d]
-            first = {}
-            for c in seen:
-                first.setdefault(c, len(first))
-            assert sorted(first, key=first.get) == sorted(first)  # first arrivals in order per device
-        sub.close()
-    finally:
-        broker.stop()
 
 
 CHILD = textwrap.dedent("""
