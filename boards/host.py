@@ -115,7 +115,7 @@ class World:
         return out + self.rng.uniform(-5, 5)
 
     def walking(self, t_s):
-        """Three 10-minute walks a day (the gait-model day in lpwa.gait_day is the realistic one)."""
+        """Three 10-minute walks a day (the gait-model day in lpwa.tools.sim.gait_day is the realistic one)."""
         h = (t_s % 86400) / 3600.0
         return 8 <= h < 8 + 1 / 6.0 or 12 <= h < 12 + 1 / 6.0 or 17 <= h < 17 + 1 / 6.0
 

@@ -8,8 +8,8 @@ A scene is a list of segments (times in ms from the simulation's start) over one
         rate_hz from t0_ms; the [a, b) windows are when the wearer moves (what the IMU's motion
         detector reacts to)
 
-The samples come from a model outside the board (lpwa.gait_day builds a day from the documented
-gait model in tools/models/gait.py); firmware never imports tools/, it only reads the simulated
+The samples come from a model outside the board (lpwa.tools.sim.gait_day builds a day from the documented
+gait model in tools/sim/gait.py); firmware never imports tools/, it only reads the simulated
 IMU. Between segments the wearer rests with the last gravity vector.
 """
 

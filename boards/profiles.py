@@ -133,9 +133,9 @@ BOARDS = {
 # board's "module_uart" group above.
 UART_MODULES = {
     "sigfox": {"title": "Wisol-style Sigfox AT module (WSSFM10R3 class, RC3)", "baud": 9600, "eol": "\r",
-               "source": "/work/shared/reference/radio-facts.md (Wisol AT: AT$SF, AT$I=10)", "verified": True},
+               "source": "Wisol WSSFM10R AT command set (AT$SF, AT$I=10), as used by sigfox/sigfox-downlink", "verified": True},
     "wisun": {"title": "ROHM BP35C0 / BP35A1 SKSTACK-IP Wi-SUN module", "baud": 115200, "eol": "\r\n",
-              "source": "/work/shared/reference/radio-facts.md (SKSTACK-IP: SKSENDTO, ERXUDP)",
+              "source": "ROHM SKSTACK-IP command reference (SKSENDTO, ERXUDP), as implemented by nbtk/momonga",
               "verified": False, "note": "BP35A1 ships at 115200; some BP35C0 setups use other rates: check WUART"},
 }
 

@@ -6,8 +6,7 @@ AT dialect: Wisol/Kyocera style modules (WSSFM10R3 and compatibles): `AT$SF=<hex
 `AT$RC` resets the RC macro channel; `AT$I=10` device id, `AT$I=11` PAC; lines end with CR.
 Callback: Sigfox backend "custom callback" variables {device} {time} {data} {seqNumber} {ack}
 {station} {rssi} {snr}; a bidirectional callback answers {"<device>": {"downlinkData": "<16
-hex>"}}. Sources: sigfox/sigfox-downlink example, Sigfox backend callback documentation;
-/work/shared/reference/radio-facts.md.
+hex>"}}. Sources: sigfox/sigfox-downlink example, Sigfox backend callback documentation.
 Portable (CPython and MicroPython).
 """
 

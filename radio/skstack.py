@@ -6,8 +6,7 @@ module was switched to hex ASCII with `WOPT 01`), so the stream cannot be split 
 parser reads the header, then exactly DATALEN bytes.
 
 Sources: ROHM "BP35A1 SKSTACK-IP command reference" and "BP35C0/BP35C2 command reference" as
-implemented by nbtk/momonga (tests/test_sk_parser_unit.py) and smdn/Smdn.Net.SkStackIP;
-collected in /work/shared/reference/radio-facts.md. Echo back must be off (`SKSREG SFE 0`) as
+implemented by nbtk/momonga (tests/test_sk_parser_unit.py) and smdn/Smdn.Net.SkStackIP. Echo back must be off (`SKSREG SFE 0`) as
 momonga sets it: an echoed SKSENDTO would carry binary after its header.
 
 Portable (CPython and MicroPython).

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from lpwa.micropython import MicroPython, MicroPythonError  # noqa: F401  (re-exported for tests)
+from lpwa.tools.mpy import MicroPython, MicroPythonError  # noqa: F401  (re-exported for tests)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")

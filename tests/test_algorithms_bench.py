@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from lpwa import bench_algorithms
+from lpwa.tools.bench import algorithms as bench_algorithms
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -26,7 +26,7 @@ def test_quick_bench_meets_the_goals_identically_on_both_interpreters(mpy):
 
 
 def test_cli_prints_json_with_the_issue_shape():
-    out = subprocess.run([sys.executable, "-m", "lpwa.cli", "bench", "algorithms", "--json", "--quick",
+    out = subprocess.run([sys.executable, "-m", "lpwa.tools.cli", "bench", "algorithms", "--json", "--quick",
                           "--no-micropython"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout)

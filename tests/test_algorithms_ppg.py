@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from lpwa.firmware.algorithms.ppg import PpgEstimator
-from lpwa.models import ppg, runners
+from lpwa.tools.sim import ppg, runners
 
 LATENCY_S = 0.5      # a reading may outlive the good signal by this much while motion is detected
 

@@ -9,7 +9,7 @@ import array
 from lpwa.firmware.algorithms.ppg import PpgEstimator
 from lpwa.firmware.algorithms.steps import StepCounter
 from lpwa.firmware.algorithms.waves import WaveEstimator
-from lpwa.models import gait, ppg, sea
+from lpwa.tools.sim import gait, ppg, sea
 
 
 def shape(obj):

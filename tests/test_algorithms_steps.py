@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from lpwa.firmware.algorithms.steps import StepCounter
-from lpwa.models import gait, runners
+from lpwa.tools.sim import gait, runners
 
 
 def count(trace):

@@ -6,7 +6,7 @@ import math
 from hypothesis import given, settings, strategies as st
 
 from lpwa.firmware.algorithms.waves import WaveEstimator
-from lpwa.models import runners, sea
+from lpwa.tools.sim import runners, sea
 
 
 def estimate(samples, rate_hz=4, window_s=256):

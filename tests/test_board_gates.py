@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from lpwa.micropython import BOARD_PACKAGES, board_files
+from lpwa.tools.mpy import board_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BOARD_PACKAGES = ("codecs", "radio", "firmware", "boards")  # every file here runs under MicroPython
 
 
 def _board_sources():

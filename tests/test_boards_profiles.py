@@ -71,8 +71,8 @@ def test_no_gpio_is_used_twice(name):
 def test_boards_md_is_generated_from_the_profiles():
     import os
 
-    from lpwa.cmd_flash import boards_markdown
+    from lpwa.tools.cli.flash import boards_markdown
 
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "boards", "BOARDS.md")
     with open(path) as f:
-        assert f.read() == boards_markdown(), "regenerate boards/BOARDS.md with lpwa.cmd_flash.boards_markdown()"
+        assert f.read() == boards_markdown(), "regenerate boards/BOARDS.md with lpwa.tools.cli.flash.boards_markdown()"

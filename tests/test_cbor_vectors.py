@@ -16,8 +16,8 @@ import pytest
 
 from lpwa.codecs import cbor
 
-VECTORS_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..",
-                            "shared", "vectors", "cbor-rfc8949-appendix-a.json")
+# Vendored (source and licence in tests/data/codecs/README.md): the suite needs nothing outside the project.
+VECTORS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "codecs", "cbor-rfc8949-appendix-a.json")
 with open(VECTORS_PATH) as _f:
     VECTORS = json.load(_f)
 

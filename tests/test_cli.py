@@ -5,12 +5,12 @@ import sys
 
 import pytest
 
-from lpwa import __version__
-from lpwa.cli import COMMANDS, main
+from lpwa.tools import __version__
+from lpwa.tools.cli import COMMANDS, main
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "lpwa.cli", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "lpwa.tools.cli", *args], capture_output=True, text=True, timeout=60)
 
 
 def test_help_lists_every_command():
@@ -40,7 +40,7 @@ def test_no_command_prints_help_and_exits_2(capsys):
 
 def test_a_closed_pipe_is_not_a_traceback():
     """`lpwa frame decode - < many-frames | head -1` must not print a BrokenPipeError traceback."""
-    p = subprocess.Popen([sys.executable, "-m", "lpwa.cli", "frame", "decode", "-"], stdin=subprocess.PIPE,
+    p = subprocess.Popen([sys.executable, "-m", "lpwa.tools.cli", "frame", "decode", "-"], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     p.stdin.write(b"0102\n" * 10000)  # fits the pipe buffer: no deadlock
     p.stdin.close()

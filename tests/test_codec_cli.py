@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from lpwa.cli import main
+from lpwa.tools.cli import main
 
 KEY = "000102030405060708090a0b0c0d0e0f"
 BUOY = {"water_temp_c": 18.25, "wave_height_m": 1.25, "lat_deg": 35.123456, "lon_deg": 139.654321, "battery_v": 3.7}

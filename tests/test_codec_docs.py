@@ -8,7 +8,7 @@ import cbor2
 import pycddl
 import pytest
 
-from lpwa.cmd_frame import EXAMPLE_READINGS, render_cddl, rewrite_docs
+from lpwa.tools.cli.frame import EXAMPLE_READINGS, render_cddl, rewrite_docs
 from lpwa.gateway.frames import FrameDecoder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -13,7 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from conftest import free_port
 
-LPWA = [sys.executable, "-m", "lpwa.cli"]
+LPWA = [sys.executable, "-m", "lpwa.tools.cli"]
 
 
 def demo(*args, timeout=120):

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from lpwa.cmd_node import SIM_KEY, run_sim, sim_config, summarize
+from lpwa.tools.cli.node import SIM_KEY, run_sim, sim_config, summarize
 from lpwa.codecs.command import encode_command
 from lpwa.gateway.frames import FrameDecoder
 from lpwa.radio.budget import profile_for
@@ -168,7 +168,7 @@ def test_cli_writes_a_replay_file(tmp_path, interp):
     import sys
 
     out = tmp_path / "frames.jsonl"
-    r = subprocess.run([sys.executable, "-m", "lpwa.cli", "node", "simulate", "--kind", "buoy", "--radio", "sigfox",
+    r = subprocess.run([sys.executable, "-m", "lpwa.tools.cli", "node", "simulate", "--kind", "buoy", "--radio", "sigfox",
                         "--hours", "3", "--out", str(out), "--interpreter", interp, "--summary-json",
                         "--power-loss-at", "1.5", "--events", str(tmp_path / "events.jsonl")],
                        capture_output=True, text=True, timeout=300)
@@ -194,7 +194,7 @@ def test_cli_writes_a_replay_file(tmp_path, interp):
 ])
 def test_cli_refuses_bad_hours_with_a_usage_error(capsys, argv):
     """NaN/inf hours were a ValueError/OverflowError traceback; negative ones a KeyError in report."""
-    from lpwa.cli import main
+    from lpwa.tools.cli import main
 
     with pytest.raises(SystemExit) as e:
         main(["node"] + argv + ["--interpreter", "cpython"])
@@ -205,7 +205,7 @@ def test_cli_refuses_bad_hours_with_a_usage_error(capsys, argv):
 
 @pytest.mark.parametrize("flag", ["--out", "--events"])
 def test_cli_unwritable_output_is_a_one_line_error(capsys, tmp_path, flag):
-    from lpwa.cli import main
+    from lpwa.tools.cli import main
 
     target = str(tmp_path / "missing-dir" / "x.jsonl")
     rc = main(["node", "simulate", "--hours", "0.05", "--interpreter", "cpython", flag, target])

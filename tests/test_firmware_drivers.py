@@ -180,7 +180,7 @@ def test_node_simulate_with_a_toml_date_is_one_line(tmp_path):
 
     p = tmp_path / "node.toml"
     p.write_text('board = 2020-01-01\n[device]\nid = "0a1b2c3d"\nkey = "%s"\nkind = "buoy"\nradio = "lora"\n' % KEY)
-    r = subprocess.run([sys.executable, "-m", "lpwa.cli", "node", "simulate", "--config", str(p), "--hours", "0.1",
+    r = subprocess.run([sys.executable, "-m", "lpwa.tools.cli", "node", "simulate", "--config", str(p), "--hours", "0.1",
                         "--interpreter", "cpython"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "date or time" in r.stderr and KEY not in r.stderr

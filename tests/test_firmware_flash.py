@@ -22,7 +22,7 @@ radius_m = 150
 
 
 def flash(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "lpwa.cli", "flash", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "lpwa.tools.cli", "flash", *args], capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -99,10 +99,11 @@ def test_bad_config_and_board_are_one_line(tmp_path, node_toml):
 
 
 def test_compile_covers_every_board_module():
-    from lpwa.cmd_flash import sources
+    from lpwa.tools.cli.flash import sources
 
     dests = [d for _s, d in sources()]
-    assert "lpwa/__init__.mpy" in dests and "lpwa/firmware/app.mpy" in dests and "lpwa/radio/budget.mpy" in dests
+    # `lpwa` is a namespace package on the board too (MicroPython imports a folder without __init__)
+    assert "lpwa/codecs/__init__.mpy" in dests and "lpwa/firmware/app.mpy" in dests and "lpwa/radio/budget.mpy" in dests
     assert "lpwa/boards/host.mpy" not in dests and "lpwa/firmware/main.mpy" not in dests
 
 
@@ -172,7 +173,7 @@ def test_flash_end_to_end_against_a_stand_in_board(fake_board, node_toml):
     import json as _json
 
     board, port, env, log = fake_board
-    args = [sys.executable, "-m", "lpwa.cli", "flash", "--board", "heltec-v3", "--port", port, "--config", node_toml()]
+    args = [sys.executable, "-m", "lpwa.tools.cli", "flash", "--board", "heltec-v3", "--port", port, "--config", node_toml()]
     r = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 0, r.stderr + r.stdout
     assert "[9/9] read back the firmware version" in r.stdout and "verified" in r.stdout
@@ -183,7 +184,7 @@ def test_flash_end_to_end_against_a_stand_in_board(fake_board, node_toml):
     conf = _json.loads((board / "lpwa_config.json").read_text())
     assert conf["device"] == "0a1b2c3d" and conf["board"] == "heltec-v3" and conf["key"] == "00112233445566778899aabbccddeeff"
     assert (board / "lib" / "lpwa" / "firmware" / "app.mpy").read_bytes()[:1] == b"M"  # mpy-cross output
-    assert (board / "lib" / "lpwa" / "__init__.mpy").exists() and not (board / "lib" / "lpwa" / "boards" / "host.mpy").exists()
+    assert (board / "lib" / "lpwa" / "codecs" / "__init__.mpy").exists() and not (board / "lib" / "lpwa" / "boards" / "host.mpy").exists()
     assert "app.main()" in (board / "main.py").read_text() and (board / "boot.py").exists()
     assert (board / "lib" / "lora" / "lora-sx126x").exists()
     calls = log.read_text().splitlines()
@@ -199,7 +200,7 @@ def test_flash_end_to_end_against_a_stand_in_board(fake_board, node_toml):
 def test_flash_fails_when_the_version_read_back_differs(fake_board, node_toml):
     board, port, env, log = fake_board
     env["FAKE_VERSION"] = "0.0.9"
-    r = subprocess.run([sys.executable, "-m", "lpwa.cli", "flash", "--board", "tbeam", "--port", port, "--config",
+    r = subprocess.run([sys.executable, "-m", "lpwa.tools.cli", "flash", "--board", "tbeam", "--port", port, "--config",
                         node_toml("pedometer", "wisun")], capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 1
     assert r.stderr.strip().splitlines() == ["lpwa flash: version read back as '0.0.9', expected 0.1.0: the copy did not take"]
@@ -233,7 +234,7 @@ def test_a_config_that_is_not_utf8_is_one_line(tmp_path):
 @pytest.mark.parametrize("script", ["#!/bin/sh\nsleep 5\n", None])
 def test_an_mpy_cross_that_hangs_or_cannot_run_is_a_flash_error(tmp_path, monkeypatch, script):
     """A hung mpy-cross raised subprocess.TimeoutExpired (a traceback) out of the compile pool."""
-    from lpwa import cmd_flash
+    from lpwa.tools.cli import flash as cmd_flash
 
     exe = tmp_path / "mpy-cross"
     if script is None:
@@ -250,7 +251,7 @@ def test_an_mpy_cross_that_hangs_or_cannot_run_is_a_flash_error(tmp_path, monkey
 
 
 def test_an_mpremote_that_cannot_run_is_a_flash_error(tmp_path, monkeypatch):
-    from lpwa import cmd_flash
+    from lpwa.tools.cli import flash as cmd_flash
 
     exe = tmp_path / "mpremote"
     exe.write_text("not a program")  # exists, not executable

@@ -12,8 +12,8 @@ import json
 import pytest
 
 from lpwa.boards.host import START_S
-from lpwa.cmd_node import run_sim, sim_config
-from lpwa.gait_day import pedometer_day
+from lpwa.tools.cli.node import run_sim, sim_config
+from lpwa.tools.sim.gait_day import pedometer_day
 from lpwa.gateway.frames import FrameDecoder
 from test_firmware_app import check_duty_cycle
 
@@ -218,7 +218,7 @@ def test_cli_simulates_the_wearers_day_and_prints_the_step_error(tmp_path):
     import sys
 
     out = tmp_path / "ped.jsonl"
-    r = subprocess.run([sys.executable, "-m", "lpwa.cli", "node", "simulate", "--kind", "pedometer", "--radio", "wisun",
+    r = subprocess.run([sys.executable, "-m", "lpwa.tools.cli", "node", "simulate", "--kind", "pedometer", "--radio", "wisun",
                         "--hours", "24", "--interpreter", "cpython", "--out", str(out), "--summary-json"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr

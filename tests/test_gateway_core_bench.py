@@ -14,7 +14,7 @@ pytestmark = pytest.mark.broker
 
 @pytest.mark.skipif(mosquitto_binary() is None, reason="mosquitto not installed")
 def test_bench_gateway_json_shape():
-    r = subprocess.run([sys.executable, "-m", "lpwa.cli", "bench", "gateway", "--json", "-n", "400",
+    r = subprocess.run([sys.executable, "-m", "lpwa.tools.cli", "bench", "gateway", "--json", "-n", "400",
                         "--latency-frames", "200", "--rate", "500", "--rounds", "1", "--devices", "4"],
                        capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -30,7 +30,7 @@ def test_bench_gateway_json_shape():
 def test_bad_flags_are_one_line_errors(args):
     """These were tracebacks (ZeroDivisionError, min() of nothing, no median, ConfigError) after
     starting a broker; now argparse refuses them before anything starts."""
-    r = subprocess.run([sys.executable, "-m", "lpwa.cli", "bench", "gateway", *args],
+    r = subprocess.run([sys.executable, "-m", "lpwa.tools.cli", "bench", "gateway", *args],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     (line,) = r.stderr.strip().splitlines()
@@ -40,7 +40,7 @@ def test_bad_flags_are_one_line_errors(args):
 def test_unreachable_broker_is_a_one_line_error():
     from conftest import free_port
 
-    r = subprocess.run([sys.executable, "-m", "lpwa.cli", "bench", "gateway", "--broker",
+    r = subprocess.run([sys.executable, "-m", "lpwa.tools.cli", "bench", "gateway", "--broker",
                         "mqtt://127.0.0.1:%d" % free_port()], capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines() == [r.stderr.strip()] and "cannot connect to the MQTT broker" in r.stderr

@@ -178,7 +178,7 @@ def test_kill_9_of_lpwa_gateway_run_loses_no_push_acked_frame(mosquitto, tmp_pat
         lines += ["[[devices]]", 'id = "%s"' % dev, 'key = "%s"' % KEYS[dev], 'kind = "%s"' % KINDS[dev]]
     cfg.write_text("\n".join(lines) + "\n")
     sub = Subscriber(mosquitto)
-    cmd = [sys.executable, "-m", "lpwa.cli", "gateway", "run", "-c", str(cfg)]
+    cmd = [sys.executable, "-m", "lpwa.tools.cli", "gateway", "run", "-c", str(cfg)]
 
     def start():
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

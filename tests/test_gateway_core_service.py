@@ -22,7 +22,7 @@ from lpwa.gateway.config import ConfigError
 from test_gateway_core_support import KEYS, Subscriber, frame, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LPWA = [sys.executable, "-m", "lpwa.cli"]
+LPWA = [sys.executable, "-m", "lpwa.tools.cli"]
 EXAMPLE = os.path.join(ROOT, "gateway", "gateway.example.toml")
 
 

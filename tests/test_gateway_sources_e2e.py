@@ -20,7 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from lpwa.codecs.command import decode_command
 from lpwa.gateway import config as config_mod
-from lpwa.gateway.demo import Dongle, Forwarder, Node, SigfoxCloud
+from lpwa.tools.demo import Dongle, Forwarder, Node, SigfoxCloud
 from lpwa.gateway.service import Gateway
 from lpwa.gateway.sources.replay import write_line
 from test_gateway_sources_support import PtyPort, async_wait_until
@@ -310,7 +310,7 @@ def test_lpwa_replay_pushes_a_recorded_file_into_the_broker(mosquitto, tmp_path)
     cfg = _toml(mosquitto, tmp_path, nodes)
     collector = Collector(mosquitto)
     try:
-        result = subprocess.run([sys.executable, "-m", "lpwa.cli", "replay", str(recording), "-c", cfg],
+        result = subprocess.run([sys.executable, "-m", "lpwa.tools.cli", "replay", str(recording), "-c", cfg],
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr
         assert "12 messages published" in result.stdout and "1 malformed lines" in result.stdout
@@ -322,7 +322,7 @@ def test_lpwa_replay_pushes_a_recorded_file_into_the_broker(mosquitto, tmp_path)
         assert not os.path.exists(tmp_path / "unused" / "queue.sqlite3")  # a temporary state dir was used
     finally:
         collector.close()
-    decoded = subprocess.run([sys.executable, "-m", "lpwa.cli", "replay", str(recording), "-c", cfg, "--decode"],
+    decoded = subprocess.run([sys.executable, "-m", "lpwa.tools.cli", "replay", str(recording), "-c", cfg, "--decode"],
                              capture_output=True, text=True, timeout=60)
     rows = [json.loads(l) for l in decoded.stdout.splitlines()]
     assert decoded.returncode == 1  # the bad line is reported

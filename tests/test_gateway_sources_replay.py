@@ -129,6 +129,6 @@ def test_cli_refuses_a_nan_speed_or_a_drain_timeout_that_is_not_positive(tmp_pat
     for flags, message in ((["--speed", "nan"], "--speed must be 0 or more"),
                            (["--drain-timeout", "-1"], "--drain-timeout must be a positive number"),
                            (["--drain-timeout", "nan"], "--drain-timeout must be a positive number")):
-        r = subprocess.run([sys.executable, "-m", "lpwa.cli", "replay", str(f), "-c", str(cfg), *flags],
+        r = subprocess.run([sys.executable, "-m", "lpwa.tools.cli", "replay", str(f), "-c", str(cfg), *flags],
                            capture_output=True, text=True, timeout=60)
         assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, (flags, r.stderr)

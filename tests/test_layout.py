@@ -8,16 +8,37 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+FOLDERS = ("boards", "codecs", "firmware", "gateway", "radio", "tools")
+
+
 def test_one_namespace_over_the_top_level_folders():
+    """`lpwa` has no folder of its own; every `lpwa.<x>` lives in folder `<x>`, no exception."""
+    import importlib
+
     import lpwa
-    import lpwa.boards
-    import lpwa.codecs
-    import lpwa.firmware
-    import lpwa.gateway
-    import lpwa.radio
-    for mod, folder in ((lpwa, "tools"), (lpwa.codecs, "codecs"), (lpwa.radio, "radio"), (lpwa.gateway, "gateway"),
-                        (lpwa.firmware, "firmware"), (lpwa.boards, "boards")):
+
+    assert getattr(lpwa, "__file__", None) is None, "lpwa must be a namespace package"
+    for folder in FOLDERS:
+        mod = importlib.import_module("lpwa." + folder)
         assert os.path.dirname(os.path.abspath(mod.__file__)) == os.path.join(ROOT, folder)
+
+
+def test_pyproject_lists_every_package_of_every_folder():
+    """A mapped layout cannot be discovered: a package missing from the list is missing from a wheel."""
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        setup = tomllib.load(f)["tool"]["setuptools"]
+    assert setup["package-dir"] == {"lpwa." + f: f for f in FOLDERS}
+    found = set()
+    for folder in FOLDERS:
+        for dirpath, dirnames, filenames in os.walk(os.path.join(ROOT, folder)):
+            dirnames[:] = [d for d in dirnames if not d.startswith((".", "__")) and d != "node_modules"]
+            if "__init__.py" in filenames:
+                found.add("lpwa." + os.path.relpath(dirpath, ROOT).replace(os.sep, "."))
+    assert set(setup["packages"]) == found
 
 
 def test_codecs_is_still_the_standard_library_from_the_repo_root():

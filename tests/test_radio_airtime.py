@@ -8,7 +8,7 @@ from lpwa.radio import airtime, limits
 
 
 # SX1276 datasheet 4.1.1.7 formula, 8-symbol preamble, explicit header, CRC on, CR 4/5, 125 kHz
-# (values in /work/shared/reference/radio-facts.md, from the formula and LoRaMac-node).
+# (values from the formula and LoRaMac-node).
 @pytest.mark.parametrize("kwargs, expected", [
     (dict(payload_len=20, sf=7), 56576),
     (dict(payload_len=20, sf=7, cr=4), 78080),

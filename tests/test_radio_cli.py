@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from lpwa.cli import main
+from lpwa.tools.cli import main
 
 
 def run(capsys, *args):
@@ -57,7 +57,7 @@ def test_tables(capsys):
                                   ["--radio", "wisun", "--kbps", "75"], ["--cr", "4/9"], ["--radio", "zigbee"],
                                   ["--sf", "5"], ["--len", "x"]])
 def test_bad_flags_exit_2_with_one_line(args):
-    r = subprocess.run([sys.executable, "-m", "lpwa.cli", "airtime", *args], capture_output=True, text=True, timeout=60)
+    r = subprocess.run([sys.executable, "-m", "lpwa.tools.cli", "airtime", *args], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and r.stdout == ""
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "error" in lines[0]

@@ -1,8 +1,7 @@
-"""lpwa-edge: one namespace for the firmware, the portable core, the gateway and the CLI.
+"""lpwa.tools: what people run on a host: the `lpwa` command line (`cli/`), benchmarks (`bench/`),
+simulated worlds for nodes (`sim/`), the real-MicroPython harness (`mpy/`) and the demo (`demo/`).
 
-This folder is the `lpwa` package itself (the command line lives here); the other top-level
-folders are its subpackages: `lpwa.codecs`, `lpwa.radio`, `lpwa.gateway`, `lpwa.firmware`,
-`lpwa.boards`. Kept MicroPython-safe: the board imports it too.
+`lpwa` itself is a namespace package with no folder; every top-level folder is `lpwa.<folder>`.
 """
 
 __version__ = "0.1.0"

@@ -3,9 +3,9 @@
 import importlib
 
 BENCHES = {
-    "codec": ("lpwa.bench_codec", "frame bytes vs Cayenne LPP, SenML and JSON; encode cost"),
-    "gateway": ("lpwa.bench_gateway", "replayed frames through the pipeline into MQTT vs bare paho"),
-    "algorithms": ("lpwa.bench_algorithms", "step, wave and PPG algorithms against ground truth"),
+    "codec": ("lpwa.tools.bench.codec", "frame bytes vs Cayenne LPP, SenML and JSON; encode cost"),
+    "gateway": ("lpwa.tools.bench.gateway", "replayed frames through the pipeline into MQTT vs bare paho"),
+    "algorithms": ("lpwa.tools.bench.algorithms", "step, wave and PPG algorithms against ground truth"),
 }
 
 

@@ -11,13 +11,15 @@ import shutil
 import subprocess
 import threading
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-RUNNER = os.path.join(HERE, "mpy", "runner.mjs")
+from lpwa.tools.mpy import manifest
 
-# Folders copied into the interpreter's filesystem as /lib/lpwa/<name>: the portable core and
-# the firmware that runs on it. The gateway never runs on a board, so it is not copied.
-BOARD_PACKAGES = ("codecs", "radio", "firmware", "boards")
+HERE = os.path.dirname(os.path.abspath(__file__))
+RUNNER = os.path.join(HERE, "runner.mjs")
+NODE_MODULES = os.path.join(HERE, "node_modules", "@micropython")
+
+# Besides what the manifest puts on a board, the harness copies in the simulated board (the
+# host's stand-in for boards/esp32.py), so the unchanged app can run a simulated day.
+HOST_MODULES = ("lpwa/boards/host.py", "lpwa/boards/host_motion.py")
 
 
 class MicroPythonError(Exception):
@@ -35,19 +37,14 @@ class HarnessUnavailable(RuntimeError):
     """Node.js or the pinned MicroPython npm package is missing."""
 
 
-def board_files(root=ROOT):
-    """Map of interpreter path -> source for every board-side module."""
-    files = {"/lib/lpwa/__init__.py": _read(os.path.join(root, "tools", "__init__.py"))}
-    for pkg in BOARD_PACKAGES:
-        base = os.path.join(root, pkg)
-        for dirpath, dirnames, filenames in os.walk(base):
-            dirnames[:] = [d for d in dirnames if not d.startswith((".", "__"))]
-            for name in filenames:
-                if name.endswith(".py"):
-                    full = os.path.join(dirpath, name)
-                    rel = os.path.relpath(full, root).replace(os.sep, "/")
-                    files["/lib/lpwa/" + rel] = _read(full)
-    return files
+def board_sources():
+    """[(source path, target path)] of what the harness runs: the manifest plus the host board."""
+    return manifest.read() + [(manifest._source(t), t) for t in HOST_MODULES]
+
+
+def board_files():
+    """Map of interpreter path -> source for every board-side module (`lpwa` is a namespace)."""
+    return {"/lib/" + target: _read(src) for src, target in board_sources()}
 
 
 def _read(path):
@@ -67,11 +64,11 @@ class MicroPython:
         node = shutil.which("node")
         if node is None:
             raise HarnessUnavailable("node is not installed (apt-get install nodejs)")
-        if not os.path.isdir(os.path.join(HERE, "mpy", "node_modules", "@micropython")):
+        if not os.path.isdir(NODE_MODULES):
             raise HarnessUnavailable("run `npm ci --prefix tools/mpy` to install the MicroPython WebAssembly port")
         env = dict(os.environ, LPWA_MPY_HEAP=str(heap_bytes))
         self._proc = subprocess.Popen(
-            [node, RUNNER], cwd=os.path.join(HERE, "mpy"), env=env,
+            [node, RUNNER], cwd=HERE, env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, encoding="utf-8", bufsize=1,
         )

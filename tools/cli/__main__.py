@@ -1,0 +1,7 @@
+"""`python -m lpwa.tools.cli`: the same as the `lpwa` command."""
+
+import sys
+
+from lpwa.tools.cli import main
+
+sys.exit(main())
