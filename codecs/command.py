@@ -15,9 +15,10 @@ The node keeps the last accepted downlink counter; the only counter it will try 
 
 from lpwa.codecs import frame as _frame
 from lpwa.codecs.frame import FrameError
+from lpwa.radio.limits import RADIOS
 
 VERSION = 1
-RADIO_IDS = ("lora", "sigfox", "wisun")
+RADIO_IDS = RADIOS  # a radio's id on the wire is its index
 # name -> (id, argument bytes)
 COMMANDS = {
     "set-interval": (1, 2),  # {"seconds": 1..65535}

@@ -102,6 +102,7 @@ KINDS = {
 }
 STATUS = {"fields": STATUS_FIELDS, "compact": STATUS_COMPACT}
 KIND_BY_ID = {1: "buoy", 2: "drone-vital", 3: "pedometer"}
+KIND_NAMES = ("buoy", "drone-vital", "pedometer")  # the one list of kinds; radios: lpwa.radio.limits.RADIOS
 PERSONAL_KINDS = ("drone-vital", "pedometer")
 
 

@@ -17,8 +17,9 @@ from binascii import unhexlify
 CONFIG_PATH = "/lpwa_config.json"
 FORMAT_VERSION = 1
 
-KINDS = ("buoy", "drone-vital", "pedometer")
-RADIOS = ("lora", "sigfox", "wisun")
+from lpwa.codecs.schema import KIND_NAMES as KINDS
+from lpwa.radio.limits import RADIOS
+
 REGIONS = ("JP920",)
 
 # Default sampling plan per kind: how often a reading frame goes out, how often the node wakes

@@ -14,7 +14,7 @@ try:
 except ImportError:  # Python < 3.11
     import tomli as tomllib
 
-KINDS = ("buoy", "drone-vital", "pedometer")
+from lpwa.codecs.schema import KIND_NAMES as KINDS
 SECRET_KEYS = ("password", "key", "secret", "tls_key")
 _HEX8 = re.compile(r"^[0-9a-f]{8}$")
 _HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")

@@ -17,10 +17,7 @@ except ImportError:  # Python < 3.11
 
 from lpwa.gateway.config import ConfigError
 
-try:
-    from lpwa.codecs.schema import PERSONAL_KINDS
-except ImportError:  # before the codec lands; the shared contract names them
-    PERSONAL_KINDS = ("drone-vital", "pedometer")
+from lpwa.codecs.schema import PERSONAL_KINDS
 
 log = logging.getLogger("lpwa.gateway.consent")
 _HEX8 = re.compile(r"^[0-9a-f]{8}$")

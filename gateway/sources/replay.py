@@ -15,12 +15,13 @@ import time
 
 from lpwa.gateway.sources.base import SourceBase
 
+from lpwa.radio.limits import RADIOS
+
 NAME = "replay"
 OPTIONS = {
     "file": (str, "frames.jsonl", "recorded frame file (JSON lines)"),
     "speed": (float, 0.0, "0 = as fast as possible, 1 = real time, 10 = ten times faster"),
 }
-RADIOS = ("lora", "sigfox", "wisun")
 BATCH = 64  # frames per pipeline transaction when replaying flat out
 
 

@@ -6,6 +6,8 @@
     ... --json                                            the same as JSON ({"airtime_us": N, ...})
 """
 
+from lpwa.radio.limits import RADIOS
+
 CODING_RATES = ("4/5", "4/6", "4/7", "4/8")
 DEFAULT_LEN = {"lora": 20, "sigfox": 12, "wisun": 100}
 
@@ -14,7 +16,7 @@ def register(sub):
     p = sub.add_parser("airtime", help="time on air, regional limits and hourly budget",
                        description="Time on air of one frame, the largest payload each 920 MHz limit allows, "
                                    "and how many such frames an hour the duty-cycle budget lets through.")
-    p.add_argument("--radio", choices=("lora", "sigfox", "wisun"), default="lora")
+    p.add_argument("--radio", choices=RADIOS, default="lora")
     p.add_argument("--len", type=int, default=None, metavar="BYTES",
                    help="payload bytes (default: lora 20, sigfox 12, wisun 100)")
     p.add_argument("--sf", type=int, default=10, help="LoRa spreading factor 5..12 (default 10)")

@@ -11,6 +11,8 @@
 import json
 import sys
 
+from lpwa.radio.limits import RADIOS
+
 DEFAULT_DEVICE = "0a1b2c3d"
 # A published test key for bench work only (never a real device's).
 BENCH_KEY = "000102030405060708090a0b0c0d0e0f"
@@ -24,7 +26,7 @@ def register(sub):
     d.add_argument("hex", help="frame bytes as hex, or - to read lines from stdin")
     d.add_argument("--key", help="device key, 32 hex chars (any device)")
     d.add_argument("--keys", help="TOML file: [devices.<8 hex>] key = \"<32 hex>\" (or a flat table)")
-    d.add_argument("--radio", default="lora", choices=("lora", "sigfox", "wisun"))
+    d.add_argument("--radio", default="lora", choices=RADIOS)
     d.add_argument("--device", help="Sigfox device id (8 hex) for compact frames given as bare hex")
     d.add_argument("--seq", type=int, default=0, help="Sigfox sequence number for bare compact frames")
     d.set_defaults(func=run_decode)
@@ -32,7 +34,7 @@ def register(sub):
     e = fsub.add_parser("encode", help="encode readings (JSON, natural units) to hex frames")
     e.add_argument("--kind", required=True, help="buoy, drone-vital or pedometer")
     e.add_argument("--json", required=True, dest="readings", help="readings as a JSON object")
-    e.add_argument("--radio", default="lora", choices=("lora", "sigfox", "wisun"))
+    e.add_argument("--radio", default="lora", choices=RADIOS)
     e.add_argument("--sf", type=int, default=10)
     e.add_argument("--bw", type=int, default=125, dest="bw_khz")
     e.add_argument("--device", default=DEFAULT_DEVICE)

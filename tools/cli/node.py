@@ -9,6 +9,9 @@ each frame's meta; a summary goes to stderr (or stdout with --summary-json).
 import json
 import sys
 
+from lpwa.codecs.schema import KIND_NAMES as KINDS
+from lpwa.radio.limits import RADIOS
+
 SIM_KEY = "000102030405060708090a0b0c0d0e0f"  # simulation only: never flash this key
 SIM_DEVICES = {"buoy": "0b000001", "drone-vital": "0d000001", "pedometer": "0e000001"}
 SCENARIOS = {
@@ -50,8 +53,8 @@ def register(sub):
     p = sub.add_parser("node", help="simulate a node on the host board")
     nsub = p.add_subparsers(dest="node_command", metavar="ACTION")
     s = nsub.add_parser("simulate", help="run the firmware app on the simulated host board")
-    s.add_argument("--kind", choices=("buoy", "drone-vital", "pedometer"), default="buoy")
-    s.add_argument("--radio", choices=("lora", "sigfox", "wisun"), default="lora")
+    s.add_argument("--kind", choices=KINDS, default="buoy")
+    s.add_argument("--radio", choices=RADIOS, default="lora")
     s.add_argument("--hours", type=_hours, default=24.0)
     s.add_argument("--out", help="replay file to write (JSON lines); '-' for stdout")
     s.add_argument("--config", help="node.toml to run instead of the simulation defaults")
@@ -354,8 +357,8 @@ def run_report(args):
         from lpwa.tools.sim.gait_day import pedometer_day
 
         day = pedometer_day(0.0, args.hours)
-        for kind in ("buoy", "drone-vital", "pedometer"):
-            for radio in ("lora", "sigfox", "wisun"):
+        for kind in KINDS:
+            for radio in RADIOS:
                 cfg = sim_config(kind, radio)
                 motion = day if kind == "pedometer" else None
                 frames, events, info = run_sim(cfg, args.hours, interp, mpy=mpy, motion=motion)

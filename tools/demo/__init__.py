@@ -33,15 +33,15 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from lpwa.codecs.command import decode_command
 from lpwa.codecs.frame import FrameEncoder
+from lpwa.codecs.schema import KIND_NAMES as KINDS
 from lpwa.radio import semtech_udp as sudp
 from lpwa.radio import skstack
+from lpwa.radio.limits import RADIOS
 
 GATEWAY_ID = "demo"
 FORWARDER_EUI = "b827ebfffe6c0de0"
 DONGLE_IPV6 = "FE80:0000:0000:0000:021D:1290:0000:0001"
 WISUN_PORT = 0x0E1A  # 3610, the ECHONET Lite port nodes commonly use
-KINDS = ("buoy", "drone-vital", "pedometer")
-RADIOS = ("lora", "sigfox", "wisun")
 DEMO_COMMAND = {"cmd": "set-interval", "seconds": 600}
 # Where the demo nodes are: Sagami Bay (buoys), and a disaster drill near Odawara (people).
 BAY = (35.2631, 139.4512)
