@@ -12,7 +12,7 @@ The preamble is taken as given (LoRaMac-node raises it to 12 symbols at SF5/SF6 
 micropython-lib's driver and the calculator do not).
 Worked examples (datasheet formula, 8-symbol preamble, explicit header, CRC on, CR 4/5,
 125 kHz): SF7 20 B = 56576 us; CR 4/8 = 78080 us; implicit header = 51456 us; SF10 11 B =
-288768 us; SF12 51 B = 2465792 us (tests/test_radio_airtime.py).
+288768 us; SF12 51 B = 2465792 us (tests/radio/test_airtime.py).
 """
 
 # Sigfox uplink frame length on air for each payload size: preamble, frame type, header (with

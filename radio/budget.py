@@ -22,7 +22,7 @@ field wins; counters/step totals are cumulative so nothing is lost), dropping th
 queue is full; "too-long": never legal as one emission, so fragment or use a faster data rate.
 A frame is never sent against a refusal.
 
-Alarm latency (checked by tests/test_radio_budget.py against an independent oracle over
+Alarm latency (checked by tests/radio/test_budget.py against an independent oracle over
 simulated weeks): an alarm whose single emission fits `max_tx_us` is granted at once, or refused
 with reason "pause" and `wait_ms` no longer than the pause still running after the previous
 transmission, whenever (a) the alarms that started in the last hour plus two minutes (the

@@ -2,16 +2,17 @@
 
 import os
 import shutil
-import socket
-import subprocess
-import tempfile
-import time
+import sys
 
 import pytest
 
-from lpwa.tools.mpy import MicroPython, MicroPythonError  # noqa: F401  (re-exported for tests)
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)  # `support` (brokers, fakes, subscribers, waits) for every test
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from lpwa.tools.mpy import MicroPython, MicroPythonError  # noqa: E402,F401  (re-exported for tests)
+from support.broker import Mosquitto  # noqa: E402
+
+ROOT = os.path.dirname(HERE)
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 
 
@@ -22,63 +23,6 @@ def mpy():
     interp.load_board_files()
     yield interp
     interp.close()
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def mosquitto_binary():
-    return shutil.which("mosquitto") or next(
-        (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.path.exists(p)), None)
-
-
-class Mosquitto:
-    """A Mosquitto broker on a free loopback port; stop() and start() simulate an outage."""
-
-    def __init__(self, extra_conf="", port=None):
-        self.binary = mosquitto_binary()
-        if self.binary is None:
-            raise RuntimeError("mosquitto is not installed (apt-get install -y mosquitto)")
-        self.dir = tempfile.mkdtemp(prefix="lpwa-mosq-")
-        self.port = port or free_port()
-        self.host = "127.0.0.1"
-        self.extra_conf = extra_conf
-        self.proc = None
-
-    def start(self):
-        conf = os.path.join(self.dir, "mosquitto.conf")
-        with open(conf, "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n" % self.port)
-            f.write(self.extra_conf)
-        self.log = open(os.path.join(self.dir, "mosquitto.log"), "ab")
-        self.proc = subprocess.Popen([self.binary, "-c", conf], stdout=self.log, stderr=self.log)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.2):
-                    return self
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start; see " + os.path.join(self.dir, "mosquitto.log"))
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    @property
-    def url(self):
-        return "mqtt://%s:%d" % (self.host, self.port)
 
 
 @pytest.fixture
