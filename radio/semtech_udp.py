@@ -271,7 +271,7 @@ def make_txpk(payload, freq, datr, tmst=None, imme=False, powe=13):
 
 def build_pull_resp(token, txpk, version=VERSION):
     """PULL_RESP in `version`, the one the forwarder's PULL_DATA used (v1 forwarders ignore the
-    token, PROTOCOL.TXT section 6; they still check the version byte)."""
+    token, PROTOCOL.TXT section 5; lora_pkt_fwd.c still checks the version byte)."""
     return _header(token, PULL_RESP, version) + _json_bytes({"txpk": txpk})
 
 
