@@ -17,6 +17,8 @@ lines in the other form count as malformed. The PANA session state and re-joinin
 gateway.sources.wisun_session.
 """
 
+import ipaddress
+
 from lpwa.gateway.sources.serial_link import SerialSource, check_serial
 from lpwa.gateway.sources.wisun_session import PanaSession
 from lpwa.radio import skstack
@@ -47,23 +49,25 @@ def check(options):
         raise ValueError("sources.wisun.erxudp_layout: must be auto, " + ", ".join(skstack.LAYOUTS))
     if not 0 < options["rejoin_min_s"] <= options["rejoin_max_s"] < float("inf"):
         raise ValueError("sources.wisun.rejoin_min_s/rejoin_max_s: need 0 < min <= max seconds")
-    if _coordinator(options):
-        try:
-            skstack.build_skjoin(_coordinator(options))
-        except skstack.SkStackError:
-            raise ValueError("sources.wisun.join: must be an IPv6 address as SKSTACK prints it "
-                             "(8 groups of hex digits)")
+    _coordinator(options)
 
 
 def _coordinator(options):
-    """The configured coordinator, else the address of an SKJOIN among the init commands."""
-    if options["join"].strip():
-        return options["join"].strip()
-    for command in options["init"].split(";"):
-        words = command.split()
-        if len(words) == 2 and words[0].upper() == "SKJOIN":
-            return words[1]
-    return ""
+    """The configured coordinator, else the address of an SKJOIN among the init commands, written
+    out in full as SKSTACK takes it ("FE80::1" -> "FE80:0000:...:0001"); "" when there is none."""
+    text, where = options["join"].strip(), "join"
+    if not text:
+        where = "init"
+        for command in options["init"].split(";"):
+            words = command.split()
+            if len(words) == 2 and words[0].upper() == "SKJOIN":
+                text = words[1]
+    if not text:
+        return ""
+    try:
+        return ipaddress.IPv6Address(text).exploded.upper()
+    except ValueError:
+        raise ValueError("sources.wisun.%s: the SKJOIN address must be an IPv6 address" % where)
 
 
 class Source(SerialSource):

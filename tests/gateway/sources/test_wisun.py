@@ -159,7 +159,7 @@ def test_bad_wisun_options_are_one_line_errors():
     import pytest
     base = dict(wisun.Source({"port": "loop://"}, FakePipeline(), "gw").options)
     for key, value in (("data_format", "ascii"), ("erxudp_layout", "bp35c2"), ("rejoin_min_s", 0.0),
-                       ("join", "FE80::1")):
+                       ("join", "FE80::zz"), ("init", "SKJOIN 10.0.0.1")):
         with pytest.raises(ValueError) as err:
             wisun.check(dict(base, **{key: value}))
         assert "sources.wisun." in str(err.value) and "\n" not in str(err.value)
@@ -206,3 +206,10 @@ def test_rejoin_delay_doubles_and_is_capped():
     from lpwa.gateway.sources.wisun_session import rejoin_delay
     assert [rejoin_delay(n, 5.0, 300.0) for n in range(8)] == [5, 10, 20, 40, 80, 160, 300, 300]
     assert rejoin_delay(10 ** 6, 5.0, 300.0) == 300.0
+
+
+def test_the_coordinator_is_written_out_as_skstack_takes_it():
+    assert wisun._coordinator({"join": "fe80::21d:1290:1234:5678", "init": ""}) == NODE
+    assert wisun._coordinator({"join": "", "init": "SKSREG S2 21; SKJOIN FE80::1"}) == \
+        "FE80:0000:0000:0000:0000:0000:0000:0001"
+    assert wisun._coordinator({"join": "", "init": "SKSTART"}) == ""
