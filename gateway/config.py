@@ -9,10 +9,7 @@ needs no change here. Error messages never carry the value of a secret.
 import importlib
 import re
 
-try:
-    import tomllib
-except ImportError:  # Python < 3.11
-    import tomli as tomllib
+from lpwa.gateway import tomlfile
 
 from lpwa.codecs.schema import KIND_NAMES as KINDS
 SECRET_KEYS = ("password", "key", "secret", "tls_key")
@@ -77,12 +74,9 @@ DEVICE_SCHEMA = {
 def load(path):
     """Read and validate a TOML config file."""
     try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
-    except OSError as e:
-        raise ConfigError("%s: cannot read (%s)" % (path, e.strerror or e))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:  # TOML is UTF-8: a stray byte is not TOML
-        raise ConfigError("%s: not valid TOML (%s)" % (path, e))
+        raw = tomlfile.load(path)
+    except tomlfile.TomlFileError as e:
+        raise ConfigError(str(e))
     config = from_dict(raw)
     if config["consent"]["file"]:  # a file config names must exist and parse, now rather than at start
         from lpwa.gateway.consent import read_file
