@@ -60,7 +60,8 @@ def test_refused_rows_are_listed_requeued_and_delivered(tmp_path, capsys):
         sub = Subscriber(broker, "lpwa/+/drone-vital/#")
         with running(cfg) as gw:
             wait_for(lambda: len(sub.uplinks()) == 1, 10, "the re-queued message")
-            assert gw.queue.dead == 1 and gw.queue.depth == 0
+            wait_for(lambda: gw.queue.depth == 0, 10, "its row deleted on PUBACK")
+            assert gw.queue.dead == 1
         assert sub.uplinks()[0]["device"] == "11223344"
         sub.close()
         assert _cli(capsys, "drop", "--state-dir", str(tmp_path), "--all")[:2] == (0, "dropped 1 row\n")
