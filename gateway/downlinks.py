@@ -89,6 +89,11 @@ class Downlinks:
                                            "bytes": len(data)})
         return None
 
+    def budget_status(self):
+        """The gateway's own duty-cycle use per radio (the budgets downlinks are charged to)."""
+        now_ms = int(self.clock() * 1000)
+        return {radio: b.status(now_ms) for radio, b in sorted(self._budgets.items())}
+
     def reload(self):
         """After a rolled-back transaction: a downlink taken in it is still queued."""
         try:

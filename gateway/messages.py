@@ -36,6 +36,13 @@ def _finite(value):
     return value
 
 
+def _no_negative_zero(meta):
+    """rx metadata with -0.0 as 0.0: forwarders print `"lsnr": -0.0` for an SNR of -0.04 dB."""
+    if not any(isinstance(v, float) and v == 0.0 for v in meta.values()):
+        return meta
+    return {k: (0.0 if isinstance(v, float) and v == 0.0 else v) for k, v in meta.items()}
+
+
 def encode(body):
     """Compact JSON text of `body` (non-finite floats become null)."""
     try:
@@ -69,7 +76,7 @@ class Messages:
         body["gateway"] = self.gateway_id
         body["radio"] = radio
         body["source"] = source
-        body["rx"] = meta
+        body["rx"] = _no_negative_zero(meta)
         body["time"] = self.now_text
         body["ts"] = now
         payload = encode(body).encode()

@@ -79,6 +79,8 @@ class Pipeline:
         self._log_times = {}
         self.on_enqueue = []  # callables() run after a commit that added rows (wakes the sink)
         self._full_logged = False
+        self.observer = None  # lpwa.gateway.metrics.Observer: told of each message after its commit
+        self._observed = []
 
     def key_for(self, device_hex):
         """Key lookup for the decoder; the key never leaves the pipeline."""
@@ -102,6 +104,7 @@ class Pipeline:
         """ingest() for many frames (radio, raw, meta, source) in ONE SQLite transaction."""
         now = self.clock()
         with self.lock:
+            self._observed = []
             self._pending = pending = {}  # device -> (counter, digests, radio, kind, source) applied after COMMIT
             try:
                 outcomes = self._write(frames, pending, now)
@@ -116,6 +119,9 @@ class Pipeline:
                     self._count_reject(source, "store-error", None)
                 return [Outcome(False, "store-error") for _ in frames]
             self._committed(frames, pending, outcomes, now)
+            if self.observer is not None:
+                for seen in self._observed:
+                    self.observer.uplink(*seen)
         if any(o.messages for o in outcomes):
             for hook in self.on_enqueue:
                 hook()
@@ -192,6 +198,7 @@ class Pipeline:
         device, kind = msg["device"], msg["kind"]
         digest = self.state.digest(msg.get("raw_hex") or "%s:%d" % (device, msg["counter"]))
         skey = counters.space(device, radio)
+        last = counters.last_counter(self.state, pending, skey)
         counter, why = counters.verdict(self.state, pending, skey, radio, msg["counter"], digest)
         if why is None and not self.consent.allowed(device, kind):
             why = "no-consent"
@@ -199,6 +206,7 @@ class Pipeline:
             self._count_reject(source, why, device)
             if why == "no-consent":
                 counters.advance(pending, skey, counter, digest, radio, kind, source)
+                self._observed.append((device, radio, meta, msg.get("readings"), last, counter))
             return why
         rows = self.messages_out.rows(msg, radio, meta, source, now)
         if self.queue.depth + len(batch.rows) + len(rows) > self.queue.max_frames:
@@ -208,6 +216,7 @@ class Pipeline:
             batch.add(*row)
         counters.advance(pending, skey, counter, digest, radio, kind, source)
         self.state.get(skey)["accepted"] += 1
+        self._observed.append((device, radio, meta, msg.get("readings"), last, counter))
         return None
 
     def _restore_fragments(self):
@@ -292,6 +301,7 @@ class Pipeline:
                 "downlinks": {"queued": self.downlinks.queued, "sent": self.downlinks.sent,
                               "rejected": self.downlinks.rejected},
                 "consent": {"purged": self.consent_purged, "reloads": self.consent.reloads},
+                "budgets": self.downlinks.budget_status(),
                 "queue": {"depth": self.queue.depth, "max_frames": self.queue.max_frames,
                           "oldest_age_s": self.queue.oldest_age(),
                           "full": self.queue.depth >= self.queue.max_frames,
