@@ -205,10 +205,12 @@ def run_simulate(args):
     from lpwa.firmware import config
 
     if args.config:
+        from lpwa.gateway.tomlfile import TomlFileError
+
         try:
             cfg_json = _load_toml_config(args.config)
-        except OSError as e:
-            sys.stderr.write("lpwa node: cannot read %s: %s\n" % (args.config, e.strerror or e))
+        except TomlFileError as e:  # unreadable, or not TOML
+            sys.stderr.write("lpwa node: %s\n" % e)
             return 1
         except ValueError as e:  # TOML syntax or config.ConfigError (never echoes the key)
             sys.stderr.write("lpwa node: %s: %s\n" % (args.config, e))
@@ -304,14 +306,10 @@ def pedometer_energy(ped, hours):
 
 
 def _load_toml_config(path):
-    try:
-        import tomllib
-    except ImportError:  # Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
     from lpwa.firmware import config
+    from lpwa.gateway import tomlfile
 
-    with open(path, "rb") as f:
-        doc = tomllib.load(f)
+    doc = tomlfile.load(path)
     return config.to_json(config.parse(config.from_node_toml(doc)))
 
 

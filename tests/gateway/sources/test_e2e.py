@@ -71,9 +71,9 @@ async def wait_ups(collector, n, timeout=10):
 
 
 async def queue_downlink(collector, gateway, node, command):
-    before = gateway.pipeline.downlinks_queued
+    before = gateway.pipeline.downlinks.queued
     collector.publish("lpwa/e2e/%s/%s/down" % (node.kind, node.device), command)
-    assert await async_wait_until(lambda: gateway.pipeline.downlinks_queued > before)
+    assert await async_wait_until(lambda: gateway.pipeline.downlinks.queued > before)
 
 
 def test_udp_end_to_end_with_downlink_in_the_receive_window(mosquitto, tmp_path):
