@@ -299,6 +299,12 @@ class Pipeline:
             entry["kind"] = entry["kind"] or d["kind"]
             if d.get("name"):
                 entry["name"] = d["name"]
+        nodes = self.consent_sync.status()
+        for dev, entry in out.items():
+            if consent_mod.is_personal(entry["kind"]):
+                entry["consent"] = "granted" if self.consent.allowed_personal(dev) else "withdrawn"
+                if dev in nodes:
+                    entry["consent_node"] = "%s (%d tries)" % (nodes[dev]["node"], nodes[dev]["tries"])
         return dict(sorted(out.items()))
 
     def _status(self):

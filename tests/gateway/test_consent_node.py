@@ -8,12 +8,16 @@ grants it again at 2 h, and repeat until the gateway hands out exactly the downl
 that run is one consistent history of node and gateway.
 """
 
+import argparse
+import contextlib
+import io
 import json
 
 from lpwa.codecs.schema import STATUS_NO_CONSENT
 from lpwa.gateway import config as config_mod
 from lpwa.gateway.frames import FrameDecoder
 from lpwa.gateway.pipeline import Pipeline
+from lpwa.tools.cli.gateway import _show
 from lpwa.tools.cli.node import SIM_KEY, run_sim, sim_config
 
 HOURS = 3.5
@@ -26,12 +30,21 @@ def _gateway(state_dir, device, now):
     return Pipeline(cfg, clock=lambda: now[0])
 
 
+def status_text(gw):
+    """What `lpwa gateway status` prints for this pipeline's status."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        _show({"pipeline": gw.status(), "gateway": "gw-consent", "time": 0},
+              argparse.Namespace(url="http://x", json=False), 0)
+    return out.getvalue()
+
+
 def _one_history(tmp_path, n, cfg_json, schedule, mpy):
     frames, events, info = run_sim(cfg_json, HOURS, "micropython", mpy=mpy, downlinks=schedule)
     device = json.loads(cfg_json)["device"]
     now = [frames[0]["time"]]
     gw = _gateway(tmp_path / ("s%d" % n), device, now)
-    start, handed, views = frames[0]["time"], [], []
+    start, handed, views, texts = frames[0]["time"], [], [], []
     for f in frames:
         now[0] = f["time"]
         h = (f["time"] - start) / 3600
@@ -43,15 +56,17 @@ def _one_history(tmp_path, n, cfg_json, schedule, mpy):
         if out.downlink:
             handed.append((h - 0.5 / 3600, out.downlink))
         views.append(json.loads(json.dumps(gw.status()["consent"]["nodes"])))
+        if views[-1].get(device) == {"wanted": "withdrawn", "node": "applied", "tries": 1}:
+            texts.append(status_text(gw))
     gw.queue.close()
-    return frames, events, handed, views
+    return frames, events, handed, (views, texts)
 
 
 def test_withdrawal_and_regrant_reach_the_node_and_its_frames_show_it(tmp_path, mpy):
     cfg_json = sim_config("drone-vital", "wisun")
     schedule = []
     for n in range(5):
-        frames, events, handed, status = _one_history(tmp_path, n, cfg_json, schedule, mpy)
+        frames, events, handed, (status, texts) = _one_history(tmp_path, n, cfg_json, schedule, mpy)
         if n == 0:  # the node heard nothing: the gateway retried at each of its uplinks
             device = json.loads(cfg_json)["device"]
             assert len([h for h, _ in handed if 1.0 <= h < 2.0]) >= 3
@@ -84,3 +99,5 @@ def test_withdrawal_and_regrant_reach_the_node_and_its_frames_show_it(tmp_path, 
     assert {"wanted": "withdrawn", "node": "pending", "tries": 1} in views
     assert any(v["wanted"] == "withdrawn" and v["node"] == "applied" for v in views)
     assert views[-1]["wanted"] == "granted" and views[-1]["node"] == "applied"
+    row = [line for line in texts[0].splitlines() if line.startswith(device)][0]
+    assert row.endswith("withdrawn (node applied (1 tries))"), texts[0]
