@@ -14,6 +14,7 @@ import json
 import logging
 import time
 
+from lpwa.gateway.network import gateway_side as network_downlink
 from lpwa.gateway import consent as consent_mod
 from lpwa.gateway.queue import Queue
 from lpwa.gateway.state import DeviceState
@@ -390,6 +391,11 @@ class Pipeline:
             return self._downlink_reject(device, "wrong-kind", "topic says %s" % kind)
         if not isinstance(command, dict) or not isinstance(command.get("cmd"), str):
             return self._downlink_reject(device, "bad-command")
+        network_counter = network_downlink.take_counter(command)  # lpwa network: gateway/NETWORK.md
+        if network_counter == "bad":
+            return self._downlink_reject(device, "bad-network-counter")
+        if network_counter is not None and network_downlink.behind(self.state, device, network_counter):
+            return self._downlink_reject(device, "network-counter-behind")
         try:
             from lpwa.codecs.command import encode_command
         except ImportError:
@@ -397,7 +403,11 @@ class Pipeline:
         with self.lock:
             try:
                 with self.queue.transaction() as batch:
-                    counter = self.state.next_down_counter(batch.db, device)
+                    previous = self.state.get(device)["down_counter"]
+                    if network_counter is None:
+                        counter = self.state.next_down_counter(batch.db, device)
+                    else:
+                        counter = network_downlink.use_counter(self.state, batch.db, device, network_counter)
                     try:
                         data = encode_command(int(device, 16), key, counter, command)
                     except (ValueError, TypeError, KeyError, OverflowError) as e:  # OverflowError: int(inf)
@@ -405,7 +415,7 @@ class Pipeline:
                     batch.db.execute("INSERT INTO downlinks (device, payload, created) VALUES (?, ?, ?)",
                                      (device, bytes(data), self.clock()))
             except _BadCommand as e:
-                self.state.get(device)["down_counter"] -= 1
+                self.state.get(device)["down_counter"] = previous
                 return self._downlink_reject(device, "bad-command", str(e))
             self._downlink_devices.add(device)
             self.downlinks_queued += 1

@@ -6,11 +6,12 @@ BENCHES = {
     "codec": ("lpwa.tools.bench.codec", "frame bytes vs Cayenne LPP, SenML and JSON; encode cost"),
     "gateway": ("lpwa.tools.bench.gateway", "replayed frames through the pipeline into MQTT vs bare paho"),
     "algorithms": ("lpwa.tools.bench.algorithms", "step, wave and PPG algorithms against ground truth"),
+    "network": ("lpwa.tools.bench.network", "N real gateways, overlapping coverage, one network: duplicates, downlinks"),
 }
 
 
 def register(sub):
-    p = sub.add_parser("bench", help="benchmarks (codec, gateway, algorithms)")
+    p = sub.add_parser("bench", help="benchmarks (codec, gateway, algorithms, network)")
     bsub = p.add_subparsers(dest="bench", metavar="BENCH", required=True)
     for name, (module, help_text) in BENCHES.items():
         bp = bsub.add_parser(name, help=help_text)
