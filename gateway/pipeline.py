@@ -435,15 +435,17 @@ class Pipeline:
     def _take_downlink(self, batch, device, radio, meta):
         if radio == "sigfox" and meta.get("ack") is False:
             return None  # the device did not ask for a downlink on this uplink
+        head = batch.db.execute("SELECT id FROM downlinks WHERE device = ? ORDER BY id LIMIT 1", (device,)).fetchone()
         data = batch.take_downlink(device, DOWNLINK_MAX.get(radio))
         if data is None:
             return None
         verdict = self._budget(radio, meta, len(data))
         if verdict != "ok":
-            # keep it for a later window (it goes to the back of this device's line): "never" means
-            # too long for one transmission at this data rate; a faster uplink can still carry it
-            batch.db.execute("INSERT INTO downlinks (device, payload, created) VALUES (?, ?, ?)",
-                             (device, data, self.clock()))
+            # keep it for a later window, at the head of this device's line (same id): a newer command
+            # sent first would carry a higher counter and the node would then reject this one as a
+            # replay; "never" means too long for one transmission at this data rate
+            batch.db.execute("INSERT INTO downlinks (id, device, payload, created) VALUES (?, ?, ?, ?)",
+                             (head[0], device, data, self.clock()))
             self.rejections["downlink-deferred-" + ("too-long" if verdict == "never" else "duty-cycle")] += 1
             return None
         if not batch.has_downlink(device):

@@ -55,6 +55,7 @@ class NetworkService:
         self._deferred = []
         self._stop = threading.Event()
         self.client = self._make_client(username, password)
+        self.cmd_client = self._make_cmd_client(username, password)
         self.counts = self.merger.counts
 
     def _make_client(self, username, password):
@@ -69,6 +70,25 @@ class NetworkService:
         c.max_queued_messages_set(0)
         return c
 
+    def _make_cmd_client(self, username, password):
+        c = paho.Client(CallbackAPIVersion.VERSION2, client_id="lpwa-net-%s-cmd" % self.instance,
+                        protocol=paho.MQTTv5, manual_ack=True)
+        if username:
+            c.username_pw_set(username, password)
+        c.on_connect = lambda client, u, f, rc, p: None if rc.is_failure else client.subscribe([self.topics.commands])
+        c.on_message = self._on_command
+        return c
+
+    def _on_command(self, client, userdata, message):
+        what, fields = self.topics.parse(message.topic)
+        try:
+            settled = what != "down" or self._command(fields, message)
+        except Exception:
+            log.exception("command handling failed", extra={"event": "network-error", "topic": message.topic})
+            settled = True
+        if settled and message.qos:
+            client.ack(message.mid, message.qos)
+
     # -- connection ------------------------------------------------------------------------------
 
     def _connect(self):
@@ -76,6 +96,8 @@ class NetworkService:
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         props.ReceiveMaximum = 65535
         self.client.connect(self.host, self.port, keepalive=self.keepalive, clean_start=False, properties=props)
+        if not self.cmd_client.is_connected():
+            self.cmd_client.connect(self.host, self.port, keepalive=self.keepalive, clean_start=True)
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
         if reason_code.is_failure:
@@ -94,7 +116,10 @@ class NetworkService:
 
     def _on_publish(self, client, userdata, mid, reason_code, properties):
         for copy_mid in self._acks.pop(mid, ()):
-            client.ack(copy_mid, 1)
+            if isinstance(copy_mid, tuple):
+                self.cmd_client.ack(copy_mid[1], 1)
+            else:
+                client.ack(copy_mid, 1)
 
     # -- incoming ----------------------------------------------------------------------------------
 
@@ -164,7 +189,7 @@ class NetworkService:
         deferred, self._deferred = self._deferred, []
         for fields, message in deferred:
             if self._command(fields, message):
-                self.client.ack(message.mid, message.qos)
+                self.cmd_client.ack(message.mid, message.qos)
         log.info("synced", extra={"event": "synced", "devices": len(self.merger.windows)})
 
     # -- downlinks ----------------------------------------------------------------------------------
@@ -191,7 +216,7 @@ class NetworkService:
         self.merger.routed[device] = gateway
         info = self.client.publish(self.topics.gateway_down(gateway, kind, device), _json(cmd), qos=1)
         if message.qos:
-            self._acks.setdefault(info.mid, []).append(message.mid)
+            self._acks.setdefault(info.mid, []).append(("cmd", message.mid))
         self.counts["downlinks"] += 1
         log.info("downlink routed", extra={"event": "downlink-routed", "device": device, "gateway": gateway,
                                            "counter": counter, "cmd": cmd["cmd"]})
@@ -269,6 +294,11 @@ class NetworkService:
                     stop.wait(backoff)
                     backoff = min(backoff * 2, 10.0)
                     continue
+            if self.cmd_client.loop(timeout=0.0) != paho.MQTT_ERR_SUCCESS:
+                try:
+                    self.cmd_client.reconnect()
+                except OSError:
+                    pass  # the main connection's back-off paces the retries
             if self.client.loop(timeout=0.02) != paho.MQTT_ERR_SUCCESS:
                 need_connect = True
                 stop.wait(backoff)
@@ -291,6 +321,8 @@ class NetworkService:
             while not info.is_published() and time.monotonic() < deadline:
                 self.client.loop(timeout=0.05)
             self.client.disconnect()
+        if self.cmd_client.is_connected():
+            self.cmd_client.disconnect()
 
     def stop(self):
         self._stop.set()

@@ -13,8 +13,11 @@ class Topics:
         self.sync = p + "/network/_sync/"
         self.subscriptions = [
             (p + "/network/_members/+", 1), (p + "/network/_state/+", 1), (p + "/+/status", 1),
-            (p + "/+/+/+/up", 1), ("$share/%s/%s/network/+/+/down" % (SHARE_GROUP, p), 1),
+            (p + "/+/+/+/up", 1),
         ]
+        # on a second, clean-session connection: a dead instance's persistent session would keep
+        # receiving its share of commands until it came back
+        self.commands = ("$share/%s/%s/network/+/+/down" % (SHARE_GROUP, p), 1)
 
     def network_up(self, kind, device):
         return "%s/network/%s/%s/up" % (self.prefix, kind, device)

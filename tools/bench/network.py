@@ -221,11 +221,15 @@ def _result(args, obs, coverage, nodes, t_send, commands, cpu, elapsed):
     lat = [(first[k] - t_send[k]) * 1000 for k in t_send if k in first]
     copies = sum(len(b.get("gateways") or ()) for _, b in ups)
     rejected = sum(len(n.rejected) for n in nodes)
+    reasons = {}
+    for n in nodes:
+        for why in n.rejected:
+            reasons[why] = reasons.get(why, 0) + 1
     return {"gateways": args.gateways, "instances": args.instances, "bridge": args.bridge, "kill": args.kill,
             "uplinks": len(t_send), "published_once": len(set(keys) & set(t_send)),
             "duplicates_published": len(keys) - len(set(keys)), "lost": len(set(t_send) - set(keys)),
             "downlinks": len(commands), "transmissions": coverage.transmissions,
-            "accepted_by_nodes": coverage.accepted(), "rejected_by_nodes": rejected,
+            "accepted_by_nodes": coverage.accepted(), "rejected_by_nodes": rejected, "node_rejections": reasons,
             "p50_ms": round(_percentile(lat, 50) or 0, 1), "p99_ms": round(_percentile(lat, 99) or 0, 1),
             "gateways_per_message": round(copies / len(ups), 2) if ups else 0,
             "network_cpu_us_per_copy": round(cpu * 1e6 / max(1, len(t_send) * args.overlap), 1),
