@@ -54,7 +54,7 @@ class Broker:
             f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
                     "max_queued_messages 100000\nmax_inflight_messages 0\n" % self.port)
             if bridge_to is not None:  # this broker pulls the site broker's gateway traffic, and sends commands back
-                f.write("connection site\naddress 127.0.0.1:%d\nbridge_protocol_version mqttv50\n"
+                f.write("connection site\naddress 127.0.0.1:%d\nbridge_protocol_version mqttv311\n"
                         "cleansession true\ntry_private true\n"
                         "topic %s/+/+/+/up in 1\ntopic %s/+/status in 1\ntopic %s/+/+/+/down out 1\n"
                         % (bridge_to.port, PREFIX, PREFIX, PREFIX))
