@@ -392,10 +392,8 @@ class Pipeline:
         if not isinstance(command, dict) or not isinstance(command.get("cmd"), str):
             return self._downlink_reject(device, "bad-command")
         network_counter = network_downlink.take_counter(command)  # lpwa network: gateway/NETWORK.md
-        if network_counter == "bad":
-            return self._downlink_reject(device, "bad-network-counter")
-        if network_counter is not None and network_downlink.behind(self.state, device, network_counter):
-            return self._downlink_reject(device, "network-counter-behind")
+        if network_downlink.refusal(self.state, device, network_counter):
+            return self._downlink_reject(device, network_downlink.refusal(self.state, device, network_counter))
         try:
             from lpwa.codecs.command import encode_command
         except ImportError:
@@ -404,10 +402,7 @@ class Pipeline:
             try:
                 with self.queue.transaction() as batch:
                     previous = self.state.get(device)["down_counter"]
-                    if network_counter is None:
-                        counter = self.state.next_down_counter(batch.db, device)
-                    else:
-                        counter = network_downlink.use_counter(self.state, batch.db, device, network_counter)
+                    counter = network_downlink.counter(self.state, batch.db, device, network_counter)
                     try:
                         data = encode_command(int(device, 16), key, counter, command)
                     except (ValueError, TypeError, KeyError, OverflowError) as e:  # OverflowError: int(inf)

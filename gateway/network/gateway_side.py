@@ -19,14 +19,21 @@ def take_counter(command):
     return n
 
 
-def behind(state, device, counter):
-    """True when this gateway already used `counter` (or a later one) for `device`: the node would
-    reject it, so it is refused here (counted) instead of transmitted."""
-    return counter <= state.get(device)["down_counter"]
+def refusal(state, device, counter):
+    """A reason to refuse the command, or None: a malformed counter, or one this gateway already
+    used (or passed) for `device`, which the node would reject."""
+    if counter == "bad":
+        return "bad-network-counter"
+    if counter is not None and counter <= state.get(device)["down_counter"]:
+        return "network-counter-behind"
+    return None
 
 
-def use_counter(state, db, device, counter):
-    """Persist `counter` as the device's downlink counter inside the caller's transaction."""
+def counter(state, db, device, counter):
+    """The downlink counter to encode with, persisted inside the caller's transaction: the
+    gateway's own next one for a plain command, else the network's."""
+    if counter is None:
+        return state.next_down_counter(db, device)
     d = state.get(device)
     d["down_counter"] = counter
     db.execute("INSERT INTO devices (device, counter, last_seen, radio, down_counter) VALUES (?, -1, 0, '', ?) "
