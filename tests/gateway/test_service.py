@@ -15,6 +15,7 @@ import urllib.request
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
 
 from support.broker import free_port
 from lpwa.gateway import config
@@ -199,10 +200,14 @@ def test_gateway_run_status_metrics_sighup_sigterm_and_clean_logs(mosquitto, tmp
         _push(sock, udp_port, frame("11223344", 2), 4)
 
         metrics = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port, timeout=5).read().decode()
-        assert 'lpwa_frames_rejected_total{gateway="gw-svc",reason="duplicate"} 1' in metrics
-        assert 'lpwa_frames_rejected_total{gateway="gw-svc",reason="no-consent"} 1' in metrics
-        assert 'lpwa_source_accepted_total{gateway="gw-svc",source="udp"} 2' in metrics
-        assert "lpwa_queue_depth" in metrics and 'lpwa_mqtt_connected{gateway="gw-svc"} 1' in metrics
+        # the same samples as before, read with prometheus-client's parser (it prints 1.0, not 1)
+        samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                   for fam in text_string_to_metric_families(metrics) for s in fam.samples}
+        assert samples[("lpwa_frames_rejected_total", (("gateway", "gw-svc"), ("reason", "duplicate")))] == 1
+        assert samples[("lpwa_frames_rejected_total", (("gateway", "gw-svc"), ("reason", "no-consent")))] == 1
+        assert samples[("lpwa_source_accepted_total", (("gateway", "gw-svc"), ("source", "udp")))] == 2
+        assert ("lpwa_queue_depth", (("gateway", "gw-svc"),)) in samples
+        assert samples[("lpwa_mqtt_connected", (("gateway", "gw-svc"),))] == 1
 
         time.sleep(2.5)  # the status file is rewritten every 2 s
         r = lpwa("gateway", "status", "-c", str(cfg_path))
