@@ -95,7 +95,7 @@ def wait(predicate, timeout, what):
 
 
 def _ready(rig, obs, coverage):
-    wait(lambda: all(obs.status.get(g.name) == "online" for g in rig.gateways), 30, "the gateways")
+    wait(lambda: all(obs.status.get(g.name) == "online" for g in rig.gateways), 30 + 10 * len(rig.gateways), "the gateways")
     wait(lambda: all(obs.members.get(n.name) == "online" for n in rig.instances), 30, "the network")
     for f in coverage.forwarders:
         wait(lambda: f.pull(0.5), 30, "the udp source of gateway %d" % (f.index + 1))
