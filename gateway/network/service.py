@@ -17,6 +17,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from lpwa.gateway.network import downlinks
 from lpwa.gateway.network.members import Members
@@ -105,7 +106,8 @@ class NetworkService:
             return
         self.synced = False
         self._nonce = os.urandom(6).hex()
-        client.subscribe(self.topics.subscriptions + [(self.topics.sync + self.instance + "/+", 1)])
+        subs = [(t, SubscribeOptions(qos=1, noLocal=no_local)) for t, no_local in self.topics.subscriptions]
+        client.subscribe(subs + [(self.topics.sync + self.instance + "/+", SubscribeOptions(qos=1))])
         # delivered after every retained message of the subscriptions above: the start-up barrier
         client.publish(self.topics.sync + self.instance + "/" + self._nonce, b"", qos=1)
         log.info("connected", extra={"event": "connected", "instance": self.instance})

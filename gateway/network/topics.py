@@ -11,9 +11,11 @@ class Topics:
         self.members = p + "/network/_members/"
         self.state = p + "/network/_state/"
         self.sync = p + "/network/_sync/"
+        # (topic, no_local): MQTT 5 "no local" spares an instance its own network messages and
+        # `_state` coming back; its membership and sync marker it must see
         self.subscriptions = [
-            (p + "/network/_members/+", 1), (p + "/network/_state/+", 1), (p + "/+/status", 1),
-            (p + "/+/+/+/up", 1),
+            (p + "/network/_members/+", False), (p + "/network/_state/+", True), (p + "/+/status", False),
+            (p + "/+/+/+/up", True),
         ]
         # on a second, clean-session connection: a dead instance's persistent session would keep
         # receiving its share of commands until it came back
