@@ -1,9 +1,10 @@
 """Gateway-side frame decoding: the portable header/MIC/fragment code plus cbor2 for the body.
 
 FrameDecoder(key_for).feed(raw, radio, meta) -> list of decoded dicts (empty while fragments are
-missing); raises lpwa.codecs.frame.FrameError with `.reason` for anything it cannot accept. It
-remembers each device's last frame counter to rebuild the counter's high 16 bits (pass
-`counters`, a dict-like of device hex -> int, to persist that across restarts).
+missing); raises lpwa.codecs.frame.FrameError with `.reason` for anything it cannot accept. The
+counter's high 16 bits are rebuilt from the device's last counter: the gateway passes
+`last_counter` (device hex -> int or None), the store's view of what it ACCEPTED, so the decoder keeps
+no copy to rewind; standalone (CLI, tests) it remembers the last counter it decoded itself.
 """
 
 import io
@@ -32,11 +33,12 @@ def loads_body(body):
 class FrameDecoder:
     """Verifies, decrypts, reassembles and decodes uplink frames from every radio."""
 
-    def __init__(self, key_for, counters=None, max_pending=64, fragment_timeout_s=600, clock=time.time,
+    def __init__(self, key_for, last_counter=None, max_pending=64, fragment_timeout_s=600, clock=time.time,
                  unknown_compact=False):
         self.key_for = key_for
         self.unknown_compact = unknown_compact  # accept compact (Sigfox) frames of devices without a key
-        self.counters = {} if counters is None else counters
+        self._own = {} if last_counter is None else None  # standalone: the counters it decoded
+        self.last_counter = self._own.get if last_counter is None else last_counter
         self.reassembler = _frame.Reassembler(max_pending, fragment_timeout_s)
         self.clock = clock
         self._keys = {}
@@ -70,10 +72,11 @@ class FrameDecoder:
             raw = full
             if _frame.parse_header(raw)[0] not in (_frame.T_READING, _frame.T_STATUS):
                 raise FrameError("fragment", "reassembled frame is not a full frame")
-        decoded = _frame.decode(raw, radio, meta, self._key, self.counters.get, loads=loads_body,
+        decoded = _frame.decode(raw, radio, meta, self._key, self.last_counter, loads=loads_body,
                                compact_needs_key=not self.unknown_compact)
-        if ftype not in (_frame.T_COMPACT, _frame.T_COMPACT_STATUS):
+        own = self._own
+        if own is not None and ftype not in (_frame.T_COMPACT, _frame.T_COMPACT_STATUS):
             dev = decoded["device"]
-            if decoded["counter"] > self.counters.get(dev, -1):
-                self.counters[dev] = decoded["counter"]
+            if decoded["counter"] > own.get(dev, -1):
+                own[dev] = decoded["counter"]
         return [decoded]

@@ -29,13 +29,24 @@ def refusal(state, device, counter):
     return None
 
 
-def counter(state, db, device, counter):
+def counter(state, batch, device, counter):
     """The downlink counter to encode with, persisted inside the caller's transaction: the
     gateway's own next one for a plain command, else the network's."""
     if counter is None:
-        return state.next_down_counter(db, device)
-    d = state.get(device)
-    d["down_counter"] = counter
-    db.execute("INSERT INTO devices (device, counter, last_seen, radio, down_counter) VALUES (?, -1, 0, '', ?) "
-               "ON CONFLICT(device) DO UPDATE SET down_counter = excluded.down_counter", (device, counter))
+        return state.next_down_counter(batch, device)
+    state.get(device)["down_counter"] = counter
+    batch.save_down_counter(device, counter)
     return counter
+
+
+def head_id(batch, device):
+    """Id of the device's oldest queued downlink: a deferred one is put back under it."""
+    row = batch.db.execute("SELECT id FROM downlinks WHERE device = ? ORDER BY id LIMIT 1", (device,)).fetchone()
+    return row[0] if row else None
+
+
+def put_back(batch, row_id, device, data, created):
+    """Re-queue a deferred downlink at the head of the device's line (its old id), so a newer command
+    with a higher counter cannot go first and make the node reject this one as a replay."""
+    batch.db.execute("INSERT INTO downlinks (id, device, payload, created) VALUES (?, ?, ?, ?)",
+                     (row_id, device, bytes(data), created))

@@ -79,7 +79,7 @@ def test_config_error_never_shows_a_secret_value():
 def test_defaults_and_sources_filled_from_their_options():
     cfg = config.from_dict({"sources": {"udp": {}, "replay": {"enabled": False, "speed": 2}}})
     assert cfg["sources"]["udp"] == {"enabled": True, "listen": "0.0.0.0:1700", "rx_delay_s": 1.0,
-                                     "tx_power_dbm": 13}
+                                     "tx_power_dbm": 13, "rcvbuf_bytes": 4194304, "drops_poll_s": 5.0}
     assert cfg["sources"]["replay"]["speed"] == 2.0 and not cfg["sources"]["replay"]["enabled"]
     assert config.parse_url("mqtts://broker.local") == ("broker.local", 8883, True)
     assert config.parse_url("mqtt://[::1]:1884") == ("::1", 1884, False)

@@ -110,17 +110,12 @@ def load_config(path, board):
     """node.toml -> the device config JSON text (validated); FlashError on any problem."""
     from lpwa.firmware import config
 
+    from lpwa.gateway import tomlfile
+
     try:
-        import tomllib
-    except ImportError:  # Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        with open(path, "rb") as f:
-            doc = tomllib.load(f)
-    except OSError as e:
-        raise FlashError("cannot read %s: %s" % (path, e.strerror or e))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:  # tomllib reads UTF-8 only
-        raise FlashError("%s is not valid TOML: %s" % (path, e))
+        doc = tomlfile.load(path)
+    except tomlfile.TomlFileError as e:
+        raise FlashError(str(e))
     try:
         raw = config.from_node_toml(doc)
         raw["board"] = board

@@ -68,17 +68,12 @@ def _hex_key(text, what="key"):
 
 def load_keys(path):
     """{device hex: key bytes} from TOML: [devices.<id>] key = "..." or <id> = "..."."""
+    from lpwa.gateway import tomlfile
+
     try:
-        import tomllib
-    except ImportError:  # Python < 3.11
-        import tomli as tomllib
-    try:
-        with open(path, "rb") as f:
-            doc = tomllib.load(f)
-    except OSError as e:
-        raise SystemExit("lpwa frame: cannot read --keys %s: %s" % (path, e.strerror or e))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise SystemExit("lpwa frame: --keys %s is not TOML: %s" % (path, e))
+        doc = tomlfile.load(path)
+    except tomlfile.TomlFileError as e:
+        raise SystemExit("lpwa frame: --keys %s" % e)
     table = doc.get("devices", doc)
     if not isinstance(table, dict):
         raise SystemExit("lpwa frame: --keys %s: [devices] must be a table" % path)

@@ -389,7 +389,7 @@ async def run_demo(frames=18, broker_url=None, timeout=30.0, out=None, gateway_i
         for _ in range(5):  # a publish that beats the gateway's SUBSCRIBE is dropped by the broker: retry
             subscriber.client.publish("lpwa/%s/%s/%s/down" % (gateway_id, first.kind, first.device),
                                       json.dumps(DEMO_COMMAND), qos=1)
-            if await _until(lambda: getattr(pipeline, "downlinks_queued", 1) >= 1, 1.0):
+            if await _until(lambda: pipeline.downlinks.queued >= 1, 1.0):
                 break
 
         radios = {"lora": forwarder, "wisun": dongle, "sigfox": cloud}

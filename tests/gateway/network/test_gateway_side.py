@@ -43,7 +43,7 @@ def test_the_network_counter_is_used_and_the_node_accepts_it(pipe):
 @pytest.mark.parametrize("bad", [0, -1, 2 ** 32, "7", True, 1.5, None])
 def test_a_malformed_network_counter_is_refused(pipe, bad):
     assert pipe.queue_downlink(DEV, {"cmd": "reboot", "network_counter": bad}) == "bad-network-counter"
-    assert pipe.rejections["downlink-bad-network-counter"] == 1 and not pipe.queue.downlink_devices()
+    assert pipe.rejections["downlink-bad-network-counter"] == 1 and not pipe.downlinks.devices
 
 
 def test_a_counter_this_gateway_already_used_is_refused(pipe):
@@ -58,7 +58,7 @@ def test_a_deferred_downlink_keeps_its_place_in_line(pipe):
     a transmission): the older command must still go first, or the node (which only accepts
     increasing counters) would reject it after the newer one."""
     key = bytes.fromhex(KEYS[DEV])
-    assert pipe._budget("lora", {"datr": "SF10BW125"}, 8) == "ok"  # a transmission just now: pause running
+    assert pipe.downlinks._budget("lora", {"datr": "SF10BW125"}, 8) == "ok"  # a transmission just now: pause running
     pipe.queue_downlink(DEV, {"cmd": "set-interval", "seconds": 600, "network_counter": 1})
     pipe.queue_downlink(DEV, {"cmd": "set-interval", "seconds": 900, "network_counter": 2})
     out = pipe.ingest("lora", frame(DEV, 1), {"datr": "SF10BW125"}, "udp")
