@@ -28,6 +28,7 @@ import binascii
 from lpwa.codecs import cbor
 from lpwa.codecs import crypto
 from lpwa.codecs import schema as _schema
+from lpwa.radio.limits import max_payload
 
 VERSION = 1
 T_READING = 0
@@ -50,12 +51,6 @@ DIR_DOWN = 1
 REASONS = ("truncated", "bad-version", "unknown-kind", "bad-mic", "bad-cbor", "bad-schema",
            "out-of-range", "too-large", "unknown-device", "fragment")
 
-# Largest frame per radio when lpwa.radio.limits is not there: LoRa raw PHY payload within a
-# 400 ms dwell at 125 kHz (AS923 N + 13, radio-facts.md; SF11/12 cannot send within 400 ms),
-# Sigfox 12-byte uplink, Wi-SUN SKSENDTO limit.
-FALLBACK_LORA_400MS = {7: 255, 8: 138, 9: 66, 10: 24, 11: 0, 12: 0}
-
-
 class FrameError(ValueError):
     """A frame that cannot be encoded or decoded; `.reason` is one of REASONS."""
 
@@ -63,25 +58,6 @@ class FrameError(ValueError):
         self.reason = reason
         self.detail = detail
         super().__init__(reason + (": " + detail if detail else ""))
-
-
-def max_payload(radio, sf=10, bw_khz=125, dwell_ms=400):
-    """The radio engineer's limit when present, else the documented fallback table."""
-    try:
-        from lpwa.radio.limits import max_payload as limit
-    except ImportError:
-        limit = None
-    if limit is not None:
-        return limit(radio, sf, bw_khz, dwell_ms)
-    if radio == "sigfox":
-        return 12
-    if radio == "wisun":
-        return 1232
-    if radio == "lora":
-        if bw_khz == 125 and dwell_ms == 400:
-            return FALLBACK_LORA_400MS.get(sf, 0)
-        return 51
-    raise ValueError("unknown radio %r" % (radio,))
 
 
 def _kind_schema(kind):

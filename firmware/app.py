@@ -6,7 +6,7 @@
 
 RAM is lost in deep sleep, so every wake builds a fresh Node; whatever must carry over lives in
 RTC memory (and flash, for power loss). The same code runs on an ESP32 (boards/esp32.py) and
-on the simulated host board (boards/host.py); `wake()` returns how long to sleep, and the
+on the simulated host board (boards/host/); `wake()` returns how long to sleep, and the
 caller sleeps.
 """
 
@@ -356,9 +356,8 @@ class Node:
                 ok_all = False
                 break
             want_dl = i == len(frames) - 1 and self._want_downlink()
-            entry["ticks_ms"] = self.board.clock.ticks_ms()
             try:
-                meta = radio.send(payload, want_dl)
+                radio.send(payload, want_dl)
             except OSError as e:
                 entry["sent"] = False
                 entry["error"] = str(e)
@@ -368,14 +367,8 @@ class Node:
             self.budget.record(now, air, urgent)
             self.budget.save()
             wdt.feed()
-            entry["radio"] = cfg["radio"]
-            annotate = getattr(self.board, "annotate", None)
-            if annotate is not None:
-                annotate(entry)
             entry["sent"] = True
-            entry["hex"] = _hex(payload)
-            entry["meta"] = meta or {}
-            entry["counter"] = self.counter.peek() - 1
+            entry["counter"] = self.counter.peek() - 1  # the message's counter (taken before encoding)
             self.log.append(entry)
             if i == len(frames) - 1:
                 self._receive_window(wdt)

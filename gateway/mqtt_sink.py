@@ -10,6 +10,7 @@ holds. Delivery is at-least-once: a message whose PUBACK was lost in a crash is 
 
 Topics (prefix = `<topic_prefix>/<gateway id>`):
   <prefix>/status                       retained {"state": "online"|"offline", ...}; the last will says offline
+                                        (see _status_payload: a will is fixed at connect time)
   <prefix>/<kind>/<device>/up           JSON uplinks (written by the pipeline)
   <prefix>/<kind>/<device>/raw          raw frame bytes (mqtt.raw_topic = true)
   <prefix>/+/<device>/down              subscribed: JSON commands queued as downlinks
@@ -138,7 +139,7 @@ class MqttSink:
             set_tls(c, m)
             if m["tls_insecure"]:
                 c.tls_insecure_set(True)
-        c.will_set(self.status_topic, self._status_payload("offline"), qos=1, retain=True)
+        self._since = None
         # The window is ours (_feed never has more than max_inflight rows out); paho's own limit
         # would only add a walk over all its outgoing messages on every PUBACK (_update_inflight).
         c.max_inflight_messages_set(0)
@@ -151,9 +152,17 @@ class MqttSink:
         c.connect_timeout = 5.0
         return c
 
-    def _status_payload(self, state):
-        return json.dumps({"state": state, "gateway": self.gateway_id, "ts": self.clock()},
-                          separators=(",", ":"))
+    def _status_payload(self, state, will=False):
+        """The retained status. `since` is when the current connection began. The last will is handed
+        to the broker in CONNECT and published unchanged when the connection dies, so it cannot know
+        the time of death: it carries `since` (and `will: true`) but no `ts`; the death time is when a
+        subscriber receives it. "online" and a clean "offline" carry `ts`, the time they were sent."""
+        body = {"state": state, "gateway": self.gateway_id, "since": self._since}
+        if will:
+            body["will"] = True
+        else:
+            body["ts"] = self.clock()
+        return json.dumps(body, separators=(",", ":"))
 
     def start(self):
         self._thread = threading.Thread(target=self._run, name="lpwa-mqtt", daemon=True)
@@ -202,8 +211,10 @@ class MqttSink:
         if was:
             self.disconnects += 1
             self.last_error = str(reason_code)
-            log.warning("mqtt disconnected", extra={"event": "mqtt-disconnected", "reason": str(reason_code),
-                                                    "inflight": len(self._inflight)})
+            # our own disconnect (stop) or a broker's "normal disconnection" is not a fault
+            normal = self._stop.is_set() or not getattr(reason_code, "is_failure", True)
+            (log.info if normal else log.warning)("mqtt disconnected", extra={
+                "event": "mqtt-disconnected", "reason": str(reason_code), "inflight": len(self._inflight)})
 
     def _on_publish(self, client, userdata, mid, reason_code, properties):
         self._acks.append((mid, reason_code))
@@ -255,6 +266,8 @@ class MqttSink:
         return getattr(self.client, "_sockpairW", None) is not None
 
     def _connect(self):
+        self._since = self.clock()  # the will of this connection says since when it was up
+        self.client.will_set(self.status_topic, self._status_payload("offline", will=True), qos=1, retain=True)
         try:
             self.client.connect(self.host, self.port, keepalive=self.config["mqtt"]["keepalive"])
             return True

@@ -86,6 +86,13 @@ def _finite(value):
     return value
 
 
+def _no_negative_zero(meta):
+    """rx metadata with -0.0 as 0.0: forwarders print `"lsnr": -0.0` for an SNR of -0.04 dB."""
+    if not any(isinstance(v, float) and v == 0.0 for v in meta.values()):
+        return meta
+    return {k: (0.0 if isinstance(v, float) and v == 0.0 else v) for k, v in meta.items()}
+
+
 def _encode(body):
     try:
         return _ENCODER.encode(body)
@@ -167,6 +174,8 @@ class Pipeline:
         self.on_enqueue = []  # callables() run after a commit that added rows (wakes the sink)
         self._full_logged = False
         self._now_text = ""
+        self.observer = None  # lpwa.gateway.metrics.Observer: told of each message after its commit
+        self._observed = []
 
     def key_for(self, device_hex):
         """Key lookup for the decoder; the key never leaves the pipeline."""
@@ -185,6 +194,7 @@ class Pipeline:
         committed = False
         with self.lock:
             pending = {}  # device -> (counter, digest, radio, kind, source) applied after COMMIT
+            self._observed = []
             stats = []
             try:
                 with self.queue.transaction() as batch:
@@ -226,6 +236,9 @@ class Pipeline:
                         self.messages += outcome.messages
                     if outcome.downlink is not None:
                         self.downlinks_sent += 1
+                if self.observer is not None:
+                    for seen in self._observed:
+                        self.observer.uplink(*seen)
         if committed and any(o.messages for o in outcomes):
             for hook in self.on_enqueue:
                 hook()
@@ -279,6 +292,7 @@ class Pipeline:
                 self._count_reject(source, why, device)
                 if why == "no-consent":
                     self._advance(batch, pending, skey, counter, digest, radio, msg["kind"], source, now)
+                    self._observed.append((device, radio, meta, msg.get("readings"), last, counter))
                 continue
             rows = self._rows(msg, radio, meta, source, now)
             if self.queue.depth + len(batch.rows) + len(rows) > self.queue.max_frames:
@@ -290,6 +304,7 @@ class Pipeline:
                 batch.add(*row)
             self._advance(batch, pending, skey, counter, digest, radio, msg["kind"], source, now)
             self.state.get(skey)["accepted"] += 1
+            self._observed.append((device, radio, meta, msg.get("readings"), last, counter))
             accepted_msgs += 1
         if accepted_msgs and device in self._downlink_devices:
             downlink = self._take_downlink(batch, device, radio, meta)
@@ -342,7 +357,7 @@ class Pipeline:
         body["gateway"] = self.gateway_id
         body["radio"] = radio
         body["source"] = source
-        body["rx"] = meta
+        body["rx"] = _no_negative_zero(meta)
         body["time"] = self._now_text
         body["ts"] = now
         payload = _encode(body).encode()
@@ -545,11 +560,18 @@ class Pipeline:
                 "downlinks": {"queued": self.downlinks_queued, "sent": self.downlinks_sent,
                               "rejected": self.downlinks_rejected},
                 "consent": {"purged": self.consent_purged, "reloads": self.consent.reloads},
+                "budgets": self._budget_status(),
                 "queue": {"depth": self.queue.depth, "max_frames": self.queue.max_frames,
                           "oldest_age_s": self.queue.oldest_age(),
                           "full": self.queue.depth >= self.queue.max_frames,
                           "full_events": self.queue.full_events, "enqueued": self.queue.enqueued,
                           "published": self.queue.deleted, "dead": self.queue.dead}}
+
+
+    def _budget_status(self):
+        """The gateway's own duty-cycle use per radio (the budgets downlinks are charged to)."""
+        now_ms = int(self.clock() * 1000)
+        return {radio: b.status(now_ms) for radio, b in sorted(self._budgets.items())}
 
 
 class _BadCommand(Exception):

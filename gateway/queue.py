@@ -196,6 +196,11 @@ class Queue:
             row = self._reader.execute("SELECT created FROM outbox ORDER BY seq LIMIT 1").fetchone()
         return None if row is None else round((now or time.time()) - row[0], 3)
 
+    def depth_by_device(self):
+        """{device: queued messages} (the per-source backlog metric: one scan of the outbox per scrape)."""
+        with self._reader_lock:
+            return dict(self._reader.execute("SELECT device, COUNT(*) FROM outbox GROUP BY device").fetchall())
+
     def read_after(self, seq, limit):
         """Up to `limit` rows (seq, device, personal, topic, payload, qos, retain) after `seq`, in order."""
         with self._reader_lock:

@@ -18,9 +18,11 @@ import time
 from lpwa.gateway import config as config_mod
 from lpwa.gateway.consent import Consent
 from lpwa.gateway.logs import JsonFormatter, TextFormatter, setup_logging  # noqa: F401 (re-exported)
-from lpwa.gateway.metrics import MetricsServer
+from lpwa.gateway import metrics as metrics_mod
+from lpwa.gateway.metrics_http import MetricsServer
 from lpwa.gateway.pipeline import Pipeline
 from lpwa.gateway.queue import Queue
+from lpwa.gateway.systemd import Notifier
 
 log = logging.getLogger("lpwa.gateway")
 
@@ -61,6 +63,10 @@ class Gateway:
 
             self.sink = MqttSink(config, self.queue, consent=self.consent, on_downlink=self.pipeline.queue_downlink)
         self.pipeline.on_enqueue.append(self.sink.wake)
+        self.observer = self.pipeline.observer = metrics_mod.Observer()
+        self.registry = metrics_mod.build_registry(self.status, self.observer, self.backlog)
+        self.notifier = Notifier()
+        self._watchdog_task = None
         self.sources = {}
         self.metrics = None
         self.started = None
@@ -90,7 +96,7 @@ class Gateway:
             if listen:
                 host, port = config_mod.parse_hostport("metrics.listen", listen)
                 try:
-                    self.metrics = MetricsServer(host, port, self.status)
+                    self.metrics = MetricsServer(host, port, self.status, self.registry)
                 except OSError as e:
                     raise StartError("metrics.listen: cannot listen on %s (%s)" % (listen, e))
                 self.metrics.start()
@@ -101,8 +107,14 @@ class Gateway:
             await self.stop()
             raise
         self._status_task = asyncio.get_running_loop().create_task(self._status_loop())
+        self.notifier.ready("%d sources, queue depth %d" % (len(self.sources), self.queue.depth))
+        self._watchdog_task = asyncio.get_running_loop().create_task(self.notifier.watchdog())
 
     async def stop(self):
+        self.notifier.stopping()
+        if self._watchdog_task:
+            self._watchdog_task.cancel()
+            self._watchdog_task = None
         for name, source in list(self.sources.items()):
             try:
                 await source.stop()
@@ -157,7 +169,18 @@ class Gateway:
             source_stats[name] = stats
         return {"gateway": self.config["gateway"]["id"], "pid": os.getpid(), "time": time.time(),
                 "started": self.started, "uptime_s": round(time.time() - self.started, 1) if self.started else 0,
-                "mqtt": self.sink.status(), "pipeline": self.pipeline.status(), "source_stats": source_stats}
+                "mqtt": self.sink.status(), "pipeline": self.pipeline.status(), "source_stats": source_stats,
+                "metrics": {"refused": self.metrics.refused if self.metrics else 0}}
+
+    def backlog(self, status):
+        """{source: queued messages of the devices last heard through it} (per-source backlog)."""
+        by_device = self.queue.depth_by_device()
+        devices = status["pipeline"]["devices"]
+        out = dict.fromkeys(self.sources, 0)
+        for device, n in by_device.items():
+            source = (devices.get(device) or {}).get("source") or "unknown"
+            out[source] = out.get(source, 0) + n
+        return out
 
     def write_status(self, running=True):
         path = status_path(self.config)

@@ -6,9 +6,13 @@ The modem is whatever `lora.SX1276(...)` / `lora.SX1262(...)` returned (or the h
 
 Listen before talk (ARIB STD-T108: free below -80 dBm) needs the instantaneous RSSI, which the
 `lora` package does not expose. The adapter reads it through the drivers' register/command
-helpers: SX127x RegRssiValue (0x1B, datasheet 5.5.5: -157 dBm + value on the HF port with
-PA_BOOST, -164 on RFO) and SX126x GetRssiInst (opcode 0x15: -value/2 dBm), while the modem
-receives continuously. These are private helpers of micropython-lib (`_reg_read`, `_cmd`, as of
+helpers while the modem receives continuously (the one listen-before-talk of the project):
+  * SX127x, LoRa mode: RegRssiValue 0x1B, RSSI = -157 + value on the HF port, -164 + value on
+    the LF port (SX1276 datasheet 5.5.5). The port follows the frequency, not the PA pin: HF
+    above 525 MHz (Semtech LoRaMac-node sx1276.c RF_MID_BAND_THRESH), so -157 at 920 MHz.
+  * SX126x: GetRssiInst, opcode 0x15; the chip answers status then RssiInst on the two bytes
+    after the opcode, RSSI = -RssiInst / 2 dBm (SX1261/2 datasheet 13.5.4), kept in half dB.
+These are private helpers of micropython-lib (`_reg_read`, `_cmd(fmt, *args, n_read=)`, as of
 lora-sx127x / lora-sx126x 0.1-0.2); a modem without them reports `lbt_supported` False and the
 budget's pause and hourly rules still apply. The RSSI is over the LoRa bandwidth (125 kHz), not
 ARIB's 200 kHz.
@@ -36,13 +40,20 @@ def lora_cfg(params, tx_ant=None):
     return cfg
 
 
-def _rssi_reader(modem):
+SX127X_REG_RSSI_VALUE = 0x1B
+SX127X_RSSI_OFFSET_HF = -157
+SX127X_RSSI_OFFSET_LF = -164
+SX127X_MID_BAND_KHZ = 525000  # above: the HF port
+SX126X_GET_RSSI_INST = 0x15
+
+
+def _rssi_reader(modem, freq_khz):
     """A function returning the instantaneous RSSI in dBm, or None when the modem has no way."""
-    if hasattr(modem, "_reg_read") and hasattr(modem, "_pa_boost"):  # SX127x
-        offset = 157 if modem._pa_boost else 164
-        return lambda: modem._reg_read(0x1B) - offset
-    if hasattr(modem, "_cmd"):  # SX126x: GetRssiInst -> status, rssi
-        return lambda: -modem._cmd(">B", 0x15, n_read=2)[1] // 2
+    if hasattr(modem, "_cmd"):  # SX126x: opcode, then status and RssiInst clocked back
+        return lambda: -modem._cmd("B", SX126X_GET_RSSI_INST, n_read=2)[1] / 2
+    if hasattr(modem, "_reg_read"):  # SX127x
+        offset = SX127X_RSSI_OFFSET_HF if freq_khz > SX127X_MID_BAND_KHZ else SX127X_RSSI_OFFSET_LF
+        return lambda: offset + modem._reg_read(SX127X_REG_RSSI_VALUE)
     return None
 
 
@@ -53,13 +64,15 @@ class LoraRadio:
         self.modem = modem
         self.params = dict(params)
         self.tx_ant = tx_ant
-        self._rssi = None if hasattr(modem, "carrier_sense") else _rssi_reader(modem)
+        self._rssi = None if hasattr(modem, "carrier_sense") else _rssi_reader(modem, self.params["freq_khz"])
         self.lbt_supported = hasattr(modem, "carrier_sense") or self._rssi is not None
         self.last_rssi = None
 
     def reconfigure(self, params):
         self.params = dict(params)
         self.modem.configure(lora_cfg(self.params, self.tx_ant))
+        if self._rssi is not None:  # the SX127x port (offset) follows the frequency
+            self._rssi = _rssi_reader(self.modem, self.params["freq_khz"])
 
     def carrier_sense(self, duration_us):
         """True when the channel stayed below -80 dBm for `duration_us` (or the modem cannot tell)."""

@@ -536,19 +536,10 @@ def test_steady_state_encode_allocates_no_heap_under_micropython(mpy):
     assert res == {k: 0 for k in res} and len(res) == len(HEAP_CASES)
 
 
-def test_fallback_limits_match_the_radio_module(monkeypatch):
-    """frame.max_payload's documented fallback table agrees with lpwa.radio.limits where both exist."""
-    import builtins
-
+def test_frame_limits_are_the_radio_modules():
+    """The codec's radio limits are lpwa.radio.limits' own (the fallback copy of the table went)."""
     from lpwa.radio import limits
 
-    real_import = builtins.__import__
-
-    def no_radio(name, *args, **kw):
-        if name == "lpwa.radio.limits":
-            raise ImportError(name)
-        return real_import(name, *args, **kw)
-
+    assert frame.max_payload is limits.max_payload
     expected = {(r, sf): limits.max_payload(r, sf) for r in ("lora", "sigfox", "wisun") for sf in range(7, 13)}
-    monkeypatch.setattr(builtins, "__import__", no_radio)
     assert {(r, sf): frame.max_payload(r, sf) for r, sf in expected} == expected

@@ -319,3 +319,38 @@ def test_mutual_tls_with_a_client_certificate(tmp_path):
     finally:
         broker.stop()
         shutil.rmtree(broker.dir, ignore_errors=True)
+
+
+def _statuses(sub):
+    return [json.loads(p) for t, p, r in sub.messages if t == "lpwa/gw-test/status"]
+
+
+def test_last_will_says_since_when_not_a_death_time_and_a_clean_stop_logs_info(mosquitto, tmp_path, caplog):
+    """The will is fixed in CONNECT: it carries `since` (when that connection began) and `will`, no
+    `ts`; a connection lost without DISCONNECT makes the real broker publish it. A clean stop is
+    logged at INFO, a lost connection at WARNING."""
+    import logging
+    import socket
+
+    sub = Subscriber(mosquitto, "lpwa/gw-test/status")
+    cfg = make_config(tmp_path, mosquitto)
+    caplog.set_level(logging.INFO, logger="lpwa.gateway.mqtt")
+    before = time.time()
+    with running(cfg) as gw:
+        wait_for(lambda: any(s["state"] == "online" for s in _statuses(sub)), 10, "online")
+        online = _statuses(sub)[-1]
+        assert before <= online["since"] <= online["ts"]
+        gw.sink.client.socket().shutdown(socket.SHUT_RDWR)  # the TCP connection dies, no DISCONNECT
+        wait_for(lambda: any(s.get("will") for s in _statuses(sub)), 10, "the broker publishes the will")
+        will = [s for s in _statuses(sub) if s.get("will")][0]
+        assert will["state"] == "offline" and will["since"] == online["since"] and "ts" not in will
+        wait_for(lambda: _statuses(sub)[-1]["state"] == "online", 10, "reconnected")
+        assert _statuses(sub)[-1]["since"] > online["since"]  # the new connection's will has its own time
+        lost = [r for r in caplog.records if r.getMessage() == "mqtt disconnected"]
+        assert lost and lost[0].levelno == logging.WARNING
+        caplog.clear()
+    clean = _statuses(sub)[-1]
+    assert clean["state"] == "offline" and "ts" in clean and not clean.get("will")
+    records = [r for r in caplog.records if r.getMessage() == "mqtt disconnected"]
+    assert records and all(r.levelno == logging.INFO for r in records)
+    sub.close()

@@ -15,6 +15,7 @@ import urllib.request
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
 
 from support.broker import free_port
 from lpwa.gateway import config
@@ -80,7 +81,7 @@ def test_config_error_never_shows_a_secret_value():
 def test_defaults_and_sources_filled_from_their_options():
     cfg = config.from_dict({"sources": {"udp": {}, "replay": {"enabled": False, "speed": 2}}})
     assert cfg["sources"]["udp"] == {"enabled": True, "listen": "0.0.0.0:1700", "rx_delay_s": 1.0,
-                                     "tx_power_dbm": 13}
+                                     "tx_power_dbm": 13, "rcvbuf_bytes": 4194304, "drops_poll_s": 5.0}
     assert cfg["sources"]["replay"]["speed"] == 2.0 and not cfg["sources"]["replay"]["enabled"]
     assert config.parse_url("mqtts://broker.local") == ("broker.local", 8883, True)
     assert config.parse_url("mqtt://[::1]:1884") == ("::1", 1884, False)
@@ -201,10 +202,14 @@ def test_gateway_run_status_metrics_sighup_sigterm_and_clean_logs(mosquitto, tmp
         _push(sock, udp_port, frame("11223344", 2), 4)
 
         metrics = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port, timeout=5).read().decode()
-        assert 'lpwa_frames_rejected_total{gateway="gw-svc",reason="duplicate"} 1' in metrics
-        assert 'lpwa_frames_rejected_total{gateway="gw-svc",reason="no-consent"} 1' in metrics
-        assert 'lpwa_source_accepted_total{gateway="gw-svc",source="udp"} 2' in metrics
-        assert "lpwa_queue_depth" in metrics and 'lpwa_mqtt_connected{gateway="gw-svc"} 1' in metrics
+        # the same samples as before, read with prometheus-client's parser (it prints 1.0, not 1)
+        samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                   for fam in text_string_to_metric_families(metrics) for s in fam.samples}
+        assert samples[("lpwa_frames_rejected_total", (("gateway", "gw-svc"), ("reason", "duplicate")))] == 1
+        assert samples[("lpwa_frames_rejected_total", (("gateway", "gw-svc"), ("reason", "no-consent")))] == 1
+        assert samples[("lpwa_source_accepted_total", (("gateway", "gw-svc"), ("source", "udp")))] == 2
+        assert ("lpwa_queue_depth", (("gateway", "gw-svc"),)) in samples
+        assert samples[("lpwa_mqtt_connected", (("gateway", "gw-svc"),))] == 1
 
         time.sleep(2.5)  # the status file is rewritten every 2 s
         r = lpwa("gateway", "status", "-c", str(cfg_path))

@@ -94,10 +94,10 @@ def sim_config(kind, radio, device=None):
 _MPY_CODE = """
 import json
 from lpwa.firmware import config
-from lpwa.boards.host import simulate
+from lpwa.boards.host.simulate import simulate
 _motion = None
 if %r:
-    from lpwa.boards.host_motion import MotionScene
+    from lpwa.boards.host.motion import MotionScene
     with open("/lpwa_motion.txt") as _fh:
         _motion = MotionScene(json.loads(_fh.readline()), bytes.fromhex(_fh.read().strip()))
 _r = simulate(config.loads(%r), hours=%r, seed=%r, scenario=%r, power_loss_at_h=%r, reset_at_h=%r,
@@ -122,7 +122,7 @@ def run_sim(cfg_json, hours, interpreter=None, seed=1, scenario=None, power_loss
         interpreter = "micropython" if _harness_ok() else "cpython"
     scenario = scenario or {}
     if interpreter == "cpython":
-        from lpwa.boards.host import simulate
+        from lpwa.boards.host.simulate import simulate
         from lpwa.firmware import config
 
         r = simulate(config.loads(cfg_json), hours=hours, seed=seed, scenario=scenario,
@@ -329,7 +329,7 @@ def measure_ram(cfg_json, wakes=14):
     with MicroPython() as mp:
         mp.load_board_files()
         base = mp.eval_json("import gc\ngc.collect()", "gc.mem_alloc()")
-        mp.run("from lpwa.firmware import config\nfrom lpwa.boards.host import HostBoard\n"
+        mp.run("from lpwa.firmware import config\nfrom lpwa.boards.host.board import HostBoard\n"
                "from lpwa.firmware.app import Node\n_cfg = config.loads(%r)\n_b = HostBoard(_cfg['kind'])\n"
                % cfg_json)
         resident = []
@@ -338,7 +338,7 @@ def measure_ram(cfg_json, wakes=14):
             per_wake.append(mp.eval_json(
                 "_b.boot()\n_a0 = gc.mem_alloc()\n_n = Node(_b, _cfg)\n_s = _n.wake()\n"
                 "if _n.continuous():\n    _n.idle(_s)\n    _b.light_wake()\nelse:\n    _b.deep_sleep(_s)\n"
-                "_a1 = gc.mem_alloc()\n_n = None", "_a1 - _a0"))
+                "_a1 = gc.mem_alloc()\n_n = None\n_b.air.take()", "_a1 - _a0"))
             resident.append(mp.eval_json("gc.collect()", "gc.mem_alloc()") - base)
     return {"resident": max(resident), "wake_alloc": max(per_wake), "high": max(resident) + max(per_wake),
             "wakes": wakes}

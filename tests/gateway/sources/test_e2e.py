@@ -123,10 +123,13 @@ def test_wisun_end_to_end_survives_unplug_and_sends_sksendto(mosquitto, tmp_path
             assert await async_wait_until(lambda: written.append(port.read()) or b"SKSENDTO" in b"".join(written))
             data = b"".join(written)
             head = data[data.index(b"SKSENDTO"):]
-            fields = head.split(b" ", 6)
+            # the simulated dongle is a BP35C0/C2 (its ERXUDP has LQI and SIDE), so SKSENDTO carries
+            # SIDE after SEC: SKSENDTO <HANDLE> <IPADDR> <PORT> <SEC> <SIDE> <DATALEN> <DATA>
+            fields = head.split(b" ", 7)
             assert fields[2].decode() == vital.ipv6 and int(fields[3], 16) == 0x0E1A
-            length = int(fields[5], 16)
-            assert decode_command(fields[6][:length], vital.device_id, vital.key)["cmd"] == "reboot"
+            assert fields[5] == b"0"
+            length = int(fields[6], 16)
+            assert decode_command(fields[7][:length], vital.device_id, vital.key)["cmd"] == "reboot"
         finally:
             await gateway.stop()
             port.close()
