@@ -24,7 +24,7 @@ ALLOWED = {
 # drivers and the store into its pins and flash. Only the simulated board (boards.host, host-only)
 # runs the app itself. Any other firmware -> boards or boards -> firmware.app edge is a violation.
 FIRMWARE_MAY_IMPORT_BOARDS = {"lpwa.firmware.app": {"lpwa.boards.esp32"}}
-BOARDS_MAY_IMPORT_APP = {"lpwa.boards.host"}
+BOARDS_MAY_IMPORT_APP = "lpwa.boards.host"  # the simulated board, a module or a package
 
 
 def module_name(root, path):
@@ -76,7 +76,7 @@ def _why(layer, name, target):
         return "%s may import only %s" % (layer, ", ".join(sorted(ALLOWED[layer])) or "nothing of ours")
     if layer == "firmware" and other == "boards" and not _allowed_edge(name, target):
         return "only firmware.app's entry point picks a board (boards.esp32)"
-    if layer == "boards" and target.startswith("lpwa.firmware.app") and name not in BOARDS_MAY_IMPORT_APP:
+    if layer == "boards" and target.startswith("lpwa.firmware.app") and not (name == BOARDS_MAY_IMPORT_APP or name.startswith(BOARDS_MAY_IMPORT_APP + ".")):
         return "a board gives the app its pins; only the simulated board runs the app"
     return None
 
