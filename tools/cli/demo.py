@@ -24,6 +24,6 @@ def run(args):
     if not 0 < args.timeout < float("inf"):  # a negative or NaN timeout ran the whole demo, then failed it
         sys.stderr.write("lpwa demo: --timeout must be a positive number of seconds\n")
         return 2
-    from lpwa.tools import demo
-    return demo.main(frames=args.frames, broker_url=args.broker, timeout=args.timeout, verbose=args.verbose,
-                     gateway_id=args.gateway_id)
+    from lpwa.tools.demo.run import main
+    return main(frames=args.frames, broker_url=args.broker, timeout=args.timeout, verbose=args.verbose,
+                gateway_id=args.gateway_id)
