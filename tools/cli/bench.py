@@ -17,18 +17,8 @@ def register(sub):
         bp = bsub.add_parser(name, help=help_text)
         bp.add_argument("--json", action="store_true", help="print JSON instead of a table")
         bp.set_defaults(func=run, bench_module=module)
-        try:
-            add_args = importlib.import_module(module).add_arguments
-        except (ImportError, AttributeError):
-            add_args = None
-        if add_args:
-            add_args(bp)
+        importlib.import_module(module).add_arguments(bp)
 
 
 def run(args):
-    try:
-        mod = importlib.import_module(args.bench_module)
-    except ImportError:
-        print("lpwa bench %s: not built yet" % args.bench)
-        return 1
-    return mod.main(args)
+    return importlib.import_module(args.bench_module).main(args)

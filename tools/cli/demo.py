@@ -33,6 +33,6 @@ def run(args):
     if args.gateways > 1:  # many gateways, one network (gateway/NETWORK.md)
         from lpwa.tools.demo import network
         return network.main(gateways=args.gateways)
-    from lpwa.tools import demo
-    return demo.main(frames=args.frames, broker_url=args.broker, timeout=args.timeout, verbose=args.verbose,
-                     gateway_id=args.gateway_id)
+    from lpwa.tools.demo.run import main
+    return main(frames=args.frames, broker_url=args.broker, timeout=args.timeout, verbose=args.verbose,
+                gateway_id=args.gateway_id)
