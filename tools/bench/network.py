@@ -204,11 +204,14 @@ def run_bench(args, workdir=None):
             res["deferred_duty_cycle"] = _gateway_count(rig, "downlink-deferred-duty-cycle")
             return res
         finally:
-            if coverage is not None:
-                coverage.close()
-            if obs is not None:
-                obs.close()
-            rig.close()
+            teardown(coverage, obs, rig)
+
+
+def teardown(coverage, obs, rig):
+    """Forwarders, the observer, then the processes and brokers (what was started, in reverse)."""
+    for part in (coverage, obs, rig):
+        if part is not None:
+            part.close()
 
 
 def _result(args, obs, coverage, nodes, t_send, commands, cpu, elapsed):

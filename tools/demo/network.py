@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from lpwa.tools.bench.network import Observer, _ready, wait
+from lpwa.tools.bench.network import Observer, _ready, teardown, wait
 from lpwa.tools.bench.network_rig import Rig, RigError
 from lpwa.tools.sim.coverage import Coverage, SimNode
 
@@ -81,8 +81,4 @@ def main(gateways=2, frames=6, out=None):
             sys.stderr.write("lpwa demo: %s\n" % e)
             return 1
         finally:
-            if coverage is not None:
-                coverage.close()
-            if obs is not None:
-                obs.close()
-            rig.close()
+            teardown(coverage, obs, rig)
