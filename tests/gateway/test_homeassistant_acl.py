@@ -10,7 +10,9 @@ import subprocess
 import time
 
 from support.broker import Mosquitto
-from support.gateway import Subscriber, frame, make_config, running, wait_for
+from support.gateway import frame, make_config, running
+from support.mqtt import Subscriber
+from support.waits import wait_for
 
 README = pathlib.Path(__file__).resolve().parents[2] / "gateway" / "README.md"
 USERS = {"lpwa-gateway": "gw-pass-1", "homeassistant": "ha-pass-2", "dashboard": "dash-pass-3"}
