@@ -204,7 +204,21 @@ def print_tables(res):
             _fmt(c["micropython_us_per_sample"]), _fmt(c["micropython_ratio_to_baseline"]),
             _fmt(c["micropython_ram_kept_bytes"], "%d B"), _fmt(c["micropython_garbage_bytes_per_sample"])))
     print()
+    from lpwa.tools.bench import recordings
+    recordings.print_tables(res)
+    print()
     print("traces: %s" % res["source"])
+
+
+def _add_recordings(res, mpy):
+    """The real recordings beside the model traces: a "recordings" list per algorithm."""
+    from lpwa.tools.bench import recordings
+    rec = recordings.run(lambda algo, trace, **kw: _run_both(mpy, algo, trace, **kw))
+    res["recordings_source"] = rec["source"]
+    res["steps"]["recordings"] = rec["steps"]
+    res["steps"]["recordings_totals"] = rec["steps_totals"]
+    res["waves"]["recordings"] = rec["waves"]
+    res["ppg"]["recordings"] = []       # no recorded PPG with ground truth yet
 
 
 def run(use_micropython=True, quick=False, mpy=None):
@@ -219,12 +233,13 @@ def run(use_micropython=True, quick=False, mpy=None):
         mpy = None
     try:
         res = {"steps": bench_steps(mpy, scale), "waves": bench_waves(mpy, scale), "ppg": bench_ppg(mpy, scale)}
+        _add_recordings(res, mpy)
     finally:
         if own:
             own.close()
     ds = _datasets_dir()
     res["source"] = ("models (lpwa.tools.sim: gait, sea, ppg), seeded; %s" % (
-        "recorded datasets in %s are not read by this bench yet" % ds if os.path.isdir(ds)
+        "real recordings: %s" % res["recordings_source"] if os.path.isdir(ds)
         else "no recorded datasets at %s" % ds))
     res["interpreters"] = ["CPython", "MicroPython (WebAssembly port)"] if mpy else ["CPython"]
     return res

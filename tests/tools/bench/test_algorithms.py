@@ -2,11 +2,15 @@
 trace bit-identical under MicroPython and CPython."""
 
 import json
+import math
 import os
 import subprocess
 import sys
 
+import pytest
+
 from lpwa.tools.bench import algorithms as bench_algorithms
+from lpwa.tools.sim import runners
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
@@ -32,3 +36,57 @@ def test_cli_prints_json_with_the_issue_shape():
     res = json.loads(out.stdout)
     assert [r["name"] for r in res["steps"]["traces"]][:1] == ["walk-waist-1.4Hz"]
     assert res["steps"]["traces"][0]["identical_micropython"] is None
+
+
+def test_vendored_walks_load_at_the_firmware_rate_with_their_truth():
+    from lpwa.tools.sim import recordings
+    walks = recordings.vendored_walks()
+    with open(os.path.join(recordings.VENDORED, "index.json")) as f:
+        index = json.load(f)["walks"]
+    assert len(walks) == len(index) == 48
+    assert {w.placement for w in walks} == {"inhand", "armband", "neckpouch", "frontpocket", "backpocket",
+                                            "purse", "swingingarm"}
+    for w, m in zip(walks, index):
+        assert w.rate_hz == recordings.STEP_RATE_HZ == 25 and w.truth == m["truth_steps"] > 0
+        assert 60 * 25 < len(w.samples) < 400 * 25, w.name        # walks last one to six minutes
+        assert all(len(s) == 3 and all(isinstance(v, int) for v in s) for s in w.samples[:50])
+        mag = sum(math.sqrt(x * x + y * y + z * z) for x, y, z in w.samples) / len(w.samples)
+        assert 900 < mag < 1150, (w.name, mag)                     # gravity included, in mg
+
+
+def test_vendored_copy_is_the_shared_data_block_averaged():
+    from lpwa.tools.sim import recordings
+    if not os.path.isfile(os.path.join(recordings.SHARED, "steps", "index.json")):
+        pytest.skip("../shared/datasets/steps absent: nothing to compare the vendored copy with")
+    shared = recordings.shared_walks()
+    vendored = recordings.vendored_walks()
+    assert [w.name for w in shared] == [w.name for w in vendored]
+    assert all(a.samples == b.samples and a.truth == b.truth for a, b in zip(shared, vendored))
+
+
+def test_bench_json_scores_the_vendored_recordings_without_shared(monkeypatch):
+    from lpwa.tools.sim import recordings
+    monkeypatch.setattr(recordings, "SHARED", os.path.join(ROOT, "no-such-shared"))
+    res = bench_algorithms.run(use_micropython=False, quick=True)
+    assert res["recordings_source"] == "vendored"
+    rows = res["steps"]["recordings"]
+    assert len(rows) == 48 and all(set(r) >= {"name", "placement", "truth", "estimate", "error_pct"} for r in rows)
+    totals = res["steps"]["recordings_totals"]
+    assert totals["total"]["truth"] == sum(r["truth"] for r in rows)
+    assert sum(g["walks"] for g in totals["placements"].values()) == 48
+    assert res["waves"]["recordings"] == [] and res["ppg"]["recordings"] == []
+    json.dumps(res)
+
+
+def test_wave_recordings_are_scored_against_cdip_when_shared_exists():
+    from lpwa.tools.bench import recordings as bench_rec
+    from lpwa.tools.sim import recordings
+    records = recordings.waves()
+    if not records:
+        pytest.skip("../shared/datasets/waves absent: the microSWIFT records are never vendored")
+    rows = bench_rec.score_waves(lambda algo, t, **kw: (runners.run_cpython(algo, t, **kw), None), records)
+    buoy = [r for r in rows if r["truth"]]
+    assert [r["name"] for r in buoy] == ["microSWIFT014 19:00", "microSWIFT014 19:30"]
+    assert [(r["truth"], r["truth_tp_s"]) for r in buoy] == [(1.84, 6.67), (1.79, 7.14)]
+    assert all(r["windows"] >= 9 and r["estimate"] > 0 for r in buoy)
+    assert len([r for r in rows if r["truth"] == 0.0]) == 3

@@ -1,0 +1,116 @@
+"""The real recordings in `lpwa bench algorithms`, scored with the firmware's algorithms as they are.
+
+Steps: each Oxford walk at 25 Hz through the StepCounter (the same script as the model traces,
+lpwa.tools.sim.runners), truth against estimate, per placement and overall. Waves: the
+microSWIFT014 buoy's body z axis at 4 Hz through the WaveEstimator in consecutive 128 s windows
+(the buoy plan's rate and window), per CDIP 30-minute period against the CDIP192 reference row;
+the bench units' records (on land, truth: no waves) likewise. Figures only: no goal is applied
+here yet (these are the "before" figures of issue #11).
+"""
+
+import math
+
+from lpwa.tools.sim import recordings, runners
+
+
+def _pct(est, truth):
+    return round(100.0 * (est - truth) / truth, 2) if truth else None
+
+
+def _same(a, b):
+    return None if b is None else (a["checks"] == b["checks"] and a["final"] == b["final"])
+
+
+def score_steps(run_both, walks):
+    """(rows, totals): one row per walk; totals per placement and overall."""
+    rows = []
+    for w in walks:
+        a, b = run_both("steps", w)
+        rows.append({"name": w.name, "placement": w.placement, "recording": w.info, "rate_hz": w.rate_hz,
+                     "seconds": round(len(w.samples) / float(w.rate_hz), 1), "suspect": w.suspect,
+                     "truth": w.truth, "estimate": a["final"], "error_pct": _pct(a["final"], w.truth),
+                     "identical_micropython": _same(a, b)})
+    groups = {}
+    for r in rows:
+        g = groups.setdefault(r["placement"], {"walks": 0, "truth": 0, "estimate": 0, "abs_error_steps": 0})
+        g["walks"] += 1
+        g["truth"] += r["truth"]
+        g["estimate"] += r["estimate"]
+        g["abs_error_steps"] += abs(r["estimate"] - r["truth"])
+    for g in groups.values():
+        g["error_pct"] = _pct(g["estimate"], g["truth"])
+        g["mean_abs_error_pct"] = round(100.0 * g["abs_error_steps"] / g["truth"], 2)
+    truth = sum(r["truth"] for r in rows)
+    est = sum(r["estimate"] for r in rows)
+    total = {"walks": len(rows), "truth": truth, "estimate": est, "error_pct": _pct(est, truth),
+             "mean_abs_error_pct": round(100.0 * sum(abs(r["estimate"] - r["truth"]) for r in rows) / truth, 2)
+             if truth else None}
+    return rows, {"placements": groups, "total": total}
+
+
+def score_waves(run_both, records):
+    """One row per record: every window's (Hm0, Tp), their energy mean (rms Hm0) and mean Tp."""
+    rows = []
+    for rec in records:
+        a, b = run_both("waves", rec, window_s=recordings.WAVE_WINDOW_S)
+        wins = [runners.unhex(c) for c in a["checks"] if c]
+        hm0 = round(math.sqrt(sum(h * h for h, _ in wins) / len(wins)), 3) if wins else None
+        tp = round(sum(t for _, t in wins) / len(wins), 2) if wins else None
+        rows.append({"name": rec.name, "recording": rec.info, "rate_hz": rec.rate_hz,
+                     "window_s": recordings.WAVE_WINDOW_S, "windows": len(wins),
+                     "window_hm0_m": [round(h, 3) for h, _ in wins], "window_tp_s": [round(t, 2) for _, t in wins],
+                     "truth": rec.hm0, "estimate": hm0, "error_pct": _pct(hm0, rec.hm0) if hm0 is not None else None,
+                     "truth_tp_s": rec.tp, "estimate_tp_s": tp,
+                     "tp_error_pct": _pct(tp, rec.tp) if tp is not None and rec.tp else None,
+                     "identical_micropython": _same(a, b)})
+    return rows
+
+
+def run(run_both):
+    """{"source", "steps": (rows, totals), "waves": rows}; waves only when ../shared exists."""
+    source, walks = recordings.steps()
+    rows, totals = score_steps(run_both, walks)
+    return {"source": source, "steps": rows, "steps_totals": totals, "waves": score_waves(run_both, recordings.waves())}
+
+
+def _f(v, spec):
+    return "-" if v is None else spec % v
+
+
+def _same_txt(v):
+    return "-" if v is None else ("yes" if v else "NO")
+
+
+def print_tables(res):
+    src = res["recordings_source"]
+    where = {"shared": recordings.SHARED, "vendored": recordings.VENDORED, "none": "nowhere"}[src]
+    print("Step counter on real recordings (Oxford step-counter walks at 25 Hz; source: %s, %s)" % (src, where))
+    print("%-42s %-32s %6s %8s %8s  %s" % ("walk", "recording", "truth", "estimate", "error%", "same on MicroPython"))
+    for r in res["steps"]["recordings"]:
+        print("%-42s %-32s %6d %8d %8s  %s" % (r["name"] + (" (suspect)" if r["suspect"] else ""), r["recording"],
+                                               r["truth"], r["estimate"], _f(r["error_pct"], "%+.2f"),
+                                               _same_txt(r["identical_micropython"])))
+    tot = res["steps"]["recordings_totals"]
+    print("%-14s %5s %7s %8s %8s %10s" % ("placement", "walks", "truth", "estimate", "error%", "mean|err|%"))
+    for name in sorted(tot["placements"]):
+        g = tot["placements"][name]
+        print("%-14s %5d %7d %8d %8s %10s" % (name, g["walks"], g["truth"], g["estimate"],
+                                              _f(g["error_pct"], "%+.2f"), _f(g["mean_abs_error_pct"], "%.2f")))
+    t = tot["total"]
+    print("%-14s %5d %7d %8d %8s %10s" % ("TOTAL", t["walks"], t["truth"], t["estimate"],
+                                          _f(t["error_pct"], "%+.2f"), _f(t["mean_abs_error_pct"], "%.2f")))
+    print()
+    w = res["waves"]["recordings"]
+    if not w:
+        print("Wave height on real recordings: none (the microSWIFT records are read from %s only, never vendored)"
+              % recordings.SHARED)
+        return
+    print("Wave height on real recordings (microSWIFT body z at 4 Hz, 128 s windows; truth = CDIP192's row, bench units 0)")
+    print("%-40s %4s %6s %8s %7s %6s %6s %7s  %s" % ("record", "win", "Hm0 m", "estimate", "error%", "Tp s", "est",
+                                                   "Tp err%", "same on MicroPython"))
+    for r in w:
+        print("%-40s %4d %6.2f %8s %7s %6s %6s %7s  %s" % (
+            r["name"], r["windows"], r["truth"], _f(r["estimate"], "%.3f"), _f(r["error_pct"], "%+.1f"),
+            _f(r["truth_tp_s"], "%.2f"), _f(r["estimate_tp_s"], "%.2f"), _f(r["tp_error_pct"], "%+.1f"),
+            _same_txt(r["identical_micropython"])))
+    print("(estimate = rms of the windows' Hm0, mean of their Tp)")

@@ -1,0 +1,215 @@
+"""Real recordings for `lpwa bench algorithms`: Oxford step-counter walks and microSWIFT buoy records.
+
+Steps come from `../shared/datasets/steps/` (100 Hz mg) when that checkout-sibling exists, else
+from the compact copy vendored under tests/data/steps/ (25 Hz int16, gzip'd; see its README).
+Either way each walk reaches the step counter at the firmware's rate (25 Hz), resampled the way
+the sensor would (averaging blocks of samples, never dropping them). Waves are research data
+without a licence: read only from ../shared, never vendored.
+"""
+
+import array
+import gzip
+import json
+import math
+import os
+import sys
+
+from lpwa.tools.sim.gait import Trace
+
+STEP_RATE_HZ = 25         # the firmware pedometer's default IMU rate (firmware/pedometer.py)
+WAVE_RATE_HZ = 4          # the buoy plan's wave_rate_hz and wave_window_s (firmware/config.py)
+WAVE_WINDOW_S = 128
+PERIOD_S = 1800           # CDIP reports one row per 30-minute period
+G_MG = 1000 / 9.80665     # m/s^2 -> mg
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHARED = os.path.join(os.path.dirname(ROOT), "shared", "datasets")
+VENDORED = os.path.join(ROOT, "tests", "data", "steps")
+
+
+def block_mean(rows, k):
+    """Average consecutive blocks of k (x, y, z) samples into int mg (a partial tail is dropped)."""
+    out = []
+    for i in range(0, len(rows) - k + 1, k):
+        blk = rows[i:i + k]
+        out.append(tuple(int(round(sum(r[a] for r in blk) / k)) for a in range(3)))
+    return out
+
+
+def _read_csv(path):
+    with open(path) as f:
+        next(f)
+        return [tuple(int(v) for v in line.split(",")) for line in f if line.strip()]
+
+
+def _walk(meta, samples):
+    info = "%s %s %s %s" % (meta["placement"], meta["phone"], meta["user"], meta["surface"])
+    t = Trace(os.path.basename(meta["file"]).split(".")[0], STEP_RATE_HZ, samples, meta["truth_steps"], info)
+    t.placement = meta["placement"]
+    t.suspect = meta.get("suspect", False)
+    return t
+
+
+def shared_walks(base=None):
+    """The Oxford walks from ../shared, block-averaged from their rate to STEP_RATE_HZ."""
+    d = os.path.join(base or SHARED, "steps")
+    with open(os.path.join(d, "index.json")) as f:
+        index = json.load(f)["walks"]
+    return [_walk(m, block_mean(_read_csv(os.path.join(d, m["file"])), m["rate_hz"] // STEP_RATE_HZ))
+            for m in index]
+
+
+def vendored_walks(base=None):
+    """The vendored copy: index.json + <walk>.i16.gz (little-endian int16 x, y, z at 25 Hz)."""
+    base = base or VENDORED
+    with open(os.path.join(base, "index.json")) as f:
+        index = json.load(f)["walks"]
+    walks = []
+    for m in index:
+        a = array.array("h")
+        with gzip.open(os.path.join(base, m["file"]), "rb") as f:
+            a.frombytes(f.read())
+        if sys.byteorder != "little":
+            a.byteswap()
+        walks.append(_walk(m, [tuple(a[i:i + 3]) for i in range(0, len(a), 3)]))
+    return walks
+
+
+def steps():
+    """(source, walks): "shared" when ../shared exists, else "vendored", else ("none", [])."""
+    if os.path.isfile(os.path.join(SHARED, "steps", "index.json")):
+        return "shared", shared_walks()
+    if os.path.isfile(os.path.join(VENDORED, "index.json")):
+        return "vendored", vendored_walks()
+    return "none", []
+
+
+# --- waves (../shared only) ---------------------------------------------------------------------
+
+def _seconds(stamp):
+    hh, mm, ss = stamp.split(" ")[1].split(":")
+    return int(hh) * 3600 + int(mm) * 60 + int(ss)
+
+
+def read_imu_z(path):
+    """(start second of day, [(t_s, az_mg)]): the record's body z axis, the 1 s timestamps spread
+    evenly over the samples that share them (the logger's rate is ~12 Hz, not exact)."""
+    groups = []
+    with open(path) as f:
+        for line in f:
+            p = line.split(",")
+            if len(p) < 4:
+                continue
+            sec = _seconds(p[0])
+            z = float(p[3]) * G_MG
+            if groups and groups[-1][0] == sec:
+                groups[-1][1].append(z)
+            else:
+                groups.append((sec, [z]))
+    t0 = groups[0][0]
+    out = []
+    for sec, zs in groups:
+        n = len(zs)
+        out.extend((sec - t0 + i / n, z) for i, z in enumerate(zs))
+    return t0, out
+
+
+def resample(points, rate_hz):
+    """Average the samples falling in each 1/rate_hz bin (an empty bin repeats the last value)."""
+    n = int(points[-1][0] * rate_hz) + 1
+    sums = [0.0] * n
+    counts = [0] * n
+    for t, v in points:
+        b = int(t * rate_hz)
+        sums[b] += v
+        counts[b] += 1
+    out, last = [], points[0][1]
+    for s, c in zip(sums, counts):
+        last = s / c if c else last
+        out.append(int(round(last)))
+    return out
+
+
+def read_cdip(path):
+    """{(day "27-Oct-2021", second of day): (hm0_m, tp_s)} from the CDIP192 csv."""
+    rows = {}
+    with open(path) as f:
+        next(f)
+        for line in f:
+            p = line.split(";")
+            day, clock = p[0].split(" ")
+            rows[(day, _seconds(p[0]))] = (float(p[3]), float(p[4]))
+    return rows
+
+
+class WaveRecord:
+    """One stretch of a buoy record at WAVE_RATE_HZ with its reference (None on the bench units)."""
+
+    def __init__(self, name, samples, truth_hm0, truth_tp, info):
+        self.name = name
+        self.rate_hz = WAVE_RATE_HZ
+        self.samples = samples
+        self.hm0 = truth_hm0
+        self.tp = truth_tp
+        self.info = info
+
+
+def _day(path):
+    stamp = os.path.basename(path).split("_")[2]          # 27Oct2021
+    return "%s-%s-%s" % (stamp[:2], stamp[2:5], stamp[5:])
+
+
+def waves(base=None):
+    """The microSWIFT014 record cut at CDIP's 30-minute periods, each with that period's CDIP192
+    row, and the bench units' records whole (truth: no waves). [] without ../shared."""
+    d = os.path.join(base or SHARED, "waves", "microswift")
+    if not os.path.isdir(d):
+        return []
+    cdip = read_cdip(os.path.join(d, "CDIP192_Oct2021.csv"))
+    out = []
+    for name in sorted(os.listdir(d)):
+        if "_IMU_" not in name:
+            continue
+        path = os.path.join(d, name)
+        t0, pts = read_imu_z(path)
+        z = resample(pts, WAVE_RATE_HZ)
+        unit = name.split("_")[0]
+        if unit != "microSWIFT014":
+            out.append(WaveRecord(name.rsplit(".", 1)[0], z, 0.0, None, "bench unit on land, %d s" % (len(z) // WAVE_RATE_HZ)))
+            continue
+        first = int(math.ceil(t0 / PERIOD_S)) * PERIOD_S if t0 % PERIOD_S > 60 else (t0 // PERIOD_S) * PERIOD_S
+        start = first
+        while True:
+            i0 = max(0, (start - t0) * WAVE_RATE_HZ)
+            seg = z[i0:(start + PERIOD_S - t0) * WAVE_RATE_HZ]
+            if len(seg) < WAVE_RATE_HZ * WAVE_WINDOW_S:
+                break
+            ref = cdip.get((_day(path), start))
+            label = "%02d:%02d" % (start // 3600, start % 3600 // 60)
+            out.append(WaveRecord("%s %s" % (unit, label), seg, ref and ref[0], ref and ref[1],
+                                  "CDIP192 %s UTC period, %d s here" % (label, len(seg) // WAVE_RATE_HZ)))
+            start += PERIOD_S
+    return out
+
+
+def write_vendored(dest=None, base=None):
+    """Regenerate the vendored copy from ../shared (python -c "from lpwa.tools.sim import
+    recordings; recordings.write_vendored()"): 25 Hz int16, gzip'd, the index without step times."""
+    dest, base = dest or VENDORED, base or SHARED
+    with open(os.path.join(base, "steps", "index.json")) as f:
+        index = json.load(f)["walks"]
+    keep = ("placement", "phone", "user", "surface", "truth_steps", "truth_feet", "suspect")
+    rows = []
+    for m, walk in zip(index, shared_walks(base)):
+        name = os.path.basename(m["file"]).rsplit(".", 1)[0] + ".i16.gz"
+        a = array.array("h", [v for s in walk.samples for v in s])
+        if sys.byteorder != "little":
+            a.byteswap()
+        with gzip.GzipFile(os.path.join(dest, name), "wb", mtime=0) as f:
+            f.write(a.tobytes())
+        row = {"file": name, "rate_hz": STEP_RATE_HZ}
+        row.update((k, m[k]) for k in keep)
+        rows.append(row)
+    with open(os.path.join(dest, "index.json"), "w") as f:
+        json.dump({"walks": rows}, f, indent=0)
+        f.write("\n")
