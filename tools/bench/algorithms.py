@@ -2,8 +2,9 @@
 
 Every trace runs through the same script under CPython and under the real MicroPython
 (WebAssembly port); the table shows the estimate, its error, and whether both interpreters
-produced bit-identical outputs at every checkpoint. Traces come from `../shared/datasets/`
-when present, otherwise from the documented physical models in `lpwa.tools.sim`. Cost is the
+produced bit-identical outputs at every checkpoint. Traces are the documented physical models
+in `lpwa.tools.sim`; beside them the real recordings (lpwa.tools.bench.recordings: walks from
+../shared or the vendored copy, buoy records from ../shared only) are scored, no goal applied yet. Cost is the
 time per sample as a ratio to a baseline loop measured in the same run (same data, no-op
 feed), and RAM is what the estimator keeps after gc.collect() under MicroPython.
 """

@@ -137,8 +137,7 @@ def read_cdip(path):
         next(f)
         for line in f:
             p = line.split(";")
-            day, clock = p[0].split(" ")
-            rows[(day, _seconds(p[0]))] = (float(p[3]), float(p[4]))
+            rows[(p[0].split(" ")[0], _seconds(p[0]))] = (float(p[3]), float(p[4]))
     return rows
 
 
