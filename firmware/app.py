@@ -29,9 +29,9 @@ RESET_CODES = {"power-on": 0, "watchdog": 1, "brown-out": 2, "software": 3, "dee
 
 
 def _codec():
-    from lpwa.codecs import frame
+    from lpwa.codecs import encoder
 
-    return frame
+    return encoder
 
 
 def _budget_module():
@@ -262,7 +262,7 @@ class Node:
         cfg = self.cfg
         key = (self.lora["sf"], self.lora["bw_khz"])
         if self.encoder is None or self.encoder_for != key:
-            self.encoder = _codec().FrameEncoder(cfg["kind"], cfg["device_id"], cfg["key"], radio=cfg["radio"],
+            self.encoder = _codec().new_encoder(cfg["kind"], cfg["device_id"], cfg["key"], radio=cfg["radio"],
                                                  sf=self.lora["sf"], bw_khz=self.lora["bw_khz"])
             self.encoder_for = key
         return self.encoder

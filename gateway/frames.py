@@ -1,7 +1,7 @@
 """Gateway-side frame decoding: the portable header/MIC/fragment code plus cbor2 for the body.
 
 FrameDecoder(key_for).feed(raw, radio, meta) -> list of decoded dicts (empty while fragments are
-missing); raises lpwa.codecs.frame.FrameError with `.reason` for anything it cannot accept. It
+missing); raises lpwa.codecs.errors.FrameError with `.reason` for anything it cannot accept. It
 remembers each device's last frame counter to rebuild the counter's high 16 bits (pass
 `counters`, a dict-like of device hex -> int, to persist that across restarts).
 """
@@ -11,8 +11,11 @@ import time
 
 import cbor2
 
-from lpwa.codecs import frame as _frame
-from lpwa.codecs.frame import FrameError
+from lpwa.codecs import decoder as _decoder
+from lpwa.codecs import header as _header
+from lpwa.codecs.errors import FrameError
+from lpwa.codecs.fragment import Reassembler
+from lpwa.codecs.keys import Keys
 
 __all__ = ["FrameDecoder", "FrameError", "loads_body"]
 
@@ -37,7 +40,7 @@ class FrameDecoder:
         self.key_for = key_for
         self.unknown_compact = unknown_compact  # accept compact (Sigfox) frames of devices without a key
         self.counters = {} if counters is None else counters
-        self.reassembler = _frame.Reassembler(max_pending, fragment_timeout_s)
+        self.reassembler = Reassembler(max_pending, fragment_timeout_s)
         self.clock = clock
         self._keys = {}
 
@@ -49,7 +52,7 @@ class FrameDecoder:
         cached = self._keys.get(device)
         if cached is None or cached[0] != key:
             try:
-                cached = (key, _frame.Keys(key))
+                cached = (key, Keys(key))
             except ValueError:
                 raise FrameError("unknown-device", "%s has no valid 16-byte key" % device)
             self._keys[device] = cached
@@ -58,8 +61,8 @@ class FrameDecoder:
     def feed(self, raw, radio, meta=None):
         meta = meta or {}
         raw = bytes(raw)
-        ftype, _kind = _frame.parse_header(raw)
-        if ftype == _frame.T_FRAGMENT:
+        ftype, _kind = _header.parse_header(raw)
+        if ftype == _header.T_FRAGMENT:
             source = (radio, meta.get("sender") or meta.get("device") or "")
             now = meta.get("time")
             if isinstance(now, bool) or not isinstance(now, (int, float)) or not now:
@@ -68,11 +71,11 @@ class FrameDecoder:
             if full is None:
                 return []
             raw = full
-            if _frame.parse_header(raw)[0] not in (_frame.T_READING, _frame.T_STATUS):
+            if _header.parse_header(raw)[0] not in (_header.T_READING, _header.T_STATUS):
                 raise FrameError("fragment", "reassembled frame is not a full frame")
-        decoded = _frame.decode(raw, radio, meta, self._key, self.counters.get, loads=loads_body,
+        decoded = _decoder.decode(raw, radio, meta, self._key, self.counters.get, loads=loads_body,
                                compact_needs_key=not self.unknown_compact)
-        if ftype not in (_frame.T_COMPACT, _frame.T_COMPACT_STATUS):
+        if ftype not in (_header.T_COMPACT, _header.T_COMPACT_STATUS):
             dev = decoded["device"]
             if decoded["counter"] > self.counters.get(dev, -1):
                 self.counters[dev] = decoded["counter"]

@@ -40,15 +40,18 @@ STATUS = {"battery_v": 3.61, "firmware": "1.4.2", "reset_reason": "watchdog", "u
 @pytest.fixture(autouse=True)
 def every_frame_fits(monkeypatch):
     """Every frame any test here encodes on CPython is checked against its radio's limit."""
-    real = FrameEncoder._frames
+    for cls in (frame.FullEncoder, frame.CompactEncoder):
+        monkeypatch.setattr(cls, "_frames", _checked(cls._frames))
 
+
+def _checked(real):
     def checked(self, *args):
         frames = real(self, *args)
         for f in frames:
             assert 0 < len(f) <= self.limit, "%d-byte %s frame over the limit %d" % (len(f), self.radio, self.limit)
         return frames
 
-    monkeypatch.setattr(FrameEncoder, "_frames", checked)
+    return checked
 
 
 def fits(frames, radio, sf=10):
