@@ -2,12 +2,19 @@
 
 The layouts are schema.*_COMPACT. No device, counter or MIC: the Sigfox network carries the
 device id and sequence number and authenticates the frame. Allocation-free encode.
+
+Personal kinds are sealed (type 5 reading, 6 status): the packed fields are XORed with an
+AES-128-CTR keystream whose block is 0x01 || 2 || device || counter || 0^5 || 0x01, counter the
+node's 32-bit Sigfox message counter (its low 12 bits are the Sigfox seqNumber). The counter
+never repeats over the device's life, so neither does the keystream, although seqNumber wraps
+at 4096; the gateway rebuilds the counter from seqNumber and the last one it saw.
 """
 
 from lpwa.codecs import schema as _schema
 from lpwa.codecs.encoding import EncoderBase
 from lpwa.codecs.errors import FrameError
-from lpwa.codecs.header import T_COMPACT, T_COMPACT_STATUS, header_byte, parse_header
+from lpwa.codecs.header import (DIR_SIGFOX_UP, SEQ_BITS, T_COMPACT, T_COMPACT_STATUS, T_SEALED,
+                                T_SEALED_STATUS, header_byte, parse_header)
 from lpwa.codecs.readings import result
 
 
@@ -36,17 +43,21 @@ class CompactEncoder(EncoderBase):
     def __init__(self, kind, device_id, key=None, radio="sigfox", sf=10, bw_khz=125, encrypt=None,
                  mic="cmac", overflow="fragment", dwell_ms=400):
         EncoderBase.__init__(self, kind, device_id, radio, sf, bw_khz, dwell_ms)
-        if encrypt:
-            raise ValueError("compact Sigfox frames are not encrypted by the codec (see FRAMES.md)")
+        if encrypt is None:
+            encrypt = kind in _schema.PERSONAL_KINDS
         if mic not in ("cmac", "hmac"):
             raise ValueError("mic must be 'cmac' or 'hmac'")
         if overflow not in ("fragment", "drop"):
             raise ValueError("overflow must be 'fragment' or 'drop'")
         self.compact = True
-        self.encrypt = False
+        self.encrypt = bool(encrypt)
         self.hmac = mic == "hmac"
         self.overflow = overflow
         self.keys = None
+        if self.encrypt:
+            from lpwa.codecs.keys import Keys
+
+            self.keys = Keys(key)
 
     def encode_into(self, counter, values, alarm=False, status=False, count=-1):
         """Write one compact frame into self.buf at self.start; return its length (no heap)."""
@@ -54,7 +65,12 @@ class CompactEncoder(EncoderBase):
         fields = _schema.STATUS_FIELDS if status else self.schema["fields"]
         buf = self.buf
         p = self.start
-        buf[p] = header_byte(T_COMPACT_STATUS if status else T_COMPACT, self.kind_id)
+        if self.encrypt:
+            if not 0 <= counter <= 0xFFFFFFFF:
+                raise FrameError("out-of-range", "counter")
+            buf[p] = header_byte(T_SEALED_STATUS if status else T_SEALED, self.kind_id)
+        else:
+            buf[p] = header_byte(T_COMPACT_STATUS if status else T_COMPACT, self.kind_id)
         p += 1
         for j in range(len(layout)):
             entry = layout[j]
@@ -76,6 +92,8 @@ class CompactEncoder(EncoderBase):
                     buf[p + k] = code & 0xFF
                     code >>= 8
             p += nbytes
+        if self.encrypt:
+            self.keys.crypt(DIR_SIGFOX_UP, self.device_id, counter, buf, self.start + 1, p)
         return p - self.start
 
     def _frames(self, counter, values, alarm, status):
@@ -125,9 +143,32 @@ def _value_of(entry, code):
     return code, False
 
 
+def seq_counter(seq, last=None):
+    """The node's full counter from the 12-bit Sigfox seqNumber: the first at or after `last`
+    (the same again is a duplicate), as LoRaWAN rebuilds FCnt; with no history, seq itself.
+    Up to 4095 lost messages in a row are bridged; more cannot be told apart (FRAMES.md)."""
+    seq &= (1 << SEQ_BITS) - 1
+    if last is None:
+        return seq
+    c = (last & ~((1 << SEQ_BITS) - 1)) | seq
+    if c < last:
+        c += 1 << SEQ_BITS
+    return c
+
+
+def unseal(raw, keys, device_id, counter):
+    """The plaintext of a sealed compact frame (type 5/6 -> 3/4)."""
+    out = bytearray(raw)
+    out[0] = raw[0] - ((T_SEALED - T_COMPACT) << 3)
+    keys.crypt(DIR_SIGFOX_UP, device_id, counter, out, 1, len(out))
+    return bytes(out)
+
+
 def decode_compact(raw, device, seq):
     """A compact Sigfox frame; device (8 hex) and seq come from the Sigfox network."""
     ftype, kind = parse_header(raw)
+    if ftype in (T_SEALED, T_SEALED_STATUS):
+        raise FrameError("bad-version", "sealed compact frame: unseal first")
     status = ftype == T_COMPACT_STATUS
     layout = _schema.STATUS_COMPACT if status else _schema.KINDS[kind]["compact"]
     fields = _schema.STATUS_FIELDS if status else _schema.KINDS[kind]["fields"]
@@ -158,3 +199,23 @@ def decode_compact_frame(raw, radio, meta, key_for, last_counter=None, loads=Non
     """The decoder's entry: network ids from meta, then the frame."""
     dev, seq = network_ids(meta, key_for, compact_needs_key)
     return decode_compact(raw, dev, seq)
+
+
+def decode_sealed_frame(raw, radio, meta, key_for, last_counter=None, loads=None, compact_needs_key=True):
+    """A sealed compact frame: the counter rebuilt from seqNumber, decrypted, then decoded.
+
+    last_counter(device) is the device's last sealed counter (the gateway's durable state).
+    "counter" is seqNumber, as for every compact frame (the gateway extends it the same way);
+    "sealed_counter" is the rebuilt full counter the keystream used."""
+    from lpwa.codecs.keys import keys_of
+
+    dev, seq = network_ids(meta, key_for, True)
+    try:
+        keys = keys_of(key_for(dev))
+    except ValueError:
+        raise FrameError("unknown-device", "%s has no valid 16-byte key" % dev)
+    counter = seq_counter(seq, last_counter(dev) if last_counter is not None else None)
+    out = decode_compact(unseal(raw, keys, int(dev, 16), counter), dev, seq)
+    out["raw_hex"] = result("", False, False, dev, counter, {}, raw)["raw_hex"]
+    out["sealed_counter"] = counter
+    return out

@@ -5,8 +5,8 @@ A new version is one new module plus its rows in ROUTES. Fragments are reassembl
 """
 
 from lpwa.codecs.errors import FrameError
-from lpwa.codecs.header import (T_COMPACT, T_COMPACT_STATUS, T_FRAGMENT, T_READING, T_STATUS,
-                                split_header)
+from lpwa.codecs.header import (T_COMPACT, T_COMPACT_STATUS, T_FRAGMENT, T_READING, T_SEALED,
+                                T_SEALED_STATUS, T_STATUS, split_header)
 
 # (version, frame type) -> (module, function): imported on first use
 ROUTES = {
@@ -14,6 +14,8 @@ ROUTES = {
     (1, T_STATUS): ("lpwa.codecs.full", "decode_full"),
     (1, T_COMPACT): ("lpwa.codecs.compact", "decode_compact_frame"),
     (1, T_COMPACT_STATUS): ("lpwa.codecs.compact", "decode_compact_frame"),
+    (1, T_SEALED): ("lpwa.codecs.compact", "decode_sealed_frame"),
+    (1, T_SEALED_STATUS): ("lpwa.codecs.compact", "decode_sealed_frame"),
 }
 _loaded = {}  # type: dict
 

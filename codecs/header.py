@@ -12,6 +12,8 @@ T_STATUS = 1
 T_FRAGMENT = 2
 T_COMPACT = 3
 T_COMPACT_STATUS = 4
+T_SEALED = 5  # compact reading, AES-CTR encrypted (personal kinds over Sigfox)
+T_SEALED_STATUS = 6
 F_ALARM = 0x01
 F_ENCRYPTED = 0x02
 F_HMAC = 0x04
@@ -23,6 +25,8 @@ PREFIX_LEN = 9  # B0: dir, device, counter
 MAX_BODY = 96
 DIR_UP = 0
 DIR_DOWN = 1
+DIR_SIGFOX_UP = 2  # the CTR block's direction byte for sealed compact frames: own nonce space
+SEQ_BITS = 12  # the Sigfox sequence number wraps at 4096
 
 
 def kind_schema(kind):
@@ -72,7 +76,7 @@ def parse_header(raw):
     if hdr >> 6 != VERSION:
         raise FrameError("bad-version", "version %d" % (hdr >> 6))
     ftype = (hdr >> 3) & 0x07
-    if ftype > T_COMPACT_STATUS:
+    if ftype > T_SEALED_STATUS:
         raise FrameError("bad-version", "frame type %d" % ftype)
     kind = _schema.KIND_BY_ID.get(hdr & 0x07)
     if kind is None:

@@ -18,6 +18,7 @@ from lpwa.codecs.fragment import Reassembler
 from lpwa.codecs.keys import Keys
 
 __all__ = ["FrameDecoder", "FrameError", "loads_body"]
+SEALED_SUFFIX = "/sigfox"  # counters[device + SEALED_SUFFIX]: last Sigfox counter (the pipeline's key)
 
 
 def loads_body(body):
@@ -58,6 +59,9 @@ class FrameDecoder:
             self._keys[device] = cached
         return cached[1]
 
+    def _sealed_last(self, device):
+        return self.counters.get(device + SEALED_SUFFIX)
+
     def feed(self, raw, radio, meta=None):
         meta = meta or {}
         raw = bytes(raw)
@@ -73,9 +77,15 @@ class FrameDecoder:
             raw = full
             if _header.parse_header(raw)[0] not in (_header.T_READING, _header.T_STATUS):
                 raise FrameError("fragment", "reassembled frame is not a full frame")
-        decoded = _decoder.decode(raw, radio, meta, self._key, self.counters.get, loads=loads_body,
-                               compact_needs_key=not self.unknown_compact)
-        if ftype not in (_header.T_COMPACT, _header.T_COMPACT_STATUS):
+        sealed = ftype in (_header.T_SEALED, _header.T_SEALED_STATUS)
+        last = self._sealed_last if sealed else self.counters.get
+        decoded = _decoder.decode(raw, radio, meta, self._key, last, loads=loads_body,
+                                  compact_needs_key=not self.unknown_compact)
+        if sealed:
+            key = decoded["device"] + SEALED_SUFFIX
+            if decoded["sealed_counter"] > self.counters.get(key, -1):
+                self.counters[key] = decoded["sealed_counter"]
+        elif ftype not in (_header.T_COMPACT, _header.T_COMPACT_STATUS):
             dev = decoded["device"]
             if decoded["counter"] > self.counters.get(dev, -1):
                 self.counters[dev] = decoded["counter"]

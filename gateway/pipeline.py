@@ -154,7 +154,8 @@ class Pipeline:
         self.consent.on_withdraw.append(self._purge_personal)
         # The decoder rebuilds the counter's high 16 bits from the last counter it saw; seed it from
         # the persisted state so that survives a restart (its own copy: our replay check needs ours).
-        seed = {dev: d["counter"] for dev, d in self.state.devices.items() if "/" not in dev and d["counter"] >= 0}
+        seed = {dev: d["counter"] for dev, d in self.state.devices.items()
+                if ("/" not in dev or dev.endswith("/sigfox")) and d["counter"] >= 0}  # /sigfox: sealed frames' keystream
         self.decoder = decoder if decoder is not None else _default_decoder(self.key_for, seed)
         self._fragments_purged = 0.0
         self._restore_fragments(seed)

@@ -13,7 +13,7 @@ def test_routes_name_real_functions():
     assert decoder.route(bytes([0x41]) + bytes(20)) is decode_full
 
 
-@pytest.mark.parametrize("hdr,reason", [(0xC1, "bad-version"), (0x69, "bad-version"), (0x40, "unknown-kind"),
+@pytest.mark.parametrize("hdr,reason", [(0xC1, "bad-version"), (0x79, "bad-version"), (0x40, "unknown-kind"),
                                         (0x51, "fragment"), (0x00, "bad-version")])
 def test_unroutable_headers(hdr, reason):
     with pytest.raises(FrameError) as e:
