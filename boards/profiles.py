@@ -125,7 +125,7 @@ BOARDS = {
         "mcu": "host",
         "radio_chip": "sim",
         "mip": (),
-        "source": "boards/host.py",
+        "source": "boards/host/",
     },
 }
 

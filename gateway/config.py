@@ -9,80 +9,100 @@ needs no change here. Error messages never carry the value of a secret.
 import importlib
 import re
 
-try:
-    import tomllib
-except ImportError:  # Python < 3.11
-    import tomli as tomllib
+from lpwa.gateway import tomlfile
 
 from lpwa.codecs.schema import KIND_NAMES as KINDS
+from lpwa.gateway.options import ConfigError, Row, as_row, at_least, between, max_utf8, one_of, raises, section
+
+__all__ = ["ConfigError", "Row", "SCHEMA", "DEVICE_SCHEMA", "load", "from_dict", "parse_url", "parse_hostport",
+           "redacted", "source_options"]
 SECRET_KEYS = ("password", "key", "secret", "tls_key")
 _HEX8 = re.compile(r"^[0-9a-f]{8}$")
 _HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 _TOPIC_WORD = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
-class ConfigError(ValueError):
-    """A bad or unknown configuration key; the message starts with the dotted key name."""
+def _topic_word(v):
+    return None if v and _TOPIC_WORD.match(v) else "must be letters, digits, '_', '-' or '.' (it is a topic level)"
 
 
-# section -> key -> (type, default, help)
+def _topic_levels(v):
+    return None if all(_TOPIC_WORD.match(level) for level in v.split("/")) else \
+        "must be topic levels without wildcards"
+
+
+def _hostport_or_empty(v):
+    return _raises_hostport(v) if v else None
+
+
+_MQTT_STRING = max_utf8(65535, "longer than MQTT allows (65535 bytes)")  # 16-bit length; no value: may be secret
+
+# section -> key -> Row(type, default, help, check): the one declaration of every gateway key
 SCHEMA = {
     "gateway": {
-        "id": (str, "lpwa-gateway", "gateway name, used in MQTT topics and the client id"),
-        "state_dir": (str, "/var/lib/lpwa", "where the durable queue, device state and status.json live"),
-        "log_format": (str, "json", "json (one object a line) or text"),
-        "log_level": (str, "info", "debug, info, warning or error"),
+        "id": Row(str, "lpwa-gateway", "gateway name, used in MQTT topics and the client id", _topic_word),
+        "state_dir": Row(str, "/var/lib/lpwa", "where the durable queue, device state and status.json live"),
+        "log_format": Row(str, "json", "json (one object a line) or text", one_of("json", "text")),
+        "log_level": Row(str, "info", "debug, info, warning or error", one_of("debug", "info", "warning", "error")),
     },
     "mqtt": {
-        "url": (str, "mqtt://127.0.0.1:1883", "broker URL: mqtt://host:port or mqtts://host:port (TLS)"),
-        "username": (str, "", "broker user name"),
-        "password": (str, "", "broker password (never logged)"),
-        "protocol": (int, 5, "MQTT protocol: 5 or 311"),
-        "qos": (int, 1, "QoS of uplink publishes: 0, 1 or 2 (zero loss needs 1 or 2)"),
-        "topic_prefix": (str, "lpwa", "first topic level"),
-        "raw_topic": (bool, False, "also publish the raw frame bytes to .../<device>/raw"),
-        "ha_discovery": (bool, False, "publish Home Assistant MQTT discovery configs"),
-        "ha_prefix": (str, "homeassistant", "Home Assistant discovery prefix"),
-        "tls_ca": (str, "", "CA certificate file; setting it (or mqtts://) turns TLS on"),
-        "tls_cert": (str, "", "client certificate file (mutual TLS)"),
-        "tls_key": (str, "", "client private key file (mutual TLS)"),
-        "tls_insecure": (bool, False, "skip the server host name check (testing only)"),
-        "client_id": (str, "", "MQTT client id; default lpwa-<gateway id>"),
-        "keepalive": (int, 30, "seconds between keep-alive pings"),
-        "sink_process": (bool, False, "run the MQTT sink in a process of its own (uses a second CPU core)"),
+        "url": Row(str, "mqtt://127.0.0.1:1883", "broker URL: mqtt://host:port or mqtts://host:port (TLS)",
+                   None),  # checked by parse_url below (it is defined after the rows)
+        "username": Row(str, "", "broker user name", _MQTT_STRING),
+        "password": Row(str, "", "broker password (never logged)", _MQTT_STRING),
+        "protocol": Row(int, 5, "MQTT protocol: 5 or 311", one_of(5, 311)),
+        "qos": Row(int, 1, "QoS of uplink publishes: 0, 1 or 2 (zero loss needs 1 or 2)", one_of(0, 1, 2)),
+        "topic_prefix": Row(str, "lpwa", "first topic level", _topic_levels),
+        "raw_topic": Row(bool, False, "also publish the raw frame bytes to .../<device>/raw"),
+        "ha_discovery": Row(bool, False, "publish Home Assistant MQTT discovery configs"),
+        "ha_prefix": Row(str, "homeassistant", "Home Assistant discovery prefix", _topic_levels),
+        "ha_expire_after": Row(int, 7200, "seconds without a frame before Home Assistant shows a node unavailable",
+                               at_least(1)),
+        "tls_ca": Row(str, "", "CA certificate file; setting it (or mqtts://) turns TLS on"),
+        "tls_cert": Row(str, "", "client certificate file (mutual TLS)"),
+        "tls_key": Row(str, "", "client private key file (mutual TLS)"),
+        "tls_insecure": Row(bool, False, "skip the server host name check (testing only)"),
+        "client_id": Row(str, "", "MQTT client id; default lpwa-<gateway id>", _MQTT_STRING),
+        "keepalive": Row(int, 30, "seconds between keep-alive pings", between(5, 65535)),  # a 16-bit CONNECT field
+        "sink_process": Row(bool, False, "run the MQTT sink in a process of its own (uses a second CPU core)"),
     },
     "queue": {
-        "max_frames": (int, 100000, "size cap of the durable queue; new frames are refused beyond it"),
-        "max_inflight": (int, 100, "publishes awaiting the broker's acknowledgement at once"),
-        "synchronous": (str, "normal", "SQLite synchronous: normal (survives a crash) or full (also power loss)"),
-        "batch": (int, 500, "rows read or deleted per SQLite transaction by the sink"),
+        "max_frames": Row(int, 100000, "size cap of the durable queue; new frames are refused beyond it", at_least(1)),
+        "max_inflight": Row(int, 100, "publishes awaiting the broker's acknowledgement at once", between(1, 65535)),
+        "synchronous": Row(str, "normal", "SQLite synchronous: normal (survives a crash) or full (also power loss)",
+                           one_of("normal", "full")),
+        "batch": Row(int, 500, "rows read or deleted per SQLite transaction by the sink", at_least(1)),
     },
     "metrics": {
-        "listen": (str, "", "host:port for Prometheus text at /metrics and JSON at /status; empty = off"),
+        "listen": Row(str, "", "host:port for Prometheus text at /metrics and JSON at /status; empty = off",
+                      _hostport_or_empty),
     },
     "consent": {
-        "file": (str, "", "TOML file {devices = {\"0a1b2c3d\" = true}}, reloaded on SIGHUP"),
+        "file": Row(str, "", "TOML file {devices = {\"0a1b2c3d\" = true}}, reloaded on SIGHUP"),
     },
 }
 
 DEVICE_SCHEMA = {
-    "id": (str, None, "device id, 8 lowercase hex characters"),
-    "key": (str, None, "device key, 32 hex characters (never logged)"),
-    "kind": (str, None, "buoy, drone-vital or pedometer"),
-    "consent": (bool, False, "whether personal-data kinds from this device may be published"),
-    "name": (str, "", "a human name, used by Home Assistant discovery"),
+    "id": Row(str, None, "device id, 8 lowercase hex characters",
+              lambda v: None if _HEX8.match(v.lower()) else "must be 8 hex characters"),
+    "key": Row(str, None, "device key, 32 hex characters (never logged)",
+               lambda v: None if _HEX32.match(v) else "must be 32 hex characters"),  # no value: it is a secret
+    "kind": Row(str, None, "buoy, drone-vital or pedometer",
+                lambda v: None if v in KINDS else "must be one of %s" % ", ".join(KINDS)),
+    "consent": Row(bool, False, "whether personal-data kinds from this device may be published"),
+    "name": Row(str, "", "a human name, used by Home Assistant discovery"),
+    "expire_after": Row(int, 0, "this node's Home Assistant expire_after in seconds (0: mqtt.ha_expire_after)",
+                        at_least(0)),
 }
+ENABLED = Row(bool, True, "run this source (a listed section is on unless enabled = false)")
 
 
 def load(path):
     """Read and validate a TOML config file."""
     try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
-    except OSError as e:
-        raise ConfigError("%s: cannot read (%s)" % (path, e.strerror or e))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:  # TOML is UTF-8: a stray byte is not TOML
-        raise ConfigError("%s: not valid TOML (%s)" % (path, e))
+        raw = tomlfile.load(path)
+    except tomlfile.TomlFileError as e:
+        raise ConfigError(str(e))
     config = from_dict(raw)
     if config["consent"]["file"]:  # a file config names must exist and parse, now rather than at start
         from lpwa.gateway.consent import read_file
@@ -96,85 +116,23 @@ def from_dict(raw):
     if not isinstance(raw, dict):
         raise ConfigError("config: must be a table")
     known = set(SCHEMA) | {"devices", "sources"}
-    for name in raw:
-        if name not in known:
-            raise ConfigError("%s: unknown section" % name)
+    for given in raw:
+        if given not in known:
+            raise ConfigError("%s: unknown section" % given)
     out = {}
-    for section, keys in SCHEMA.items():
-        out[section] = _section(section, raw.get(section, {}), keys)
-    _check_values(out)
+    for name, keys in SCHEMA.items():
+        out[name] = section(name, raw.get(name, {}), keys)
+    _check_together(out)
     out["devices"] = _devices(raw.get("devices", []))
     out["sources"] = _sources(raw.get("sources", {}))
     return out
 
 
-def _typed(name, value, kind):
-    if kind is bool:
-        ok = isinstance(value, bool)
-    elif kind is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif kind is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        value = float(value) if ok else value
-    else:
-        ok = isinstance(value, kind)
-    if not ok:
-        raise ConfigError("%s: must be %s" % (name, {bool: "true or false", int: "an integer",
-                                                        float: "a number", str: "a string"}.get(kind, kind.__name__)))
-    return value
-
-
-def _section(section, given, keys, required=()):
-    if not isinstance(given, dict):
-        raise ConfigError("%s: must be a table" % section)
-    for key in given:
-        if key not in keys:
-            raise ConfigError("%s.%s: unknown key" % (section, key))
-    out = {}
-    for key, spec in keys.items():
-        name = "%s.%s" % (section, key)
-        if key in given:
-            out[key] = _typed(name, given[key], spec[0])
-        elif spec[1] is None or key in required:
-            raise ConfigError("%s: required" % name)
-        else:
-            out[key] = spec[1]
-    return out
-
-
-def _check_values(c):
-    g, m, q = c["gateway"], c["mqtt"], c["queue"]
-    if not g["id"] or not _TOPIC_WORD.match(g["id"]):
-        raise ConfigError("gateway.id: must be letters, digits, '_', '-' or '.' (it is a topic level)")
-    if g["log_format"] not in ("json", "text"):
-        raise ConfigError("gateway.log_format: must be json or text")
-    if g["log_level"] not in ("debug", "info", "warning", "error"):
-        raise ConfigError("gateway.log_level: must be debug, info, warning or error")
-    if m["protocol"] not in (5, 311):
-        raise ConfigError("mqtt.protocol: must be 5 or 311")
-    if m["qos"] not in (0, 1, 2):
-        raise ConfigError("mqtt.qos: must be 0, 1 or 2")
-    parse_url(m["url"])
-    for key in ("topic_prefix", "ha_prefix"):
-        if not all(_TOPIC_WORD.match(level) for level in m[key].split("/")):
-            raise ConfigError("mqtt.%s: must be topic levels without wildcards" % key)
-    for key in ("username", "password", "client_id"):  # MQTT strings have a 16-bit length
-        if len(m[key].encode("utf-8", "replace")) > 65535:
-            raise ConfigError("mqtt.%s: longer than MQTT allows (65535 bytes)" % key)  # no value: may be a secret
-    if not 5 <= m["keepalive"] <= 65535:  # a 16-bit field in CONNECT: paho failed every connect on more
-        raise ConfigError("mqtt.keepalive: must be 5..65535")
+def _check_together(c):
+    """What no single row can check: keys that go together."""
+    m = c["mqtt"]
     if bool(m["tls_cert"]) != bool(m["tls_key"]):
         raise ConfigError("mqtt.tls_cert: tls_cert and tls_key go together")
-    if q["max_frames"] < 1:
-        raise ConfigError("queue.max_frames: must be at least 1")
-    if not 1 <= q["max_inflight"] <= 65535:
-        raise ConfigError("queue.max_inflight: must be 1..65535")
-    if q["synchronous"] not in ("normal", "full"):
-        raise ConfigError("queue.synchronous: must be normal or full")
-    if q["batch"] < 1:
-        raise ConfigError("queue.batch: must be at least 1")
-    if c["metrics"]["listen"]:
-        parse_hostport("metrics.listen", c["metrics"]["listen"])
 
 
 def parse_url(url):
@@ -204,15 +162,9 @@ def _devices(given):
     out, seen = [], set()
     for i, dev in enumerate(given):
         where = "devices[%d]" % i
-        d = _section(where, dev, DEVICE_SCHEMA)
+        d = section(where, dev, DEVICE_SCHEMA)
         d["id"] = d["id"].lower()
-        if not _HEX8.match(d["id"]):
-            raise ConfigError("%s.id: must be 8 hex characters" % where)
-        if not _HEX32.match(d["key"]):
-            raise ConfigError("%s.key: must be 32 hex characters" % where)  # no value: it is a secret
         d["key"] = d["key"].lower()
-        if d["kind"] not in KINDS:
-            raise ConfigError("%s.kind: must be one of %s" % (where, ", ".join(KINDS)))
         if d["id"] in seen:
             raise ConfigError("%s.id: device %s is listed twice" % (where, d["id"]))
         seen.add(d["id"])
@@ -221,11 +173,10 @@ def _devices(given):
 
 
 def source_registry():
-    """The sources engineer's REGISTRY (name -> module path), or {} before it exists."""
-    try:
-        return dict(importlib.import_module("lpwa.gateway.sources").REGISTRY)
-    except (ImportError, AttributeError):
-        return {}
+    """The sources' REGISTRY (name -> module path)."""
+    from lpwa.gateway.sources import REGISTRY
+
+    return dict(REGISTRY)
 
 
 def source_options(name, registry=None):
@@ -237,8 +188,8 @@ def source_options(name, registry=None):
         raise ConfigError("sources.%s: unknown source (known: %s)" % (name, ", ".join(sorted(registry)) or "none"))
     except ImportError as e:
         raise ConfigError("sources.%s: source module cannot be imported (%s)" % (name, e))
-    options = {"enabled": (bool, True, "run this source (a listed section is on unless enabled = false)")}
-    options.update(getattr(module, "OPTIONS", {}))
+    options = {"enabled": ENABLED}
+    options.update((key, as_row(spec)) for key, spec in getattr(module, "OPTIONS", {}).items())
     return options
 
 
@@ -248,12 +199,12 @@ def _sources(given):
     registry = source_registry() if given else {}
     out = {}
     for name, options in given.items():
-        out[name] = section = _section("sources." + name, options, source_options(name, registry))
+        out[name] = table = section("sources." + name, options, source_options(name, registry))
         # a source may check how its options fit together (e.g. sigfox needs a secret)
         check = getattr(importlib.import_module(registry[name]), "check", None)
-        if check is not None and section["enabled"]:
+        if check is not None and table["enabled"]:
             try:
-                check(section)
+                check(table)
             except ValueError as e:
                 raise ConfigError(str(e))
     return out
@@ -275,3 +226,7 @@ def redacted(config):
             return [scrub(v) for v in value]
         return value
     return scrub(config)
+
+
+SCHEMA["mqtt"]["url"] = SCHEMA["mqtt"]["url"]._replace(check=raises(parse_url))
+_raises_hostport = raises(lambda v: parse_hostport("metrics.listen", v))

@@ -10,11 +10,7 @@ purged, and the withdrawal itself is logged.
 import logging
 import re
 
-try:
-    import tomllib
-except ImportError:  # Python < 3.11
-    import tomli as tomllib
-
+from lpwa.gateway import tomlfile
 from lpwa.gateway.config import ConfigError
 
 from lpwa.codecs.schema import PERSONAL_KINDS
@@ -30,12 +26,11 @@ def is_personal(kind):
 def read_file(path):
     """Parse a consent file -> {device: bool}; raises ConfigError naming the problem."""
     try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
-    except OSError as e:
-        raise ConfigError("consent.file: cannot read %s (%s)" % (path, e.strerror or e))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:  # TOML is UTF-8: a stray byte is not TOML
-        raise ConfigError("consent.file: %s is not valid TOML (%s)" % (path, e))
+        raw = tomlfile.load(path)
+    except tomlfile.TomlFileError as e:
+        if e.unreadable:
+            raise ConfigError("consent.file: cannot read %s (%s)" % (path, e.detail))
+        raise ConfigError("consent.file: %s is not valid TOML (%s)" % (path, e.detail))
     for key in raw:
         if key != "devices":
             raise ConfigError("consent.file: %s: unknown key" % key)
@@ -56,6 +51,7 @@ class Consent:
         self.path = path
         self.granted = dict(self.base)
         self.on_withdraw = []  # callables(device), e.g. the queue purge
+        self.on_change = []  # callables(device, granted): withdrawal and re-grant, e.g. the node's downlink
         self.reloads = 0
         if path:
             self.granted.update(read_file(path))
@@ -76,6 +72,9 @@ class Consent:
                 hook(device)
         elif granted and not before:
             log.info("consent granted", extra={"event": "consent-granted", "device": device, "why": why})
+        if bool(before) != bool(granted):
+            for hook in self.on_change:
+                hook(device, bool(granted))
 
     def reload(self):
         """Re-read the consent file (SIGHUP). A bad file is logged and the current state kept."""

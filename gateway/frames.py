@@ -1,9 +1,10 @@
 """Gateway-side frame decoding: the portable header/MIC/fragment code plus cbor2 for the body.
 
 FrameDecoder(key_for).feed(raw, radio, meta) -> list of decoded dicts (empty while fragments are
-missing); raises lpwa.codecs.errors.FrameError with `.reason` for anything it cannot accept. It
-remembers each device's last frame counter to rebuild the counter's high 16 bits (pass
-`counters`, a dict-like of device hex -> int, to persist that across restarts).
+missing); raises lpwa.codecs.errors.FrameError with `.reason` for anything it cannot accept. The
+counter's high 16 bits are rebuilt from the device's last counter: the gateway passes
+`last_counter` (device hex -> int or None), the store's view of what it ACCEPTED, so the decoder keeps
+no copy to rewind; standalone (CLI, tests) it remembers the last counter it decoded itself.
 """
 
 import io
@@ -18,7 +19,7 @@ from lpwa.codecs.fragment import Reassembler
 from lpwa.codecs.keys import Keys
 
 __all__ = ["FrameDecoder", "FrameError", "loads_body"]
-SEALED_SUFFIX = "/sigfox"  # counters[device + SEALED_SUFFIX]: last Sigfox counter (the pipeline's key)
+SEALED_SUFFIX = "/sigfox"  # the Sigfox counter space of a device (lpwa.gateway.counters' key)
 
 
 def loads_body(body):
@@ -36,11 +37,12 @@ def loads_body(body):
 class FrameDecoder:
     """Verifies, decrypts, reassembles and decodes uplink frames from every radio."""
 
-    def __init__(self, key_for, counters=None, max_pending=64, fragment_timeout_s=600, clock=time.time,
+    def __init__(self, key_for, last_counter=None, max_pending=64, fragment_timeout_s=600, clock=time.time,
                  unknown_compact=False):
         self.key_for = key_for
         self.unknown_compact = unknown_compact  # accept compact (Sigfox) frames of devices without a key
-        self.counters = {} if counters is None else counters
+        self._own = {} if last_counter is None else None  # standalone: the counters it decoded
+        self.last_counter = self._own.get if last_counter is None else last_counter
         self.reassembler = Reassembler(max_pending, fragment_timeout_s)
         self.clock = clock
         self._keys = {}
@@ -60,7 +62,8 @@ class FrameDecoder:
         return cached[1]
 
     def _sealed_last(self, device):
-        return self.counters.get(device + SEALED_SUFFIX)
+        """A sealed frame's keystream counter follows the device's Sigfox counter space."""
+        return self.last_counter(device + SEALED_SUFFIX)
 
     def feed(self, raw, radio, meta=None):
         meta = meta or {}
@@ -78,15 +81,13 @@ class FrameDecoder:
             if _header.parse_header(raw)[0] not in (_header.T_READING, _header.T_STATUS):
                 raise FrameError("fragment", "reassembled frame is not a full frame")
         sealed = ftype in (_header.T_SEALED, _header.T_SEALED_STATUS)
-        last = self._sealed_last if sealed else self.counters.get
+        last = self._sealed_last if sealed else self.last_counter
         decoded = _decoder.decode(raw, radio, meta, self._key, last, loads=loads_body,
                                   compact_needs_key=not self.unknown_compact)
-        if sealed:
-            key = decoded["device"] + SEALED_SUFFIX
-            if decoded["sealed_counter"] > self.counters.get(key, -1):
-                self.counters[key] = decoded["sealed_counter"]
-        elif ftype not in (_header.T_COMPACT, _header.T_COMPACT_STATUS):
-            dev = decoded["device"]
-            if decoded["counter"] > self.counters.get(dev, -1):
-                self.counters[dev] = decoded["counter"]
+        own = self._own
+        if own is not None and (sealed or ftype not in (_header.T_COMPACT, _header.T_COMPACT_STATUS)):
+            dev = decoded["device"] + SEALED_SUFFIX if sealed else decoded["device"]
+            counter = decoded["sealed_counter"] if sealed else decoded["counter"]
+            if counter > own.get(dev, -1):
+                own[dev] = counter
         return [decoded]

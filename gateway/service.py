@@ -21,7 +21,7 @@ from lpwa.gateway.logs import JsonFormatter, TextFormatter, setup_logging  # noq
 from lpwa.gateway import metrics as metrics_mod
 from lpwa.gateway.metrics_http import MetricsServer
 from lpwa.gateway.pipeline import Pipeline
-from lpwa.gateway.queue import Queue
+from lpwa.gateway.store import Store
 from lpwa.gateway.systemd import Notifier
 
 log = logging.getLogger("lpwa.gateway")
@@ -46,7 +46,7 @@ class Gateway:
         g, q = config["gateway"], config["queue"]
         try:
             os.makedirs(g["state_dir"], exist_ok=True)
-            self.queue = Queue(os.path.join(g["state_dir"], "queue.sqlite3"), q["max_frames"], q["synchronous"])
+            self.queue = Store(os.path.join(g["state_dir"], "queue.sqlite3"), q["max_frames"], q["synchronous"])
         except (OSError, sqlite3.Error) as e:
             raise StartError("gateway.state_dir: cannot use %s (%s)" % (g["state_dir"], e))
         self.consent = Consent(config["devices"], config["consent"]["file"])  # ConfigError names consent.file

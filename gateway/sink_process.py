@@ -54,7 +54,7 @@ def child_main(down_fd, up_fd):
     from lpwa.gateway.consent import Consent
     from lpwa.gateway.logs import setup_logging
     from lpwa.gateway.mqtt_sink import MqttSink
-    from lpwa.gateway.queue import Queue
+    from lpwa.gateway.store import Store
 
     g, q = config["gateway"], config["queue"]
     setup_logging(g["log_format"], g["log_level"])
@@ -68,7 +68,7 @@ def child_main(down_fd, up_fd):
             except (OSError, ValueError):  # the parent is gone
                 stop.set()
 
-    queue = Queue(os.path.join(g["state_dir"], "queue.sqlite3"), q["max_frames"], q["synchronous"])
+    queue = Store(os.path.join(g["state_dir"], "queue.sqlite3"), q["max_frames"], q["synchronous"])
     queue.on_removed = lambda deleted, dead: send(("removed", deleted, dead))
     queue.nowait_deletes()
     consent = Consent(config["devices"], config["consent"]["file"])

@@ -4,7 +4,8 @@ and the counters `lpwa gateway status` shows.
 A frame whose counter is not above the last accepted one is either the same frame heard twice
 (two forwarders, or a retransmission: "duplicate") or an old frame played back ("replayed"). The
 difference matters to an operator, so recent (device, counter, frame digest) triples are remembered.
-Counters live in the queue's SQLite file and are written in the same transaction as the messages.
+Counters live in the store's SQLite file (`lpwa.gateway.store`) and are written in the same
+transaction as the messages; this module keeps their in-memory view and writes no SQL itself.
 """
 
 import collections
@@ -13,19 +14,22 @@ RECENT = 4096  # remembered (device, counter) pairs for telling duplicates from 
 
 
 class DeviceState:
-    def __init__(self, queue):
-        self.queue = queue
+    def __init__(self, store):
+        self.store = store
         self.devices = {}  # device -> dict(counter, last_seen, radio, down_counter, accepted, rejected, kind)
         self._recent = collections.OrderedDict()
-        with queue.lock:
-            for device, counter, last_seen, radio, down in queue.db.execute(
-                    "SELECT device, counter, last_seen, radio, down_counter FROM devices"):
-                self.devices[device] = self._new(counter, last_seen, radio, down)
+        for device, counter, last_seen, radio, down in store.device_rows():
+            self.devices[device] = self._new(counter, last_seen, radio, down)
 
     @staticmethod
     def _new(counter=-1, last_seen=0.0, radio="", down=0):
         return {"counter": counter, "last_seen": last_seen, "radio": radio, "down_counter": down,
                 "accepted": 0, "rejected": 0, "kind": None, "source": None}
+
+    def last_counter(self, device):
+        """The last accepted counter of `device`, or None: what the decoder rebuilds high bits from."""
+        d = self.devices.get(device)
+        return d["counter"] if d is not None and d["counter"] >= 0 else None
 
     def get(self, device):
         d = self.devices.get(device)
@@ -49,25 +53,17 @@ class DeviceState:
             return "duplicate"
         return "replayed"
 
-    def save(self, db, device, counter, now, radio):
-        """Persist an accepted counter inside the caller's transaction (memory is updated after COMMIT)."""
-        db.execute("INSERT INTO devices (device, counter, last_seen, radio) VALUES (?, ?, ?, ?) "
-                   "ON CONFLICT(device) DO UPDATE SET counter = excluded.counter, "
-                   "last_seen = excluded.last_seen, radio = excluded.radio", (device, counter, now, radio))
-
     def remember(self, device, counter, digest):
         recent = self._recent
         recent[(device, counter)] = digest
         if len(recent) > RECENT:
             recent.popitem(last=False)
 
-    def next_down_counter(self, db, device):
+    def next_down_counter(self, batch, device):
         """The next downlink counter of `device`, persisted inside the caller's transaction."""
         d = self.get(device)
         d["down_counter"] += 1
-        db.execute("INSERT INTO devices (device, counter, last_seen, radio, down_counter) VALUES (?, -1, 0, '', ?) "
-                   "ON CONFLICT(device) DO UPDATE SET down_counter = excluded.down_counter",
-                   (device, d["down_counter"]))
+        batch.save_down_counter(device, d["down_counter"])
         return d["down_counter"]
 
     def summary(self):

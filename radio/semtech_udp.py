@@ -4,6 +4,10 @@ Source: Lora-net/packet_forwarder PROTOCOL.TXT (protocol version 2; version 1 is
 Every datagram is: version (1 byte), random token (2 bytes), identifier (1 byte), then per type
 the gateway EUI (8 bytes) and/or a JSON object. `parse` is strict: anything else raises
 ProtocolError with a short `.reason`; nothing else escapes, whatever the input.
+Acknowledgements and downlinks go out in the protocol version the forwarder used: the reference
+forwarder (lora_pkt_fwd.c) drops any PUSH_ACK / PULL_ACK / PULL_RESP whose version byte is not its
+own PROTOCOL_VERSION, and ChirpStack's UDP bridge likewise answers in the received version.
+One bad rxpk does not sink its neighbours: `rxpk_entries` decodes each on its own.
 Portable (CPython and MicroPython): json, binascii, bytes only.
 """
 
@@ -48,10 +52,12 @@ def _eui_bytes(eui_hex):
     return binascii.unhexlify(eui_hex)
 
 
-def _header(token, kind):
+def _header(token, kind, version=VERSION):
     if not isinstance(token, int) or not 0 <= token <= 0xFFFF:
         raise ProtocolError("bad-token", "token must be 0..65535")
-    return bytes((VERSION, token >> 8, token & 0xFF, kind))
+    if version not in (1, 2):
+        raise ProtocolError("bad-version", "protocol version %r" % (version,))
+    return bytes((version, token >> 8, token & 0xFF, kind))
 
 
 def _json_bytes(obj):
@@ -126,12 +132,14 @@ def _check_push(obj):
 
 
 def ack_for(msg):
-    """The reply a network server owes: PUSH_ACK for PUSH_DATA, PULL_ACK for PULL_DATA, else None."""
+    """The reply a network server owes, in the datagram's own protocol version: PUSH_ACK for
+    PUSH_DATA, PULL_ACK for PULL_DATA, else None."""
     kind = msg.get("type")
+    version = msg.get("version", VERSION)
     if kind == PUSH_DATA:
-        return _header(msg["token"], PUSH_ACK)
+        return _header(msg["token"], PUSH_ACK, version)
     if kind == PULL_DATA:
-        return _header(msg["token"], PULL_ACK)
+        return _header(msg["token"], PULL_ACK, version)
     return None
 
 
@@ -170,39 +178,61 @@ def _num(pk, key, required=False):
     return v
 
 
-def rxpk_frames(msg):
-    """(payload bytes, meta) for every rxpk in a parsed PUSH_DATA; meta has rssi, snr, freq, datr,
-    tmst, time, chan, crc_ok (stat == 1). Frames with a failed CRC are returned, flagged."""
+def rxpk_entries(msg):
+    """One (payload, meta, None) or (None, None, reason) per rxpk of a parsed PUSH_DATA, so a bad
+    entry (bad base64, size mismatch, missing data, a string where a number is due) is counted
+    and the good ones beside it still delivered. meta as for rxpk_frames."""
     obj = msg.get("json") if msg.get("type") == PUSH_DATA else None
     if not obj:
         return []
     out = []
     for pk in obj.get("rxpk") or ():
-        if not isinstance(pk, dict):
-            raise ProtocolError("bad-field", "rxpk entries must be objects")
-        data = b64decode(pk.get("data"))
-        size = _num(pk, "size")
-        if size is not None and size != len(data):
-            raise ProtocolError("bad-size", "rxpk.size %r but data has %d bytes" % (size, len(data)))
-        datr = pk.get("datr")
-        if datr is not None and not isinstance(datr, (str, int)):
-            raise ProtocolError("bad-field", "rxpk.datr must be a string or a bit rate")
-        rssi = _num(pk, "rssi")
-        snr = _num(pk, "lsnr")
-        rsig = pk.get("rsig")  # v2 multi-antenna concentrators: per-antenna rssic / lsnr
-        if rssi is None and isinstance(rsig, list) and rsig and isinstance(rsig[0], dict):
-            rssi = _num(rsig[0], "rssic")
-            if snr is None:
-                snr = _num(rsig[0], "lsnr")
-        t = pk.get("time")
-        if t is not None and not isinstance(t, str):
-            raise ProtocolError("bad-field", "rxpk.time must be a string")
-        stat = _num(pk, "stat")
-        meta = {"rssi": rssi, "snr": snr, "freq": _num(pk, "freq"), "datr": datr,
-                "tmst": _num(pk, "tmst"), "time": t, "chan": _num(pk, "chan"),
-                "crc_ok": stat is None or stat == 1}
+        try:
+            data, meta = _rxpk(pk)
+        except ProtocolError as e:
+            out.append((None, None, e.reason))
+            continue
+        out.append((data, meta, None))
+    return out
+
+
+def rxpk_frames(msg):
+    """(payload bytes, meta) for every rxpk in a parsed PUSH_DATA; meta has rssi, snr, freq, datr,
+    tmst, time, chan, crc_ok (stat == 1). Frames with a failed CRC are returned, flagged. Strict:
+    the first bad entry raises (rxpk_entries keeps the good ones)."""
+    out = []
+    for data, meta, reason in rxpk_entries(msg):
+        if reason is not None:
+            raise ProtocolError(reason, "bad rxpk entry")
         out.append((data, meta))
     return out
+
+
+def _rxpk(pk):
+    if not isinstance(pk, dict):
+        raise ProtocolError("bad-field", "rxpk entries must be objects")
+    data = b64decode(pk.get("data"))
+    size = _num(pk, "size")
+    if size is not None and size != len(data):
+        raise ProtocolError("bad-size", "rxpk.size %r but data has %d bytes" % (size, len(data)))
+    datr = pk.get("datr")
+    if datr is not None and not isinstance(datr, (str, int)):
+        raise ProtocolError("bad-field", "rxpk.datr must be a string or a bit rate")
+    rssi = _num(pk, "rssi")
+    snr = _num(pk, "lsnr")
+    rsig = pk.get("rsig")  # v2 multi-antenna concentrators: per-antenna rssic / lsnr
+    if rssi is None and isinstance(rsig, list) and rsig and isinstance(rsig[0], dict):
+        rssi = _num(rsig[0], "rssic")
+        if snr is None:
+            snr = _num(rsig[0], "lsnr")
+    t = pk.get("time")
+    if t is not None and not isinstance(t, str):
+        raise ProtocolError("bad-field", "rxpk.time must be a string")
+    stat = _num(pk, "stat")
+    meta = {"rssi": rssi, "snr": snr, "freq": _num(pk, "freq"), "datr": datr,
+            "tmst": _num(pk, "tmst"), "time": t, "chan": _num(pk, "chan"),
+            "crc_ok": stat is None or stat == 1}
+    return data, meta
 
 
 def make_rxpk(payload, freq=923.2, datr="SF10BW125", rssi=-80, snr=7.5, tmst=0):
@@ -213,17 +243,17 @@ def make_rxpk(payload, freq=923.2, datr="SF10BW125", rssi=-80, snr=7.5, tmst=0):
             "data": b64encode(payload)}
 
 
-def build_push_data(token, eui_hex, rxpks, stat=None):
+def build_push_data(token, eui_hex, rxpks, stat=None, version=VERSION):
     obj = {}
     if rxpks:
         obj["rxpk"] = list(rxpks)
     if stat is not None:
         obj["stat"] = stat
-    return _header(token, PUSH_DATA) + _eui_bytes(eui_hex) + _json_bytes(obj)
+    return _header(token, PUSH_DATA, version) + _eui_bytes(eui_hex) + _json_bytes(obj)
 
 
-def build_pull_data(token, eui_hex):
-    return _header(token, PULL_DATA) + _eui_bytes(eui_hex)
+def build_pull_data(token, eui_hex, version=VERSION):
+    return _header(token, PULL_DATA, version) + _eui_bytes(eui_hex)
 
 
 def make_txpk(payload, freq, datr, tmst=None, imme=False, powe=13):
@@ -239,8 +269,10 @@ def make_txpk(payload, freq, datr, tmst=None, imme=False, powe=13):
     return pk
 
 
-def build_pull_resp(token, txpk):
-    return _header(token, PULL_RESP) + _json_bytes({"txpk": txpk})
+def build_pull_resp(token, txpk, version=VERSION):
+    """PULL_RESP in `version`, the one the forwarder's PULL_DATA used (v1 forwarders ignore the
+    token, PROTOCOL.TXT section 5; lora_pkt_fwd.c still checks the version byte)."""
+    return _header(token, PULL_RESP, version) + _json_bytes({"txpk": txpk})
 
 
 def build_tx_ack(token, eui_hex, error=None):

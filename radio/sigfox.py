@@ -108,8 +108,10 @@ def _number(body, key, default=None, kind=int):
 
 
 def parse_callback(body):
-    """Validate a Sigfox cloud callback body; return {"device": "<8 hex>", "seq", "data",
-    "time", "ack", "rssi", "snr", "station"}. Device ids are lower-cased and zero-padded."""
+    """Validate a Sigfox cloud callback body; return {"device": "<8 hex>", "device_id", "seq",
+    "data", "time", "ack", "rssi", "snr", "station"}. `device` is lower-cased and zero-padded (our
+    key); `device_id` is the id exactly as the cloud spelled it ("1B29CC4"), which a bidirectional
+    answer must be keyed by."""
     if not isinstance(body, dict):
         raise SigfoxError("callback body must be a JSON object")
     dev = body.get("device")
@@ -135,13 +137,14 @@ def parse_callback(body):
     station = body.get("station")
     if station is not None and not isinstance(station, str):
         raise SigfoxError("station must be text")
-    return {"device": ("00000000" + dev.lower())[-8:], "seq": seq, "data": binascii.unhexlify(data),
+    return {"device": ("00000000" + dev.lower())[-8:], "device_id": dev, "seq": seq, "data": binascii.unhexlify(data),
             "time": t, "ack": ack, "rssi": _number(body, "rssi", kind=float),
             "snr": _number(body, "snr", kind=float), "station": station}
 
 
 def build_downlink_response(device_hex, data8):
-    """The body a bidirectional callback answers with: exactly 8 bytes for `device_hex`."""
+    """The body a bidirectional callback answers with: exactly 8 bytes for `device_hex`, which
+    must be the id as the callback spelled it (the backend matches the key as text)."""
     data8 = bytes(data8)
     if len(data8) != DOWNLINK_BYTES:
         raise SigfoxError("Sigfox downlink is exactly 8 bytes, got %d" % len(data8))

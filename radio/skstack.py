@@ -3,7 +3,15 @@
 The node sends `SKSENDTO`; the gateway reads `ERXUDP`, `EVENT`, `OK`/`FAIL` and friends from
 the dongle. `ERXUDP` carries its payload as raw bytes right after the length field (unless the
 module was switched to hex ASCII with `WOPT 01`), so the stream cannot be split on CRLF: the
-parser reads the header, then exactly DATALEN bytes.
+parser reads the header, then exactly DATALEN bytes (or 2 DATALEN hex digits).
+
+ERXUDP comes in three layouts, told apart by the width of the fields after SENDERLLA:
+  a1      BP35A1:                     ... <SENDERLLA> <SECURED> <DATALEN> <DATA>
+  c2      BP35C0/C2 (SA2 = 0, default): ... <SENDERLLA> <SECURED> <SIDE> <DATALEN> <DATA>
+  c2-lqi  BP35C0/C2 with SKSREG SA2 1:  ... <SENDERLLA> <LQI> <SECURED> <SIDE> <DATALEN> <DATA>
+(SECURED and SIDE are one digit, LQI two, DATALEN four, so the widths are unambiguous.)
+The product commands WOPT/ROPT end their lines with CR alone (`OK 01\r`), so a bare CR ends a
+text line too. `SKLL64` answers with a bare IPv6 address line and no OK.
 
 Sources: ROHM "BP35A1 SKSTACK-IP command reference" and "BP35C0/BP35C2 command reference" as
 implemented by nbtk/momonga (tests/test_sk_parser_unit.py) and smdn/Smdn.Net.SkStackIP. Echo back must be off (`SKSREG SFE 0`) as
@@ -27,7 +35,12 @@ EVENT_NAMES = {
     0x33: "arib-limit-released", 0xC0: "wake-up",
 }
 _EPANDESC_KEYS = {"Channel": "channel", "Channel Page": "channel_page", "Pan ID": "pan_id",
-                  "Addr": "addr", "LQI": "lqi", "PairID": "pair_id"}
+                  "Addr": "addr", "LQI": "lqi", "Side": "side", "PairID": "pair_id"}
+LAYOUTS = ("a1", "c2", "c2-lqi")
+_LAYOUT_FIELDS = {"a1": 7, "c2": 8, "c2-lqi": 9}  # header fields after ERXUDP, DATALEN included
+# EVENT numbers after which the PANA session is gone (the gateway re-joins): PANA failed,
+# termination requested by the peer, terminated, termination timed out, lifetime expired.
+SESSION_LOST = (0x24, 0x26, 0x27, 0x28, 0x29)
 _HEXCHARS = b"0123456789abcdefABCDEF"
 
 
@@ -79,23 +92,39 @@ def build_sksendto(handle, ipaddr, port, payload, sec=1, side=None):
     return head + b"%04X " % len(payload) + payload
 
 
-def build_erxudp(sender, dest, rport, lport, sender_lla, secured, payload, lqi=None, side=None):
-    """An `ERXUDP` line as a module prints it (binary DATA), for simulators and tests.
-    With `lqi` (and `side`) the BP35C0/C2 layout; without, BP35A1's."""
+def build_erxudp(sender, dest, rport, lport, sender_lla, secured, payload, lqi=None, side=None,
+                 layout=None, hex_data=False):
+    """An `ERXUDP` line as a module prints it, for simulators and tests. `layout` (see LAYOUTS)
+    defaults to c2-lqi with `lqi`, c2 with only `side`, else a1; `hex_data` is the WOPT 01 form."""
     payload = bytes(payload)
     lla = sender_lla.encode() if isinstance(sender_lla, str) else bytes(sender_lla)
     if not _is_hex(lla, 16):
         raise SkStackError("sender LLA must be 16 hex digits")
     if len(payload) > 0xFFFF:
         raise SkStackError("payload too long")
+    if layout is None:
+        layout = "c2-lqi" if lqi is not None else ("c2" if side is not None else "a1")
+    if layout not in LAYOUTS:
+        raise SkStackError("layout must be one of " + ", ".join(LAYOUTS))
     out = b"ERXUDP " + _check_ipv6(sender) + b" " + _check_ipv6(dest) + b" %04X %04X " % (rport, lport)
     out += lla.upper() + b" "
-    if lqi is not None:
-        out += b"%02X " % lqi
-        out += b"%d %d " % (1 if secured else 0, side or 0)
-    else:
-        out += b"%d " % (1 if secured else 0)
-    return out + b"%04X " % len(payload) + payload + b"\r\n"
+    if layout == "c2-lqi":
+        out += b"%02X " % (lqi or 0)
+    out += b"%d " % (1 if secured else 0)
+    if layout != "a1":
+        out += b"%d " % (side or 0)
+    data = binascii.hexlify(payload).upper() if hex_data else payload
+    return out + b"%04X " % len(payload) + data + b"\r\n"
+
+
+def build_ropt():
+    """`ROPT`: read the product option byte (bit 0: ERXUDP data as hex ASCII); CR only."""
+    return b"ROPT\r"
+
+
+def build_skjoin(ipaddr):
+    """`SKJOIN <IPADDR>`: start PANA authentication with the coordinator at `ipaddr`."""
+    return b"SKJOIN " + _check_ipv6(ipaddr) + b"\r\n"
 
 
 def build_event(code, sender, param=None, side=None):
@@ -107,9 +136,26 @@ def build_event(code, sender, param=None, side=None):
     return out + b"\r\n"
 
 
-def _erxudp_fields(toks):
+def _erxudp_layout(toks):
+    """The layout named by the header tokens read so far, or None until that shows."""
+    if len(toks) < 6:
+        return None
+    if len(toks[5]) == 2:
+        return "c2-lqi"
+    if len(toks[5]) != 1:
+        raise SkStackError("ERXUDP field after the sender LLA must be SECURED or LQI")
+    if len(toks) < 7:
+        return None
+    if len(toks[6]) == 4:
+        return "a1"
+    if len(toks[6]) == 1:
+        return "c2"
+    raise SkStackError("ERXUDP field after SECURED must be SIDE or DATALEN")
+
+
+def _erxudp_fields(toks, layout):
     """Header tokens after ERXUDP up to and including DATALEN -> event dict and data length."""
-    ev = {"event": "ERXUDP"}
+    ev = {"event": "ERXUDP", "layout": layout, "lqi": None, "side": None}
     ev["sender"] = _check_ipv6(toks[0]).decode()
     ev["dest"] = _check_ipv6(toks[1]).decode()
     for key, tok in (("rport", toks[2]), ("lport", toks[3])):
@@ -120,21 +166,17 @@ def _erxudp_fields(toks):
         raise SkStackError("ERXUDP sender LLA must be 16 hex digits")
     ev["sender_lla"] = toks[4].decode()
     rest = toks[5:]
-    if len(rest) == 2:  # BP35A1: SECURED DATALEN
-        sec, dlen = rest
-        ev["lqi"] = None
-        ev["side"] = None
-    elif len(rest) == 4:  # BP35C0/C2: LQI SECURED SIDE DATALEN
-        lqi, sec, side, dlen = rest
-        if not _is_hex(lqi, 2):
+    if layout == "c2-lqi":
+        if not _is_hex(rest[0], 2):
             raise SkStackError("ERXUDP LQI must be 2 hex digits")
-        if side not in (b"0", b"1"):
-            raise SkStackError("ERXUDP SIDE must be 0 or 1")
-        ev["lqi"] = int(lqi, 16)
+        ev["lqi"] = int(rest[0], 16)
         ev["rssi"] = rssi_from_lqi(ev["lqi"])
-        ev["side"] = int(side)
-    else:
-        raise SkStackError("ERXUDP has %d header fields" % (5 + len(rest)))
+        rest = rest[1:]
+    sec, dlen = rest[0], rest[-1]
+    if layout != "a1":
+        if rest[1] not in (b"0", b"1"):
+            raise SkStackError("ERXUDP SIDE must be 0 or 1")
+        ev["side"] = int(rest[1])
     if sec not in (b"0", b"1"):
         raise SkStackError("ERXUDP SECURED must be 0 or 1")
     ev["secured"] = sec == b"1"
@@ -148,8 +190,7 @@ def _erxudp_fields(toks):
 
 def _erxudp_header(buf):
     """Split an ERXUDP header off `buf`: (event, data offset, data length), or None if more bytes
-    are needed. The layout (A1 or C2) shows in the field after the sender LLA: SECURED is one
-    digit, LQI two."""
+    are needed. The layout shows in the widths of the fields after the sender LLA."""
     pos = 7  # after b"ERXUDP "
     toks = []
     while True:
@@ -163,12 +204,23 @@ def _erxudp_header(buf):
             return None
         toks.append(bytes(buf[pos:sp]))
         pos = sp + 1
-        n = len(toks)
-        if (n == 7 and len(toks[5]) == 1) or (n == 9 and len(toks[5]) == 2):
-            ev, dlen = _erxudp_fields(toks)
+        layout = _erxudp_layout(toks)
+        if layout is not None and len(toks) == _LAYOUT_FIELDS[layout]:
+            ev, dlen = _erxudp_fields(toks, layout)
             return ev, pos, dlen
-        if n > 9:
-            raise SkStackError("ERXUDP header too long")
+
+
+def _erxudp_hex_line(toks):
+    """A whole hex-mode (WOPT 01) ERXUDP line split on spaces -> event with its data."""
+    layout = _erxudp_layout(toks[1:-1]) if len(toks) >= 8 else None
+    if layout is None or len(toks) != _LAYOUT_FIELDS[layout] + 2:
+        raise SkStackError("ERXUDP has %d fields" % (len(toks) - 1))
+    ev, dlen = _erxudp_fields(toks[1:-1], layout)
+    hexdata = toks[-1]
+    if len(hexdata) != 2 * dlen or not (dlen == 0 or _is_hex(hexdata)):
+        raise SkStackError("ERXUDP hex data does not match DATALEN")
+    ev["data"] = binascii.unhexlify(hexdata)
+    return ev
 
 
 def parse_line(line, ascii_data=False):
@@ -202,14 +254,7 @@ def parse_line(line, ascii_data=False):
     if name == b"ERXUDP":
         if not ascii_data:
             raise SkStackError("binary ERXUDP must go through StreamParser")
-        if len(toks) not in (9, 11):
-            raise SkStackError("ERXUDP has %d fields" % (len(toks) - 1))
-        ev, dlen = _erxudp_fields(toks[1:-1])
-        hexdata = toks[-1]
-        if len(hexdata) != 2 * dlen or not (dlen == 0 or _is_hex(hexdata)):
-            raise SkStackError("ERXUDP hex data does not match DATALEN")
-        ev["data"] = binascii.unhexlify(hexdata)
-        return ev
+        return _erxudp_hex_line(toks)
     if name == b"EPANDESC":
         return {"event": "EPANDESC"}
     if name.startswith(b"SK") or name.startswith(b"WOPT") or name.startswith(b"ROPT"):
@@ -218,6 +263,8 @@ def parse_line(line, ascii_data=False):
         return {"event": name.decode(), "args": [t.decode() for t in toks[1:]]}
     if not line:
         return {"event": "EMPTY"}
+    if b":" in name and len(toks) == 1:  # SKLL64's answer: the address alone
+        return {"event": "IPADDR", "addr": _check_ipv6(name).decode()}
     raise SkStackError("unrecognised line %r" % (line[:40],))
 
 
@@ -249,11 +296,17 @@ class StreamParser:
 
     Never raises on module output: a malformed line becomes {"event": "ERROR", "reason": ...}
     (the caller counts it) and parsing resumes at the next line. EPANDESC blocks are folded
-    into one {"event": "EPANDESC", "channel", "channel_page", "pan_id", "addr", "lqi", "pair_id"}.
+    into one {"event": "EPANDESC", "channel", "channel_page", "pan_id", "addr", "lqi", "side",
+    "pair_id"}. `ascii_data`: False binary ERXUDP data (WOPT 00), True hex (WOPT 01), None
+    either, told per line (a hex line never has CRLF where its binary data would end).
+    `layout`: one of LAYOUTS to reject ERXUDP lines of any other, None to accept all three.
     """
 
-    def __init__(self, ascii_data=False):
+    def __init__(self, ascii_data=False, layout=None):
+        if layout is not None and layout not in LAYOUTS:
+            raise SkStackError("layout must be one of " + ", ".join(LAYOUTS))
         self.ascii_data = ascii_data
+        self.layout = layout
         self._buf = b""  # bytes, not bytearray: MicroPython cannot delete bytearray slices
         self._pan = None
         self._skip = False  # dropping the rest of a bad line that has not fully arrived
@@ -270,6 +323,8 @@ class StreamParser:
 
     def _emit(self, ev, out):
         kind = ev["event"]
+        if kind == "EMPTY":  # also the LF of a CRLF split after its CR: not the end of a block
+            return
         if kind == "EPANDESC-FIELD":
             if self._pan is None:
                 out.append({"event": "ERROR", "reason": "EPANDESC field outside a block"})
@@ -285,63 +340,89 @@ class StreamParser:
             self._pan = None
         if kind == "EPANDESC":
             self._pan = {"event": "EPANDESC"}
-        elif kind != "EMPTY":
+        elif kind == "ERXUDP" and self.layout is not None and ev["layout"] != self.layout:
+            out.append({"event": "ERROR", "reason": "ERXUDP in layout %s, dongle set to %s"
+                        % (ev["layout"], self.layout)})
+        else:
             out.append(ev)
 
     def _next(self):
         buf = self._buf
         if self._skip:
-            nl = buf.find(b"\n")
-            if nl < 0:
+            cut = _eol(buf)
+            if cut is None:
                 self._buf = b""
                 return None
-            buf = self._buf = buf[nl + 1:]
+            buf = self._buf = buf[cut[1]:]
             self._skip = False
         if not buf:
             return None
-        if not self.ascii_data and buf[:7] == b"ERXUDP "[:len(buf[:7])]:
+        if self.ascii_data is not True and buf[:7] == b"ERXUDP "[:len(buf[:7])]:
             if len(buf) < 7:
                 return None
-            try:
-                head = _erxudp_header(buf)
-            except SkStackError as e:
-                return self._drop_line(str(e))
-            if head is None:
-                return None
-            ev, start, dlen = head
-            end = start + dlen
-            if len(buf) < end + 2:
-                return None
-            ev["data"] = bytes(buf[start:end])
-            if buf[end:end + 2] != b"\r\n":
-                self._buf = buf[end:]
-                return {"event": "ERROR", "reason": "ERXUDP data not followed by CRLF", "partial": ev}
-            self._buf = buf[end + 2:]
-            return ev
-        nl = buf.find(b"\n")
-        if nl < 0:
+            return self._erxudp(buf)
+        cut = _eol(buf)
+        if cut is None:
             if len(buf) > MAX_LINE + 2 * SKSENDTO_MAX + 200:
                 self._buf = b""
                 self._skip = True
                 return {"event": "ERROR", "reason": "line too long"}
             return None
-        line = buf[:nl]
-        self._buf = buf[nl + 1:]
-        if line.endswith(b"\r"):
-            line = line[:-1]
+        line = buf[:cut[0]]
+        self._buf = buf[cut[1]:]
         try:
-            return parse_line(line, self.ascii_data)
+            return parse_line(line, self.ascii_data is not False)
         except SkStackError as e:
             return {"event": "ERROR", "reason": str(e)}
 
+    def _erxudp(self, buf):
+        """An ERXUDP line read by its length field: binary data, or (auto mode) hex data."""
+        try:
+            head = _erxudp_header(buf)
+        except SkStackError as e:
+            return self._drop_line(str(e))
+        if head is None:
+            return None
+        ev, start, dlen = head
+        end = start + dlen
+        if len(buf) < end + 2:
+            return None
+        if buf[end:end + 2] != b"\r\n" and self.ascii_data is None:
+            hex_end = start + 2 * dlen
+            if len(buf) < hex_end + 2:
+                return None
+            if buf[hex_end:hex_end + 2] == b"\r\n" and _is_hex(buf[start:hex_end]):
+                ev["data"] = binascii.unhexlify(buf[start:hex_end])
+                self._buf = buf[hex_end + 2:]
+                return ev
+        ev["data"] = bytes(buf[start:end])
+        if buf[end:end + 2] != b"\r\n":
+            self._buf = buf[end:]
+            return {"event": "ERROR", "reason": "ERXUDP data not followed by CRLF", "partial": ev}
+        self._buf = buf[end + 2:]
+        return ev
+
     def _drop_line(self, reason):
-        nl = self._buf.find(b"\n")
-        if nl < 0:
+        cut = _eol(self._buf)
+        if cut is None:
             self._buf = b""
             self._skip = True
         else:
-            self._buf = self._buf[nl + 1:]
+            self._buf = self._buf[cut[1]:]
         return {"event": "ERROR", "reason": reason}
+
+
+def _eol(buf):
+    """(end of the first text line, start of the next) in `buf`, or None. CRLF, LF, or CR alone
+    (WOPT/ROPT answers) end a line; a CR last in `buf` is taken as the end (a LF after it then
+    reads as an empty line)."""
+    cr = buf.find(b"\r")
+    nl = buf.find(b"\n")
+    if cr < 0 and nl < 0:
+        return None
+    if cr < 0 or 0 <= nl < cr:
+        return nl, nl + 1
+    return cr, cr + (2 if buf[cr + 1:cr + 2] == b"\n" else 1)
 
 
 def _int16(value):

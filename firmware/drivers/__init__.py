@@ -2,5 +2,5 @@
 
 The drivers never import `machine`: the board hands them bus objects. On an ESP32 those are
 `machine.I2C` and friends (boards/esp32.py); on the host board they are simulations that answer
-like the real parts (boards/host.py), so the same driver code runs in both places.
+like the real parts (boards/host/), so the same driver code runs in both places.
 """

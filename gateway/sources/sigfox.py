@@ -5,10 +5,17 @@ application/json, URL http(s)://<gateway>/sigfox, header `Authorization: Bearer 
 `X-Lpwa-Secret: <secret>`), body
   {"device": "{device}", "time": {time}, "data": "{data}", "seqNumber": {seqNumber},
    "ack": {ack}, "rssi": {rssi}, "snr": {snr}, "station": "{station}"}
-and, for downlinks, mode BIDIR. A wrong or missing secret gets 401 (counted, and the secret is
-never logged); a body that is not such a callback gets 400; a frame that went into the durable
-queue gets 204, or 200 with the downlink JSON when the device asked for one (ack) and one is
-queued. A pipeline fault gets 500 so the callback shows as failed in the Sigfox backend.
+and, for downlinks, mode BIDIR. The answers:
+  204  the frame is in the durable queue (nothing to send back)
+  200  the frame is in the durable queue and the device asked for a downlink (ack) that was
+       waiting: {"<device id as the callback spelled it>": {"downlinkData": "<16 hex>"}}
+  401  wrong or missing secret (counted; the secret is never logged)
+  400  the body is not such a callback;  413  the body is too large
+  422  a well-formed callback whose frame the gateway refused and did not queue (unknown device,
+       bad MAC, duplicate, replay, no consent...): the body is `rejected: <reason>`, and the
+       rejection is counted by reason as for every radio
+  500  the frame could not be queued (storage error, queue full, pipeline fault)
+Every non-2xx answer shows as a failed callback in the Sigfox backend; none sends a downlink.
 """
 
 import hmac
@@ -105,10 +112,12 @@ class Source(SourceBase):
         outcome = self.ingest(callback["data"], meta)
         if outcome is None:
             return web.Response(status=500, text="gateway could not queue the frame\n")
+        if not outcome.accepted:
+            return web.Response(status=422, text="rejected: %s\n" % (outcome.reason or "refused"))
         if callback.get("ack") and outcome.downlink:
             try:
                 data8 = command.pad_downlink(outcome.downlink, sigfox.DOWNLINK_BYTES)
-                answer = sigfox.build_downlink_response(callback["device"], data8)
+                answer = sigfox.build_downlink_response(callback["device_id"], data8)
             except (ValueError, sigfox.SigfoxError):
                 self.count("downlinks_lost")
                 self.warn_once("downlink-size", "sigfox: dropped a downlink that is not 8 bytes")

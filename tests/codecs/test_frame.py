@@ -462,7 +462,7 @@ def test_micropython_encodes_cpython_decodes(mpy, batch):
         assert mine == frames
         meta = {"device": DEV_HEX, "seq": counter & 0xFFF} if radio == "sigfox" else {}
         # the gateway's per-device state: the sealed counter it last saw (here: this epoch's start)
-        out = feed_all(decoder(counters={DEV_HEX + "/sigfox": counter & ~0xFFF}), frames, radio, meta)
+        out = feed_all(decoder(last_counter={DEV_HEX + "/sigfox": counter & ~0xFFF}.get), frames, radio, meta)
         assert len(out) == 1
         d = out[0]
         assert d["kind"] == kind and d["type"] == ("status" if status else ("alarm" if alarm else "reading"))

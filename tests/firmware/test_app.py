@@ -198,7 +198,7 @@ def test_cli_unwritable_output_is_a_one_line_error(capsys, tmp_path, flag):
 
 
 def test_a_wild_sensor_value_is_dropped_not_fatal(monkeypatch):
-    from lpwa.boards.host import simulate
+    from lpwa.boards.host.simulate import simulate
     from lpwa.firmware import config, sensing
 
     def wild_battery(self, readings):
@@ -240,7 +240,7 @@ def test_main_boots_from_the_config_file(mpy):
     """app.main() as main.py calls it: config from the board's file, one wake, then deep sleep."""
     cfg_json = sim_config("pedometer", "lora")
     setup = (
-        "from lpwa.boards.host import HostBoard\n"
+        "from lpwa.boards.host.board import HostBoard\n"
         "from lpwa.firmware import app\n"
         "b = HostBoard('pedometer')\n"
         "b.config_path = '/tmp_lpwa_config.json'\n"
@@ -278,7 +278,8 @@ def test_sigfox_downlink_round_trip(mpy):
 
 
 def test_a_dead_radio_does_not_stop_the_node(monkeypatch):
-    from lpwa.boards import host
+    from lpwa.boards.host import board as host
+    from lpwa.boards.host.simulate import simulate
     from lpwa.firmware import config
 
     calls = {"n": 0}
@@ -292,7 +293,7 @@ def test_a_dead_radio_does_not_stop_the_node(monkeypatch):
 
     monkeypatch.setattr(host.HostBoard, "radio", flaky)
     cfg_json = sim_config("pedometer", "lora")
-    r = host.simulate(config.loads(cfg_json), hours=2)
+    r = simulate(config.loads(cfg_json), hours=2)
     assert sum(1 for e in r["events"] if e.get("event") == "radio-error") == 3
     assert r["frames"] and decode_all(cfg_json, r["frames"])
     # steps counted while the radio was down are carried into the next reading that goes out
@@ -317,7 +318,7 @@ def test_consent_withdrawn_stops_personal_readings(mpy):
 
 def test_no_torn_fragmented_messages_when_the_hour_is_nearly_spent(monkeypatch):
     """A reading in two LoRa fragments is held back whole when the budget could not take both."""
-    from lpwa.boards.host import simulate
+    from lpwa.boards.host.simulate import simulate
     from lpwa.firmware import config
     from lpwa.radio import budget
 

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from lpwa.boards.host import START_S
+from lpwa.boards.host.clock import START_S
 from lpwa.tools.cli.node import run_sim, sim_config
 from lpwa.tools.sim.gait_day import pedometer_day
 from lpwa.gateway.frames import FrameDecoder
@@ -174,7 +174,7 @@ def test_host_imu_fifo_fills_overflows_and_latches_motion(mpy):
     """The driver against the host board's MPU-6050: 25 samples/s into the FIFO, overflow after
     6.8 s, the motion latch, under MicroPython."""
     setup = (
-        "from lpwa.boards.host import HostBoard\n"
+        "from lpwa.boards.host.board import HostBoard\n"
         "from lpwa.firmware.drivers.mpu6050 import INT_MOTION, INT_FIFO_OFLOW\n"
         "class C:\n"
         "    def __init__(self): self.n = 0; self.z = []\n"

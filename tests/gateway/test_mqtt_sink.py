@@ -11,7 +11,9 @@ import time
 import pytest
 
 from support.broker import Mosquitto, free_port
-from support.gateway import KEYS, Subscriber, frame, make_config, make_test_ca, running, wait_for
+from support.gateway import KEYS, frame, make_config, make_test_ca, running
+from support.mqtt import Subscriber
+from support.waits import wait_for
 
 pytestmark = pytest.mark.broker
 
@@ -85,7 +87,7 @@ def test_downlink_from_mqtt_goes_out_in_the_next_receive_window(mosquitto, tmp_p
         # the kind level must match the device: an ACL on drone-vital topics cannot command a buoy
         publish.single("lpwa/gw-test/drone-vital/0a1b2c3d/down", json.dumps({"cmd": "reboot"}), qos=1,
                        hostname=mosquitto.host, port=mosquitto.port)
-        wait_for(lambda: gw.pipeline.downlinks_queued == 1 and gw.pipeline.downlinks_rejected == 2, 5,
+        wait_for(lambda: gw.pipeline.downlinks.queued == 1 and gw.pipeline.downlinks.rejected == 2, 5,
                  "downlink queued")
         assert gw.pipeline.rejections["downlink-wrong-kind"] == 1
         out = gw.pipeline.ingest("lora", frame("0a1b2c3d", 1), {"datr": "SF10BW125"}, "udp")

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lpwa.gateway.consent import Consent
-from lpwa.gateway.pipeline import Outcome, Pipeline, sigfox_extend
+from lpwa.gateway.counters import sigfox_extend
+from lpwa.gateway.pipeline import Outcome, Pipeline
 from support.gateway import KEYS, frame, frames, make_config
 
 
@@ -252,9 +253,9 @@ def test_downlinks_respect_the_gateway_duty_cycle_budget(pipe):
     transmission runs it stays queued (counted), the next receive window carries it; one too long
     for a single transmission at the uplink's data rate also waits for a faster uplink."""
     pipe.queue_downlink("0a1b2c3d", {"cmd": "reboot"})
-    verdict = pipe._budget("lora", {"datr": "SF12BW125"}, 200)
+    verdict = pipe.downlinks._budget("lora", {"datr": "SF12BW125"}, 200)
     assert verdict == "never"
-    assert pipe._budget("lora", {"datr": "SF7BW125"}, 8) == "ok"  # charged: its airtime + a 50 ms pause follow
+    assert pipe.downlinks._budget("lora", {"datr": "SF7BW125"}, 8) == "ok"  # charged: its airtime + a 50 ms pause follow
     out = pipe.ingest("lora", frame("0a1b2c3d", 1), {"datr": "SF10BW125"}, "udp")
     assert out.downlink is None and pipe.rejections["downlink-deferred-duty-cycle"] == 1
     time.sleep(0.15)  # airtime of the first downlink + the 50 ms pause
@@ -333,8 +334,8 @@ def test_sigfox_seq_outside_12_bits_is_rejected_without_failing_the_batch(pipe):
 def test_a_garbled_datr_keeps_the_downlink_queued_instead_of_skipping_the_budget(pipe, caplog):
     """'SFxBW125' or 'SF99BW125' from a forwarder raised inside the budget check, which logged a
     traceback and answered "ok": the downlink went out uncharged to the ARIB duty cycle."""
-    assert pipe._budget("lora", {"datr": "SFxBW125"}, 8) == "never"
-    assert pipe._budget("lora", {"datr": "SF99BW125"}, 8) == "never"
+    assert pipe.downlinks._budget("lora", {"datr": "SFxBW125"}, 8) == "never"
+    assert pipe.downlinks._budget("lora", {"datr": "SF99BW125"}, 8) == "never"
     pipe.queue_downlink("0a1b2c3d", {"cmd": "reboot"})
     with caplog.at_level(logging.DEBUG, logger="lpwa.gateway.pipeline"):
         out = pipe.ingest("lora", frame("0a1b2c3d", 1), {"datr": "SFxBW125"}, "udp")

@@ -20,7 +20,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from support.broker import free_port
 from lpwa.gateway import config
 from lpwa.gateway.config import ConfigError
-from support.gateway import KEYS, Subscriber, frame, wait_for
+from support.gateway import KEYS, frame
+from support.mqtt import Subscriber
+from support.waits import wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LPWA = [sys.executable, "-m", "lpwa.tools.cli"]
@@ -79,7 +81,7 @@ def test_config_error_never_shows_a_secret_value():
 def test_defaults_and_sources_filled_from_their_options():
     cfg = config.from_dict({"sources": {"udp": {}, "replay": {"enabled": False, "speed": 2}}})
     assert cfg["sources"]["udp"] == {"enabled": True, "listen": "0.0.0.0:1700", "rx_delay_s": 1.0,
-                                     "tx_power_dbm": 13}
+                                     "tx_power_dbm": 13, "rcvbuf_bytes": 4194304, "drops_poll_s": 5.0}
     assert cfg["sources"]["replay"]["speed"] == 2.0 and not cfg["sources"]["replay"]["enabled"]
     assert config.parse_url("mqtts://broker.local") == ("broker.local", 8883, True)
     assert config.parse_url("mqtt://[::1]:1884") == ("::1", 1884, False)

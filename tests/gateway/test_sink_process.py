@@ -16,7 +16,9 @@ import time
 
 import pytest
 
-from support.gateway import Subscriber, frame, make_config, running, wait_for
+from support.gateway import frame, make_config, running
+from support.mqtt import Subscriber
+from support.waits import wait_for
 
 pytestmark = pytest.mark.broker
 
@@ -50,7 +52,7 @@ def test_uplinks_downlinks_and_depth_through_a_sink_process(mosquitto, tmp_path)
         time.sleep(0.2)
         publish.single("lpwa/gw-test/buoy/0a1b2c3d/down", json.dumps({"cmd": "set-interval", "seconds": 600}),
                        qos=1, hostname=mosquitto.host, port=mosquitto.port)
-        wait_for(lambda: gw.pipeline.downlinks_queued == 1, 5, "downlink queued via the child")
+        wait_for(lambda: gw.pipeline.downlinks.queued == 1, 5, "downlink queued via the child")
         out = gw.pipeline.ingest("lora", frame("0a1b2c3d", 201), {"datr": "SF10BW125"}, "udp")
         assert out.accepted and out.downlink
         wait_for(lambda: gw.sink.status()["published"] >= 201, 5, "child status")

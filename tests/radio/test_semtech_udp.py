@@ -5,7 +5,8 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.radio import corpus, no_hang
+from support.radio import corpus
+from support.waits import no_hang
 
 from lpwa.radio import semtech_udp as su
 
@@ -34,6 +35,7 @@ def summarize(mod, hexes):
         except mod.ProtocolError as e:
             row.append(["frames-error", e.reason])
         row.append(mod.tx_ack_error(m) if m["type"] == mod.TX_ACK else None)
+        row.append([r if p is None else _ba.hexlify(p).decode() for p, meta, r in mod.rxpk_entries(m)])
         out.append(row)
     return out
 '''
@@ -63,6 +65,10 @@ def test_corpus(case):
             assert [m["crc_ok"] for _, m in frames] == case["crc_ok"]
     if "tx_error" in case:
         assert su.tx_ack_error(msg) == case["tx_error"]
+    if "ack" in case:  # answered in the version the forwarder used (lora_pkt_fwd.c drops any other)
+        assert su.ack_for(msg).hex() == case["ack"]
+    if "entries" in case:  # each rxpk on its own: the bad ones by reason, the good ones by payload
+        assert [r if p is None else p.hex() for p, _, r in su.rxpk_entries(msg)] == case["entries"]
     if msg["type"] == su.PULL_RESP:
         data, pk = su.txpk_frame(msg)
         assert len(data) == pk["size"] == 32

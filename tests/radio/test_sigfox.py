@@ -54,6 +54,9 @@ def test_corpus(case):
             parse(arg)
     else:
         assert _norm(parse(arg)) == case["expect"]
+        if "downlink" in case:  # the answer is keyed by the id as the callback spelled it
+            got = parse(arg)
+            assert sigfox.build_downlink_response(got["device_id"], bytes(range(8))) == case["downlink"]
         if case["kind"] == "reply":
             assert _norm(parse(arg.encode())) == case["expect"]
 

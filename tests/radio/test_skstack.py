@@ -7,7 +7,8 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.radio import corpus, no_hang
+from support.radio import corpus
+from support.waits import no_hang
 
 from lpwa.radio import skstack as sk
 
@@ -61,6 +62,8 @@ def test_corpus_whole_and_byte_by_byte(case):
             assert rx[0]["data"].hex() == case["data"]
         if "rssi" in case:
             assert rx[0]["rssi"] == case["rssi"]
+        if "layout" in case:
+            assert rx[0]["layout"] == case["layout"]
 
 
 def test_corpus_details():
@@ -74,6 +77,63 @@ def test_corpus_details():
     assert (c2["ok"], c2["side"]) == (True, 1)
     hexmode = feed_all(bytes.fromhex(next(c for c in CORPUS if c["name"] == "erxudp_hex_a1")["hex"]), True)[0]
     assert (hexmode["sender"], hexmode["dest"], hexmode["rport"], hexmode["secured"], hexmode["lqi"]) == (M, A, 0x0E1A, True, None)
+
+
+def _case(name):
+    return bytes.fromhex(next(c for c in CORPUS if c["name"] == name)["hex"])
+
+
+def test_bp35c2_default_layout_has_side_and_no_lqi():
+    """ROHM BP35C0/C2 reference, SA2 = 0: SECURED then SIDE then DATALEN; SIDE is not a length."""
+    ev = feed_all(_case("erxudp_binary_c2_sa2_0"))[0]
+    assert (ev["layout"], ev["secured"], ev["side"], ev["lqi"], len(ev["data"])) == ("c2", True, 0, None, 18)
+    assert "rssi" not in ev
+    hexmode = feed_all(_case("erxudp_hex_c2_sa2_0"), True)[0]
+    assert hexmode["data"] == ev["data"] and hexmode["layout"] == "c2"
+    lqi = feed_all(_case("erxudp_hex_c2_sa2_1"), True)[0]
+    assert (lqi["layout"], lqi["lqi"], lqi["side"], lqi["data"]) == ("c2-lqi", 0x50, 0, ev["data"])
+
+
+def test_a_pinned_layout_rejects_the_others_and_auto_takes_all():
+    line = _case("erxudp_binary_c2_sa2_0") + b"OK\r\n"
+    assert [e["event"] for e in sk.StreamParser(False, "c2").feed(line)] == ["ERXUDP", "OK"]
+    wrong = sk.StreamParser(False, "a1").feed(line)
+    assert [e["event"] for e in wrong] == ["ERROR", "OK"] and "layout c2" in wrong[0]["reason"]
+    with pytest.raises(sk.SkStackError):
+        sk.StreamParser(False, "bp35")
+
+
+def test_auto_data_format_reads_binary_and_hex_lines_in_one_stream():
+    binary = _case("erxudp_binary_c2_sa2_0")
+    hexline = _case("erxudp_hex_c2_sa2_0")
+    for step in (None, 1, 5):
+        events = feed_all(binary + hexline + binary, None, step)
+        assert [e["event"] for e in events] == ["ERXUDP"] * 3, step
+        assert len({e["data"] for e in events}) == 1
+
+
+def test_c2_scan_keeps_side_and_pair_id():
+    ev = feed_all(_case("scan_c2_side"))
+    assert ev[1] == {"event": "EPANDESC", "channel": 0x21, "channel_page": 9, "pan_id": 0x8888,
+                     "addr": "001C6400030C12A4", "lqi": 0xE1, "side": 0, "pair_id": "00AABBCC"}
+    assert ev[0]["side"] == 0 and ev[2]["side"] == 0
+
+
+def test_skll64_answer_and_cr_only_ropt_answer():
+    ev = feed_all(_case("skll64_reply"))
+    assert ev[1] == {"event": "IPADDR", "addr": M}
+    ev = feed_all(_case("ropt_cr_only_then_erxudp"), True)
+    assert ev[0] == {"event": "OK", "args": ["01"]} and ev[1]["event"] == "ERXUDP"
+    assert sk.build_ropt() == b"ROPT\r"
+    assert sk.build_skjoin(M.lower()) == ("SKJOIN %s\r\n" % M).encode()
+
+
+def test_session_events_are_named_and_listed_as_lost():
+    events = feed_all(_case("session_events_c2"))
+    assert [e["name"] for e in events] == ["pana-failed", "pana-established", "session-termination-request",
+                                           "session-terminated", "session-termination-timeout",
+                                           "session-expired"]
+    assert [e["code"] in sk.SESSION_LOST for e in events] == [True, False, True, True, True, True]
 
 
 def test_sksendto_exact_bytes():
@@ -96,15 +156,30 @@ lla = st.binary(min_size=8, max_size=8).map(lambda b: b.hex().upper())
 
 @settings(max_examples=200, deadline=None)
 @given(ipv6, ipv6, st.integers(1, 0xFFFF), st.integers(1, 0xFFFF), lla, st.booleans(), st.binary(max_size=1232),
-       st.one_of(st.none(), st.integers(0, 255)), st.integers(0, 1), st.sampled_from([None, 1, 5, 64]))
-def test_erxudp_round_trip_any_payload_any_split(sender, dest, rport, lport, lla_, secured, payload, lqi, side, step):
-    line = sk.build_erxudp(sender, dest, rport, lport, lla_, secured, payload, lqi=lqi, side=side if lqi is not None else None)
-    events = feed_all(b"OK\r\n" + line + ("EVENT 21 %s 00\r\n" % sender).encode(), step=step)
+       st.one_of(st.none(), st.integers(0, 255)), st.integers(0, 1), st.sampled_from([None, 1, 5, 64]),
+       st.sampled_from([(False, False), (True, True), (False, None), (True, None)]))
+def test_erxudp_round_trip_any_payload_any_split(sender, dest, rport, lport, lla_, secured, payload, lqi, side, step,
+                                                 mode):
+    hex_data, ascii_data = mode
+    line = sk.build_erxudp(sender, dest, rport, lport, lla_, secured, payload, lqi=lqi, side=side if lqi is not None else None,
+                           hex_data=hex_data)
+    events = feed_all(b"OK\r\n" + line + ("EVENT 21 %s 00\r\n" % sender).encode(), ascii_data, step=step)
     assert [e["event"] for e in events] == ["OK", "ERXUDP", "EVENT"]
     ev = events[1]
     assert (ev["sender"], ev["dest"], ev["rport"], ev["lport"], ev["sender_lla"], ev["secured"], ev["data"]) == \
         (sender, dest, rport, lport, lla_, secured, payload)
     assert ev["lqi"] == lqi and (lqi is None or ev["side"] == side)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from(sk.LAYOUTS), st.booleans(), st.sampled_from([None, 1, 7]))
+def test_every_layout_round_trips_in_both_data_formats(payload, layout, hex_data, step):
+    line = sk.build_erxudp(M, A, 3610, 3610, "001C6400030C12A4", True, payload, lqi=0x80, side=1, layout=layout,
+                           hex_data=hex_data)
+    for ascii_data in (hex_data, None):
+        ev = feed_all(line + b"OK\r\n", ascii_data, step)
+        assert [e["event"] for e in ev] == ["ERXUDP", "OK"]
+        assert (ev[0]["layout"], ev[0]["data"], ev[0]["side"]) == (layout, payload, None if layout == "a1" else 1)
 
 
 def _events_or_errors(raw, ascii_data=False, step=None):
@@ -115,7 +190,7 @@ def _events_or_errors(raw, ascii_data=False, step=None):
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.binary(max_size=400), st.booleans(), st.sampled_from([None, 1, 13]))
+@given(st.binary(max_size=400), st.sampled_from([False, True, None]), st.sampled_from([None, 1, 13]))
 def test_fuzzed_streams_never_raise(raw, ascii_data, step):
     with no_hang():
         _events_or_errors(raw, ascii_data, step)
@@ -165,6 +240,11 @@ def test_micropython_gives_the_same_events(mpy):
         cases.append(([bytes(b).hex(), b"\r\nOK\r\n".hex()], case["ascii_data"]))
     line = sk.build_erxudp(M, A, 3610, 3610, "001C6400030C12A4", True, bytes(range(256)) * 4, lqi=0x80, side=1)
     cases.append(([line[i:i + 17].hex() for i in range(0, len(line), 17)], False))
+    for layout in sk.LAYOUTS:
+        for hex_data in (False, True):
+            line = sk.build_erxudp(M, A, 3610, 3610, "001C6400030C12A4", True, b"\r\n" + bytes(range(40)),
+                                   lqi=0x80, side=1, layout=layout, hex_data=hex_data)
+            cases.append(([line[i:i + 9].hex() for i in range(0, len(line), 9)], None))
     host = [summarize(sk, c, a) for c, a in cases]
     board = mpy.eval_json("from lpwa.radio import skstack as _sk\n" + SUMMARY +
                           "\n_r = [summarize(_sk, c, a) for c, a in %r]" % (cases,), "_r")
@@ -177,8 +257,10 @@ def test_micropython_gives_the_same_events(mpy):
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.one_of(st.binary(max_size=40), st.sampled_from([
     b"OK\r\n", b"FAIL ER04\r\n", b"ERXUDP ", ("EVENT 21 %s 00\r\n" % A).encode(), b"\r\n", b"EPANDESC\r\n",
-    b"  Channel:21\r\n", ("ERXUDP %s %s 0E1A 0E1A 001C6400030C12A4 1 0003 " % (M, A)).encode()])), max_size=30),
-       st.booleans())
+    b"  Channel:21\r\n", ("ERXUDP %s %s 0E1A 0E1A 001C6400030C12A4 1 0003 " % (M, A)).encode(),
+    ("ERXUDP %s %s 0E1A 0E1A 001C6400030C12A4 1 0 0003 " % (M, A)).encode(), b"OK 01\r", b"616263",
+    b"\r"])), max_size=30),
+       st.sampled_from([False, True, None]))
 def test_micropython_agrees_on_fuzzed_streams(mpy, chunks, ascii_data):
     hexes = [c.hex() for c in chunks]
     host = summarize(sk, hexes, ascii_data)

@@ -21,11 +21,40 @@ def register(sub):
     c.set_defaults(func=check)
 
     s = gsub.add_parser("status", help="per-source and per-device counters, last seen, queue depth")
-    s.add_argument("-c", "--config", default=None, help="config of the running gateway (finds state_dir)")
-    s.add_argument("--state-dir", default=None, help="read <state-dir>/status.json (default /var/lib/lpwa)")
+    _state_args(s)
     s.add_argument("--url", default=None, help="read http://host:port/status from the metrics endpoint instead")
     s.add_argument("--json", action="store_true", help="print the raw status JSON")
     s.set_defaults(func=status)
+
+    from lpwa.tools.cli import gateway_dead
+
+    gateway_dead.register(gsub, _state_args)
+
+
+def _state_args(p):
+    p.add_argument("-c", "--config", default=None, help="config of the gateway (finds state_dir)")
+    p.add_argument("--state-dir", default=None, help="the gateway's state directory (default /var/lib/lpwa)")
+
+
+def state_dir_of(args):
+    """--state-dir, else the config's gateway.state_dir (-c or ./gateway.toml), else /var/lib/lpwa."""
+    if args.state_dir:
+        return args.state_dir
+    path = args.config or (DEFAULT_CONFIG if os.path.exists(DEFAULT_CONFIG) else None)
+    return _load(path)["gateway"]["state_dir"] if path else "/var/lib/lpwa"
+
+
+def running_pid(status_path):
+    """The pid of the gateway that wrote `status_path` if it still runs, else None."""
+    import json
+
+    try:
+        with open(status_path) as f:
+            st = json.load(f)
+        pid = int(st.get("pid", 0) or 0)
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+    return pid if pid and st.get("running", True) and _alive(pid) else None
 
 
 def _load(path):
@@ -67,11 +96,7 @@ def _read_status(args):
         url = args.url if args.url.rstrip("/").endswith("/status") else args.url.rstrip("/") + "/status"
         with urllib.request.urlopen(url, timeout=5) as resp:
             return json.loads(resp.read().decode())
-    if args.state_dir:
-        state_dir = args.state_dir
-    else:
-        path = args.config or (DEFAULT_CONFIG if os.path.exists(DEFAULT_CONFIG) else None)
-        state_dir = _load(path)["gateway"]["state_dir"] if path else "/var/lib/lpwa"
+    state_dir = state_dir_of(args)
     from lpwa.gateway.service import STATUS_FILE
 
     with open(os.path.join(state_dir, STATUS_FILE)) as f:
@@ -88,7 +113,7 @@ def _alive(pid):
     return True
 
 
-def _ago(ts, now):
+def ago(ts, now):
     if not ts:
         return "never"
     d = max(0.0, now - ts)
@@ -128,7 +153,7 @@ def _show(st, args, now):
     q = p.get("queue", {})
     print("gateway %s: %s (pid %s, up %ss, status written %s)" % (
         st.get("gateway"), "running" if running else "NOT RUNNING", st.get("pid"), st.get("uptime_s"),
-        _ago(st.get("time"), now)))
+        ago(st.get("time"), now)))
     print("mqtt     %s:%s %s, inflight %s, published %s, refused %s, disconnects %s" % (
         m.get("host"), m.get("port"), "connected" if m.get("connected") else "DISCONNECTED", m.get("inflight"),
         m.get("published"), m.get("refused"), m.get("disconnects")))
@@ -146,10 +171,11 @@ def _show(st, args, now):
                           if k not in ("received", "accepted", "rejected") and v)
         print("%-12s %9s %9s %9s  %s" % (name, s.get("received", 0), s.get("accepted", 0), s.get("rejected", 0),
                                          other))
-    print("\n%-9s %-12s %-7s %9s %9s %9s  %s" % ("device", "kind", "radio", "counter", "accepted", "rejected",
-                                                "last seen"))
+    print("\n%-9s %-12s %-7s %9s %9s %9s  %-10s %s" % ("device", "kind", "radio", "counter", "accepted",
+                                                     "rejected", "last seen", "consent (node)"))
     for dev, d in sorted(p.get("devices", {}).items()):
-        print("%-9s %-12s %-7s %9s %9s %9s  %s" % (dev, d.get("kind") or "-", d.get("radio") or "-",
-                                                   d.get("counter"), d.get("accepted"), d.get("rejected"),
-                                                   _ago(d.get("last_seen"), now)))
+        consent = d.get("consent", "-") + (" (node %s)" % d["consent_node"] if d.get("consent_node") else "")
+        print("%-9s %-12s %-7s %9s %9s %9s  %-10s %s" % (dev, d.get("kind") or "-", d.get("radio") or "-",
+                                                         d.get("counter"), d.get("accepted"), d.get("rejected"),
+                                                         ago(d.get("last_seen"), now), consent))
     return 0 if running else 3

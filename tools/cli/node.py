@@ -94,10 +94,10 @@ def sim_config(kind, radio, device=None):
 _MPY_CODE = """
 import json
 from lpwa.firmware import config
-from lpwa.boards.host import simulate
+from lpwa.boards.host.simulate import simulate
 _motion = None
 if %r:
-    from lpwa.boards.host_motion import MotionScene
+    from lpwa.boards.host.motion import MotionScene
     with open("/lpwa_motion.txt") as _fh:
         _motion = MotionScene(json.loads(_fh.readline()), bytes.fromhex(_fh.read().strip()))
 _r = simulate(config.loads(%r), hours=%r, seed=%r, scenario=%r, power_loss_at_h=%r, reset_at_h=%r,
@@ -122,7 +122,7 @@ def run_sim(cfg_json, hours, interpreter=None, seed=1, scenario=None, power_loss
         interpreter = "micropython" if _harness_ok() else "cpython"
     scenario = scenario or {}
     if interpreter == "cpython":
-        from lpwa.boards.host import simulate
+        from lpwa.boards.host.simulate import simulate
         from lpwa.firmware import config
 
         r = simulate(config.loads(cfg_json), hours=hours, seed=seed, scenario=scenario,
@@ -205,10 +205,12 @@ def run_simulate(args):
     from lpwa.firmware import config
 
     if args.config:
+        from lpwa.gateway.tomlfile import TomlFileError
+
         try:
             cfg_json = _load_toml_config(args.config)
-        except OSError as e:
-            sys.stderr.write("lpwa node: cannot read %s: %s\n" % (args.config, e.strerror or e))
+        except TomlFileError as e:  # unreadable, or not TOML
+            sys.stderr.write("lpwa node: %s\n" % e)
             return 1
         except ValueError as e:  # TOML syntax or config.ConfigError (never echoes the key)
             sys.stderr.write("lpwa node: %s: %s\n" % (args.config, e))
@@ -304,14 +306,10 @@ def pedometer_energy(ped, hours):
 
 
 def _load_toml_config(path):
-    try:
-        import tomllib
-    except ImportError:  # Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
     from lpwa.firmware import config
+    from lpwa.gateway import tomlfile
 
-    with open(path, "rb") as f:
-        doc = tomllib.load(f)
+    doc = tomlfile.load(path)
     return config.to_json(config.parse(config.from_node_toml(doc)))
 
 
@@ -329,7 +327,7 @@ def measure_ram(cfg_json, wakes=14):
     with MicroPython() as mp:
         mp.load_board_files()
         base = mp.eval_json("import gc\ngc.collect()", "gc.mem_alloc()")
-        mp.run("from lpwa.firmware import config\nfrom lpwa.boards.host import HostBoard\n"
+        mp.run("from lpwa.firmware import config\nfrom lpwa.boards.host.board import HostBoard\n"
                "from lpwa.firmware.app import Node\n_cfg = config.loads(%r)\n_b = HostBoard(_cfg['kind'])\n"
                % cfg_json)
         resident = []
@@ -338,7 +336,7 @@ def measure_ram(cfg_json, wakes=14):
             per_wake.append(mp.eval_json(
                 "_b.boot()\n_a0 = gc.mem_alloc()\n_n = Node(_b, _cfg)\n_s = _n.wake()\n"
                 "if _n.continuous():\n    _n.idle(_s)\n    _b.light_wake()\nelse:\n    _b.deep_sleep(_s)\n"
-                "_a1 = gc.mem_alloc()\n_n = None", "_a1 - _a0"))
+                "_a1 = gc.mem_alloc()\n_n = None\n_b.air.take()", "_a1 - _a0"))
             resident.append(mp.eval_json("gc.collect()", "gc.mem_alloc()") - base)
     return {"resident": max(resident), "wake_alloc": max(per_wake), "high": max(resident) + max(per_wake),
             "wakes": wakes}

@@ -18,8 +18,17 @@ RUNNER = os.path.join(HERE, "runner.mjs")
 NODE_MODULES = os.path.join(HERE, "node_modules", "@micropython")
 
 # Besides what the manifest puts on a board, the harness copies in the simulated board (the
-# host's stand-in for boards/esp32.py), so the unchanged app can run a simulated day.
-HOST_MODULES = ("lpwa/boards/host.py", "lpwa/boards/host_motion.py")
+# host's stand-in for boards/esp32.py: every file of the `lpwa.boards.host` package), so the
+# unchanged app can run a simulated day. The flasher never installs these.
+HOST_PACKAGE = "lpwa/boards/host"
+
+
+def _host_modules():
+    folder = os.path.join(manifest.package_dir("boards"), "host")
+    return tuple(HOST_PACKAGE + "/" + f for f in sorted(os.listdir(folder)) if f.endswith(".py"))
+
+
+HOST_MODULES = _host_modules()
 
 
 class MicroPythonError(Exception):

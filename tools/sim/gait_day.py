@@ -2,7 +2,7 @@
 
 Walking and running bouts at waist, pocket and bag, a bus ride, a car ride, hand shaking and
 rests, placed on a 24 h clock. `pedometer_day(start_h, hours)` returns the bouts inside that
-window as a scene for the host board's simulated IMU (boards/host_motion.MotionScene: segment
+window as a scene for the host board's simulated IMU (boards/host/motion.MotionScene: segment
 list + a blob of int16 samples) and the model's true step count per bout. The firmware never
 sees this module: the host board's MPU-6050 samples the scene into its FIFO.
 """
@@ -79,6 +79,6 @@ def pedometer_day(start_h=0.0, hours=24.0, seed=1):
 
 def scene(day):
     """The host board's MotionScene for a pedometer_day() (CPython side)."""
-    from lpwa.boards.host_motion import MotionScene
+    from lpwa.boards.host.motion import MotionScene
 
     return MotionScene(day["segments"], day["blob"])

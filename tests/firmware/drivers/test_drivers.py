@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from lpwa.boards.host import HostBoard
+from lpwa.boards.host.board import HostBoard
 from lpwa.firmware import config
 from lpwa.firmware.drivers import gps
 from lpwa.firmware.drivers.conductivity import salinity_pss78
@@ -82,16 +82,16 @@ def test_host_sensors_read_through_the_drivers():
 def test_radio_drivers_over_simulated_modules(mpy):
     """Sigfox AT and SKSTACK-IP adapters, with a downlink each, under MicroPython."""
     setup = (
-        "from lpwa.boards.host import HostBoard\n"
+        "from lpwa.boards.host.board import HostBoard\n"
         "b = HostBoard('buoy'); b.boot()\n"
         "cfg = {'radio': 'sigfox'}\n"
         "r = b.radio(cfg, None)\n"
-        "b.downlinks.append((0, 0, bytes(range(8))))\n"
+        "b.air.downlinks.append((0, 0, bytes(range(8))))\n"
         "r.send(b'\\x01\\x02', True)\n"
         "got = r.receive(1000)\n"
         "w = b.radio({'radio': 'wisun'}, None)\n"
         "w.send(b'hello wisun')\n"
-        "b.downlinks.append((0, 0, b'\\xaa\\xbb'))\n"
+        "b.air.downlinks.append((0, 0, b'\\xaa\\xbb'))\n"
         "got2 = w.receive(2000)\n"
         "import binascii\n"
         "res = [binascii.hexlify(got[0]).decode(), b.sigfox_seq, binascii.hexlify(got2[0]).decode(), got2[1]]\n"

@@ -1,4 +1,5 @@
-"""sigfox source: aiohttp callback endpoint with a shared secret; 204, or 200 with the downlink."""
+"""sigfox source: aiohttp callback endpoint with a shared secret; 204 queued, 200 queued with the
+downlink (keyed by the device id as the cloud spelled it), 422 refused, 400/401/413/500."""
 
 import asyncio
 import json
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from lpwa.gateway.sources import sigfox
-from support.sources import FakePipeline
+from support.fakes import FakePipeline
 
 SECRET = "s3cr3t-callback-token"
 
@@ -22,6 +23,7 @@ def body(data="0102a0", seq=12, ack=False, device="1A2B3C"):
 class Endpoint:
     def __init__(self, pipeline):
         self.source = sigfox.Source({"listen": "127.0.0.1:0", "secret": SECRET}, pipeline, "gw")
+        self.pipeline = pipeline
 
     async def __aenter__(self):
         await self.source.start()
@@ -67,7 +69,8 @@ def test_downlink_answer_only_when_the_device_asked_and_one_is_queued():
             pipeline.downlinks[b"\x01\x02\xa0"] = b"\x11" * 8
             status, answer = await ep.post(body(ack=True))
             assert status == 200
-            assert json.loads(answer) == {"001a2b3c": {"downlinkData": "11" * 8}}
+            # keyed by the id as the request spelled it ("1A2B3C"), not our normalised "001a2b3c"
+            assert json.loads(answer) == {"1A2B3C": {"downlinkData": "11" * 8}}
             status, _ = await ep.post(body(seq=14, ack=True))  # nothing queued
             assert status == 204
             assert ep.source.stats["downlinks"] == 1
@@ -183,3 +186,34 @@ def test_fuzzed_bodies_never_take_the_endpoint_down():
             status, _ = await ep.post(body())
             assert status == 204
     run(main())
+
+
+def test_real_pipeline_refusals_answer_422_with_the_reason_and_downlinks_keep_the_cloud_spelling(tmp_path):
+    """What the docstring promises, against the real pipeline: 204 only for a queued frame."""
+    from lpwa.gateway.pipeline import Pipeline
+    from support.gateway import frame, make_config
+
+    pipe = Pipeline(make_config(tmp_path))
+
+    def callback(seq, device="A1B2C3D", ack=False, data=None):
+        raw = data if data is not None else frame("0a1b2c3d", seq, radio="sigfox")
+        return body(data=raw.hex(), seq=seq, ack=ack, device=device)
+
+    async def main():
+        async with Endpoint(pipe) as ep:
+            assert (await ep.post(callback(5)))[0] == 204
+            status, text = await ep.post(callback(5))  # the same callback again
+            assert (status, text) == (422, b"rejected: duplicate\n")
+            status, text = await ep.post(callback(3))  # an older sequence number
+            assert status == 422 and text.startswith(b"rejected: ")
+            status, text = await ep.post(callback(6, device="DEADBEEF"))
+            assert status == 422 and text.startswith(b"rejected: ")
+            assert pipe.queue_downlink("0a1b2c3d", {"cmd": "reboot"}) is None
+            status, answer = await ep.post(callback(7, ack=True))
+            assert status == 200 and list(json.loads(answer)) == ["A1B2C3D"]
+            assert len(json.loads(answer)["A1B2C3D"]["downlinkData"]) == 16
+            assert ep.source.stats["accepted"] == 2 and ep.source.stats["rejected"] == 3
+    try:
+        run(main())
+    finally:
+        pipe.queue.close()

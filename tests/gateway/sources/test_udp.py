@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import socket
 
 import pytest
@@ -10,7 +11,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from lpwa.gateway.sources import udp
 from lpwa.radio import semtech_udp as sudp
-from support.sources import FakePipeline, async_wait_until
+from support.fakes import FakePipeline
+from support.waits import async_wait_until
 
 EUI = "b827ebfffe123456"
 
@@ -265,3 +267,102 @@ def test_source_keeps_serving_after_a_burst_of_garbage():
         fwd.close()
         await source.stop()
     run(main())
+
+
+def test_a_version_1_forwarder_gets_version_1_answers():
+    """lora_pkt_fwd.c ignores any PUSH_ACK, PULL_ACK or PULL_RESP whose version byte is not its own."""
+    async def main():
+        pipeline = FakePipeline()
+        source = await started(pipeline)
+        push, pull = Forwarder(source.address), Forwarder(source.address)
+        await pull.send(sudp.build_pull_data(0x0202, EUI, version=1))
+        assert await pull.recv() == bytes([1, 2, 2, sudp.PULL_ACK])
+        pipeline.downlinks[b"\x01v1"] = b"\x02cmd"
+        await push.send(sudp.build_push_data(0x0303, EUI, [sudp.make_rxpk(b"\x01v1")], version=1))
+        assert await push.recv() == bytes([1, 3, 3, sudp.PUSH_ACK])
+        resp = await pull.recv()
+        assert resp[0] == 1 and sudp.txpk_frame(sudp.parse(resp))[0] == b"\x02cmd"
+        await push.send(sudp.build_push_data(0x0404, EUI, [sudp.make_rxpk(b"\x01v2")]))
+        assert await push.recv() == bytes([2, 4, 4, sudp.PUSH_ACK])
+        push.close()
+        pull.close()
+        await source.stop()
+    run(main())
+
+
+def test_one_bad_rxpk_does_not_sink_its_neighbours():
+    async def main():
+        pipeline = FakePipeline()
+        source = await started(pipeline)
+        fwd = Forwarder(source.address)
+        good = sudp.make_rxpk(b"\x01good")
+        no_data = dict(good)
+        del no_data["data"]
+        rxpks = [dict(good, data="-DS4CGaDCdG+48eJ"), good, dict(good, size=99), no_data,
+                 dict(good, rssi="-35"), sudp.make_rxpk(b"\x01also-good")]
+        await fwd.send(sudp.build_push_data(0x0505, EUI, rxpks))
+        assert sudp.parse(await fwd.recv())["type"] == sudp.PUSH_ACK
+        assert [f[1] for f in pipeline.frames] == [b"\x01good", b"\x01also-good"]
+        assert source.stats["rxpk_bad"] == 4 and source.stats["malformed"] == 4
+        assert sorted(r for _, r in pipeline.rejections) == ["rxpk-bad-base64", "rxpk-bad-field", "rxpk-bad-field",
+                                                             "rxpk-bad-size"]
+        fwd.close()
+        await source.stop()
+    run(main())
+
+
+def test_receive_buffer_is_sized_and_bad_sizes_are_config_errors():
+    async def main():
+        source = await started(FakePipeline(), rcvbuf_bytes=1 << 20)
+        sock = source.transport.get_extra_info("socket")
+        assert source.stats["rcvbuf_bytes"] == sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) // 2
+        assert source.stats["rcvbuf_bytes"] > 212992 // 2 or not _may_force()  # more than the default
+        await source.stop()
+    run(main())
+    base = udp.Source({}, FakePipeline(), "gw").options
+    for key, value in (("rcvbuf_bytes", 10), ("drops_poll_s", 0.0)):
+        with pytest.raises(ValueError, match="sources.udp." + key):
+            udp.check(dict(base, **{key: value}))
+
+
+def _may_force():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.setsockopt(socket.SOL_SOCKET, udp.SO_RCVBUFFORCE, 1 << 20)
+            return True
+        except OSError:
+            return open("/proc/sys/net/core/rmem_max").read().strip() != "212992"
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/net/udp"), reason="this OS does not report UDP drops in /proc")
+def test_kernel_drops_while_the_gateway_stalls_are_counted():
+    """A real overflow: the event loop is blocked (a stalled gateway) while a forwarder sends more
+    than the smallest receive buffer holds; the kernel's own drop count reaches the stats."""
+    async def main():
+        pipeline = FakePipeline()
+        source = await started(pipeline, rcvbuf_bytes=4096, drops_poll_s=0.1)
+        assert source.stats["kernel_drops"] == 0
+        fwd = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        datagram = sudp.build_push_data(1, EUI, [sudp.make_rxpk(b"\x01" + b"x" * 200)])
+        for _ in range(500):  # no await: the loop cannot read meanwhile
+            fwd.sendto(datagram, source.address)
+        source.poll_drops()
+        dropped = source.stats["kernel_drops"]
+        assert dropped > 0
+        await async_wait_until(lambda: source.stats["push_data"] + dropped >= 500)
+        assert source.stats["push_data"] + dropped == 500  # every datagram: read, or counted dropped
+        fwd.close()
+        await source.stop()
+    run(main())
+
+
+def test_kernel_drops_read_from_proc_rows_by_inode(tmp_path):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        inode = os.fstat(s.fileno()).st_ino
+        table = tmp_path / "udp"
+        table.write_text(
+            "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
+            " 1: 00000000:06A4 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 %d 2 0000000000000000 17\n"
+            % inode)
+        assert udp.kernel_drops(s, (str(table),)) == 17
+        assert udp.kernel_drops(s, (str(tmp_path / "missing"),)) is None

@@ -15,7 +15,7 @@ IMU. Between segments the wearer rests with the last gravity vector.
 
 import struct
 
-from lpwa.boards.host import Rng
+from lpwa.boards.host.rng import Rng
 
 REST_NOISE_MG = 12  # triangular, +-24 mg: below the motion detector's 40 mg
 

@@ -1,12 +1,15 @@
-"""The durable queue: one SQLite file in WAL mode holding every message not yet acknowledged by the broker.
+"""The gateway's store: the one module that owns its SQLite file (WAL) - schema, migrations,
+transactions, the outbox of messages not yet acknowledged by the broker, per-device counters,
+fragments, queued downlinks and dead rows. Nothing else in the gateway writes SQL.
 
 Why SQLite: a frame accepted by the pipeline is committed here before the source acknowledges it, and
 its row is deleted only when the broker's PUBACK arrives, so neither a broker outage nor a gateway
 crash loses it. Sequence numbers come from AUTOINCREMENT and are never reused, which gives the sink a
 simple cursor and keeps publication in arrival order.
 
-The same file holds the per-device counters (`lpwa.gateway.state`) and the queued downlinks, so an
-accepted message and the counter that makes its replay detectable are committed in ONE transaction.
+The same file holds the per-device counters (kept in memory by `lpwa.gateway.state`) and the queued
+downlinks, so an accepted message and the counter that makes its replay detectable are committed in
+ONE transaction.
 
 Durability trade-off (`queue.synchronous`):
 - "normal" (default): WAL + synchronous=NORMAL. A committed row survives the process being killed
@@ -38,7 +41,11 @@ CREATE TABLE IF NOT EXISTS dead (
     topic TEXT NOT NULL,
     payload BLOB NOT NULL,
     reason TEXT NOT NULL,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    device TEXT NOT NULL DEFAULT '',
+    personal INTEGER NOT NULL DEFAULT 1,
+    qos INTEGER NOT NULL DEFAULT 1,
+    retain INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS downlinks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -63,6 +70,34 @@ CREATE TABLE IF NOT EXISTS devices (
 """
 
 
+# user_version -> statements bringing a file of that version to the next (files from before a
+# column existed keep working: dead rows of version 0 have no device, and count as personal)
+MIGRATIONS = {
+    0: ["ALTER TABLE dead ADD COLUMN device TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE dead ADD COLUMN personal INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE dead ADD COLUMN qos INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE dead ADD COLUMN retain INTEGER NOT NULL DEFAULT 0"],
+}
+VERSION = 1
+FRAGMENT_KEEP_S = 600  # fragments kept for a restart; the decoder's own fragment timeout
+
+
+def _migrate(db):
+    """Bring an existing file to VERSION (a fresh one is created at VERSION by SCHEMA)."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    fresh = db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'outbox'").fetchone()[0] == 0
+    db.executescript(SCHEMA)
+    if fresh:
+        version = VERSION
+    while version < VERSION:
+        have = {r[1] for r in db.execute("PRAGMA table_info(dead)")}
+        for stmt in MIGRATIONS[version]:
+            if stmt.split()[5] not in have:  # "ALTER TABLE dead ADD COLUMN <name> ..."
+                db.execute(stmt)
+        version += 1
+    db.execute("PRAGMA user_version = %d" % VERSION)
+
+
 class QueueFull(Exception):
     """The queue holds max_frames messages; new frames are refused, queued ones are kept."""
 
@@ -75,8 +110,8 @@ def _connect(path, synchronous):
     return db
 
 
-class Queue:
-    """SQLite outbox with a size cap. Writers share one connection under `lock`; the sink reads
+class Store:
+    """The SQLite file: outbox with a size cap. Writers share one connection under `lock`; the sink reads
     and deletes on its own connection (WAL lets readers run beside the writer)."""
 
     def __init__(self, path, max_frames=100000, synchronous="normal"):
@@ -87,7 +122,7 @@ class Queue:
         self.synchronous = synchronous
         self.lock = threading.RLock()
         self.db = _connect(path, synchronous)
-        self.db.executescript(SCHEMA)
+        _migrate(self.db)
         self._reader = _connect(path, synchronous)
         self._reader_lock = threading.Lock()
         self._depth = self.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
@@ -172,21 +207,22 @@ class Queue:
             self._depth -= n
             return n
 
-    # -- downlinks ---------------------------------------------------------------------------
+    # -- device state, fragments, downlinks ----------------------------------------------------
 
-    def put_downlink(self, device, payload):
+    def device_rows(self):
+        """(device, counter, last_seen, radio, down_counter) of every device the file knows."""
         with self.lock:
-            self.db.execute("INSERT INTO downlinks (device, payload, created) VALUES (?, ?, ?)",
-                            (device, bytes(payload), time.time()))
+            return self.db.execute("SELECT device, counter, last_seen, radio, down_counter FROM devices").fetchall()
+
+    def recent_fragments(self, now):
+        """(radio, raw, meta JSON, created) of the fragments kept for a restart, oldest first."""
+        with self.lock:
+            return self.db.execute("SELECT radio, raw, meta, created FROM fragments WHERE created >= ? "
+                                   "ORDER BY id", (now - FRAGMENT_KEEP_S,)).fetchall()
 
     def downlink_devices(self):
         with self.lock:
             return {row[0] for row in self.db.execute("SELECT DISTINCT device FROM downlinks")}
-
-    def pending_downlinks(self, device):
-        with self.lock:
-            return [bytes(r[0]) for r in self.db.execute(
-                "SELECT payload FROM downlinks WHERE device = ? ORDER BY id", (device,))]
 
     # -- reading (sink side) -----------------------------------------------------------------
 
@@ -302,15 +338,48 @@ class Queue:
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                self.db.execute("INSERT OR REPLACE INTO dead (seq, topic, payload, reason, created) "
-                                "SELECT seq, topic, payload, ?, ? FROM outbox WHERE seq = ?",
-                                (reason, time.time(), seq))
+                self.db.execute("INSERT OR REPLACE INTO dead (seq, topic, payload, reason, created, device, personal, "
+                                "qos, retain) SELECT seq, topic, payload, ?, ?, device, personal, qos, retain "
+                                "FROM outbox WHERE seq = ?", (reason, time.time(), seq))
                 n = self.db.execute("DELETE FROM outbox WHERE seq = ?", (seq,)).rowcount
                 self.db.execute("COMMIT")
             except BaseException:
                 self._rollback()
                 raise
             self._removed(0, n)
+
+    # -- dead rows (`lpwa gateway dead`) -------------------------------------------------------
+
+    def dead_rows(self):
+        """(seq, device, topic, reason, created, bytes) of every dead row, oldest first (no payload)."""
+        with self.lock:
+            return self.db.execute("SELECT seq, device, topic, reason, created, length(payload) FROM dead "
+                                   "ORDER BY seq").fetchall()
+
+    def _dead_where(self, seqs):
+        if seqs is None:
+            return "", ()
+        return " WHERE seq IN (%s)" % ",".join("?" * len(seqs)), tuple(seqs)
+
+    def requeue_dead(self, seqs=None):
+        """Put dead rows (all, or those seqs) back at the end of the outbox -> how many."""
+        where, args = self._dead_where(seqs)
+        with self.transaction() as batch:
+            rows = self.db.execute("SELECT device, personal, topic, payload, qos, retain, ? FROM dead%s ORDER BY seq"
+                                   % where, (time.time(),) + args).fetchall()
+            for row in rows:
+                batch.add(*row)  # QueueFull when they do not fit: nothing moves
+            self.db.execute("DELETE FROM dead" + where, args)
+        self._dead -= len(rows)
+        return len(rows)
+
+    def drop_dead(self, seqs=None):
+        """Delete dead rows (all, or those seqs) for good -> how many."""
+        where, args = self._dead_where(seqs)
+        with self.transaction():
+            n = self.db.execute("DELETE FROM dead" + where, args).rowcount
+        self._dead -= n
+        return n
 
     def close(self):
         with self.lock:
@@ -348,3 +417,25 @@ class Batch:
 
     def has_downlink(self, device):
         return self.db.execute("SELECT 1 FROM downlinks WHERE device = ? LIMIT 1", (device,)).fetchone() is not None
+
+    def add_downlink(self, device, payload, created):
+        self.db.execute("INSERT INTO downlinks (device, payload, created) VALUES (?, ?, ?)",
+                        (device, bytes(payload), created))
+
+    def add_fragment(self, radio, raw, meta_json, now, purge):
+        """Keep a fragment for a restart; with `purge`, drop those older than FRAGMENT_KEEP_S."""
+        self.db.execute("INSERT INTO fragments (radio, raw, meta, created) VALUES (?, ?, ?, ?)",
+                        (radio, bytes(raw), meta_json, now))
+        if purge:
+            self.db.execute("DELETE FROM fragments WHERE created < ?", (now - FRAGMENT_KEEP_S,))
+
+    def save_counter(self, device, counter, now, radio):
+        """Persist an accepted counter (memory is updated after COMMIT)."""
+        self.db.execute("INSERT INTO devices (device, counter, last_seen, radio) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT(device) DO UPDATE SET counter = excluded.counter, "
+                        "last_seen = excluded.last_seen, radio = excluded.radio", (device, counter, now, radio))
+
+    def save_down_counter(self, device, down_counter):
+        self.db.execute("INSERT INTO devices (device, counter, last_seen, radio, down_counter) VALUES (?, -1, 0, '', ?) "
+                        "ON CONFLICT(device) DO UPDATE SET down_counter = excluded.down_counter",
+                        (device, down_counter))

@@ -1,0 +1,62 @@
+"""The truth the simulated sensors measure: sea, weather, walks and vitals over world time."""
+
+import math
+
+from lpwa.boards.host.clock import START_S
+from lpwa.boards.host.rng import Rng
+
+MOORING = (35.0, 139.8)  # simulated buoy mooring (Tokyo Bay)
+
+
+class World:
+    """The truth the simulated sensors measure, as functions of world time (seconds)."""
+
+    def __init__(self, seed=1, scenario=None):
+        self.rng = Rng(seed)
+        self.sc = scenario or {}
+
+    def hours(self, t_s):
+        return (t_s - START_S) / 3600.0
+
+    def water_temp_c(self, t_s):
+        return 18.0 + 1.5 * math.sin(2 * math.pi * (t_s % 86400) / 86400) + self.rng.uniform(-0.02, 0.02)
+
+    def salinity_psu(self, t_s):
+        return 34.2 + 0.3 * math.sin(2 * math.pi * t_s / 44712)  # a tidal swing
+
+    def position(self, t_s):
+        lat, lon = MOORING
+        drift_h = self.sc.get("drift_at_h")
+        if drift_h is not None and self.hours(t_s) >= drift_h:
+            metres = 300 + (self.hours(t_s) - drift_h) * 600  # broke free: 0.6 km/h away
+            lat += metres / 111320.0
+        return lat + self.rng.uniform(-1e-5, 1e-5), lon + self.rng.uniform(-1e-5, 1e-5)
+
+    def heave_mg(self, t_s):
+        """Vertical acceleration of a 1.2 m, 8 s swell plus a little wind sea, in mg."""
+        out = 1000.0
+        for h, period in ((1.2, 8.0), (0.3, 3.5)):
+            w = 2 * math.pi / period
+            out += -(h / 2) * w * w * math.sin(w * t_s) / 9.80665 * 1000
+        return out + self.rng.uniform(-5, 5)
+
+    def walking(self, t_s):
+        """Three 10-minute walks a day (the gait-model day in lpwa.tools.sim.gait_day is the realistic one)."""
+        h = (t_s % 86400) / 3600.0
+        return 8 <= h < 8 + 1 / 6.0 or 12 <= h < 12 + 1 / 6.0 or 17 <= h < 17 + 1 / 6.0
+
+    def accel_mg(self, t_s):
+        if self.walking(t_s):
+            phase = 2 * math.pi * 1.8 * t_s
+            return (int(120 * math.sin(phase / 2)), int(60 * math.cos(phase)),
+                    int(1000 + 350 * math.sin(phase) + self.rng.uniform(-20, 20)))
+        return int(self.rng.uniform(-8, 8)), int(self.rng.uniform(-8, 8)), int(1000 + self.rng.uniform(-8, 8))
+
+    def vitals(self, t_s):
+        """(hr_bpm, spo2_pct) of the casualty."""
+        hr, spo2 = 78.0, 97.0
+        drop = self.sc.get("spo2_drop_at_h")
+        if drop is not None and self.hours(t_s) >= drop:
+            hr, spo2 = 118.0, 86.0
+        return hr, spo2
+
