@@ -128,7 +128,6 @@ def parse(obj):
         plan["check_s"] = max(plan["check_s"], plan["interval_s"] // 2)
         plan["status_every"] = 12
     plan["rx_window_ms"] = 2000
-    plan["downlink_every"] = 36 if radio == "sigfox" else 1
     user_plan = obj.get("plan", {})
     if not isinstance(user_plan, dict):
         raise ConfigError("plan must be an object")
