@@ -18,6 +18,7 @@ from lpwa.firmware.drivers.errors import SensorError
 from lpwa.firmware.sensing import Sampler
 from lpwa.firmware.store import CounterStore, MirroredStore, SlotStore, Slots, State
 from lpwa.firmware.version import VERSION
+from lpwa.codecs.schema import STATUS_NO_CONSENT
 
 WATCHDOG_MS = 90000  # fed through the wave burst; the longest unfed step is a 50 s Sigfox downlink wait
 COUNTER_BLOCK = 64  # counters reserved per flash write
@@ -128,23 +129,29 @@ class Node:
         return wdt, now
 
     def _sample(self, due, readings, now):
-        """Step 2: read this kind's sensors into `readings`; returns (fault flags, alarm, reason)."""
+        """Step 2: read this kind's sensors into `readings`; returns (fault flags, alarm, reason).
+
+        Consent withdrawn: a personal kind's sensors are not even read."""
         b = self.board
         state = self.state
         sampler = Sampler(b, self.cfg, state, self.wdt)
         kind = self.cfg["kind"]
-        if kind == "pedometer":
+        sampling = self._sampling()
+        if kind == "pedometer" and sampling:
             self.tracker = sampler.step_tracker(self.slots)
             if self.tracker is not None:
                 b.clock.background = self._background  # drain the FIFO through long radio waits
+        elif kind == "pedometer":
+            self.tracker = None  # no step counting without consent
         alarm, reason = False, None
         if kind == "buoy":
             alarm, reason = sampler.buoy_position_alarm(readings)
             if due or alarm:
                 sampler.buoy(readings)
         elif kind == "drone-vital":
-            alarm, reason = sampler.vitals(readings)
-        elif due:
+            if sampling:
+                alarm, reason = sampler.vitals(readings)
+        elif sampling and due:
             since = state.get("last_reading_s") or (now - self._interval_s() * 1000) // 1000
             sampler.steps(readings, now // 1000, since, self.tracker, now)
         self.wdt.feed()
@@ -152,6 +159,11 @@ class Node:
         if kind == "buoy":
             readings["fault_flags"] = flags
         return flags, alarm, reason
+
+    def _sampling(self):
+        """May this node read its sensors and send readings? Personal kinds need consent."""
+        personal = self.cfg["kind"] != "buoy"
+        return not personal or self.state.get("consent", self.cfg.get("consent", True))
 
     def _interval_s(self):
         return self.state.get("interval_s") or self.cfg["plan"]["interval_s"]
@@ -168,9 +180,7 @@ class Node:
             state.set("alarm_what", None)
         elif state.get("alarm_what") == what and now - state.get("alarm_ms", 0) < ALARM_REPEAT_S * 1000:
             urgent = False
-        personal = self.cfg["kind"] != "buoy"
-        consent = state.get("consent", self.cfg.get("consent", True))
-        if not ((due or urgent) and readings and (consent or not personal)):
+        if not ((due or urgent) and readings and self._sampling()):
             return False
         sent = self._send(readings, alarm, urgent, reason, self.wdt)
         if urgent and sent:
@@ -321,7 +331,9 @@ class Node:
 
     def _send_status(self, flags, now, wdt):
         status = {"firmware": VERSION, "reset_reason": RESET_CODES.get(self.state.get("last_reset"), 0),
-                  "uptime_s": max(0, (now - self.state.get("boot_ms", now)) // 1000), "fault_flags": flags & 0xFF}
+                  "uptime_s": max(0, (now - self.state.get("boot_ms", now)) // 1000), "fault_flags": flags & 0x7F}
+        if self.cfg["kind"] != "buoy" and not self.state.get("consent", self.cfg.get("consent", True)):
+            status["fault_flags"] |= STATUS_NO_CONSENT  # tells the gateway the consent command was applied
         try:
             status["battery_v"] = self.board.sensor("battery").volts()
         except Exception:
