@@ -50,12 +50,6 @@ class ConfigError(ValueError):
     """The device config is missing a field or has a bad value."""
 
 
-def _need(d, name, where="config"):
-    if name not in d:
-        raise ConfigError("%s: missing %r" % (where, name))
-    return d[name]
-
-
 def check_lora(lora):
     """Validate radio parameters (also used for set-radio downlinks); returns a clean dict."""
     if not isinstance(lora, dict):
@@ -89,38 +83,54 @@ def check_interval(seconds, radio):
     return seconds
 
 
-def parse(obj):
-    """Validate a config dict (as loaded from JSON); returns a new dict with `key` as bytes."""
-    if not isinstance(obj, dict):
-        raise ConfigError("config must be a JSON object")
-    version = obj.get("version", FORMAT_VERSION)
-    if version != FORMAT_VERSION:
-        raise ConfigError("config version %r is not %d: re-flash with this lpwa" % (version, FORMAT_VERSION))
-    device = _need(obj, "device")
-    if not isinstance(device, str) or len(device) != 8 or device.lower() != device:
-        raise ConfigError("device must be 8 lowercase hex characters")
+def _version(v, out):
+    if v != FORMAT_VERSION:
+        raise ConfigError("config version %r is not %d: re-flash with this lpwa" % (v, FORMAT_VERSION))
+    return v
+
+
+def _device(v, out):
+    bad = ConfigError("device must be 8 lowercase hex characters")
+    if not isinstance(v, str) or len(v) != 8 or v.lower() != v:
+        raise bad
     try:
-        device_id = int(device, 16)
+        out["device_id"] = int(v, 16)
     except ValueError:
-        raise ConfigError("device must be 8 lowercase hex characters")
-    key_hex = _need(obj, "key")
-    key = None
-    if isinstance(key_hex, str) and len(key_hex) == 32:
+        raise bad
+    return v
+
+
+def _key(v, out):
+    """Never echoes the key: the error names the field only."""
+    if isinstance(v, str) and len(v) == 32:
         try:
-            key = unhexlify(key_hex)
+            return unhexlify(v)
         except ValueError:
-            key = None
-    if key is None:
-        raise ConfigError("key must be 32 hex characters (16 bytes)")
-    kind = _need(obj, "kind")
-    if kind not in KINDS:
-        raise ConfigError("kind must be one of %s" % (", ".join(KINDS),))
-    radio = _need(obj, "radio")
-    if radio not in RADIOS:
-        raise ConfigError("radio must be one of %s" % (", ".join(RADIOS),))
-    region = obj.get("region", "JP920")
-    if region not in REGIONS:
-        raise ConfigError("region must be one of %s" % (", ".join(REGIONS),))
+            pass
+    raise ConfigError("key must be 32 hex characters (16 bytes)")
+
+
+def _one_of(name, choices):
+    def check(v, out):
+        if v not in choices:
+            raise ConfigError("%s must be one of %s" % (name, ", ".join(choices)))
+        return v
+
+    return check
+
+
+def _object(name):
+    def check(v, out):
+        if not isinstance(v, dict):
+            raise ConfigError("%s must be an object" % name)
+        return v
+
+    return check
+
+
+def _plan(user_plan, out):
+    """The kind's default plan (Sigfox: fewer uplinks), then the config's integers over it."""
+    kind, radio = out["kind"], out["radio"]
     plan = dict(DEFAULT_PLANS[kind])
     if radio == "sigfox":
         # 96 readings and 8 status frames a day leave the alarm reserve of the 140/day cap free
@@ -128,11 +138,7 @@ def parse(obj):
         plan["check_s"] = max(plan["check_s"], plan["interval_s"] // 2)
         plan["status_every"] = 12
     plan["rx_window_ms"] = 2000
-    plan["downlink_every"] = 36 if radio == "sigfox" else 1
-    user_plan = obj.get("plan", {})
-    if not isinstance(user_plan, dict):
-        raise ConfigError("plan must be an object")
-    for k in user_plan:
+    for k in _object("plan")(user_plan, out):
         v = user_plan[k]
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
             raise ConfigError("plan.%s must be a non-negative integer" % k)
@@ -142,16 +148,16 @@ def parse(obj):
         raise ConfigError("plan.imu_rate_hz must be one of %s (the step counter's range, 1 kHz / n)" % (IMU_RATES_HZ,))
     if plan.get("check_s", 0) <= 0 or plan["check_s"] > plan["interval_s"]:
         plan["check_s"] = plan["interval_s"]
-    alarms = obj.get("alarms", {})
-    if not isinstance(alarms, dict):
-        raise ConfigError("alarms must be an object")
+    return plan
+
+
+def _alarms(alarms, out):
+    _object("alarms")(alarms, out)
     mooring = alarms.get("mooring")
     if mooring is not None:
-        if not isinstance(mooring, dict):
-            raise ConfigError("alarms.mooring must be an object")
+        _object("alarms.mooring")(mooring, out)
         for f in ("lat", "lon", "radius_m"):
-            v = mooring.get(f)
-            if not _finite(v):
+            if not _finite(mooring.get(f)):
                 raise ConfigError("alarms.mooring.%s must be a number" % f)
         # NaN or a radius <= 0 would be a drift alarm that never fires, or fires every wake
         if not -90 <= mooring["lat"] <= 90 or not -180 <= mooring["lon"] <= 180:
@@ -161,38 +167,65 @@ def parse(obj):
     low = alarms.get("spo2_low", 90)
     if not isinstance(low, (int, float)) or isinstance(low, bool) or not 50 <= low <= 100:
         raise ConfigError("alarms.spo2_low must be 50..100")
-    sensors = obj.get("sensors", {})
-    if not isinstance(sensors, dict):
-        raise ConfigError("sensors must be an object")
-    cond = sensors.get("conductivity")
+    return alarms
+
+
+def _sensors(sensors, out):
+    cond = _object("sensors")(sensors, out).get("conductivity")
     if cond is not None and not _good_calibration(cond):
         raise ConfigError("sensors.conductivity needs numbers slope/offset or two [volts, mS/cm] points "
                           "at different voltages")
-    wisun = obj.get("wisun", {})
-    if not isinstance(wisun, dict):
-        raise ConfigError("wisun must be an object")
-    return {
-        "version": FORMAT_VERSION,
-        "device": device,
-        "device_id": device_id,
-        "key": key,
-        "kind": kind,
-        "radio": radio,
-        "region": region,
-        "board": _board(obj.get("board", "host")),
-        "lora": check_lora(obj.get("lora", {})),
-        "plan": plan,
-        "alarms": alarms,
-        "sensors": sensors,
-        "consent": _consent(obj),
-        "wisun": wisun,
-    }
+    return sensors
 
 
-def _board(name):
+def _board(name, out):
     if not isinstance(name, str) or not name:
         raise ConfigError("board must be a board profile name (lpwa flash --list-boards)")
     return name
+
+
+def _lora(v, out):
+    return check_lora(v)
+
+
+def _consent(v, out):
+    """Personal kinds send readings only with consent; a config may start without it."""
+    if not isinstance(v, bool):
+        raise ConfigError("consent must be true or false")
+    return v
+
+
+REQUIRED = object()
+# One row per key, checked in this order (later rows may read earlier ones' clean values):
+# (key, default or REQUIRED, check(value, clean config so far) -> clean value).
+ROWS = (  # type: tuple
+    ("version", FORMAT_VERSION, _version),
+    ("device", REQUIRED, _device),
+    ("key", REQUIRED, _key),
+    ("kind", REQUIRED, _one_of("kind", KINDS)),
+    ("radio", REQUIRED, _one_of("radio", RADIOS)),
+    ("region", "JP920", _one_of("region", REGIONS)),
+    ("plan", {}, _plan),
+    ("alarms", {}, _alarms),
+    ("sensors", {}, _sensors),
+    ("wisun", {}, _object("wisun")),
+    ("board", "host", _board),
+    ("lora", {}, _lora),
+    ("consent", True, _consent),
+)
+
+
+def parse(obj):
+    """Validate a config dict (as loaded from JSON); returns a new dict with `key` as bytes."""
+    if not isinstance(obj, dict):
+        raise ConfigError("config must be a JSON object")
+    out = {}
+    for name, default, check in ROWS:
+        v = obj.get(name, default)
+        if v is REQUIRED:
+            raise ConfigError("config: missing %r" % name)
+        out[name] = check(v, out)
+    return out
 
 
 def _number(v):
@@ -216,14 +249,6 @@ def _good_calibration(cal):
         if not isinstance(p, list) or len(p) != 2 or not _finite(p[0]) or not _finite(p[1]):
             return False
     return pts[0][0] != pts[1][0]
-
-
-def _consent(obj):
-    """Personal kinds send readings only with consent; a config may start without it."""
-    v = obj.get("consent", True)
-    if not isinstance(v, bool):
-        raise ConfigError("consent must be true or false")
-    return v
 
 
 def loads(text):

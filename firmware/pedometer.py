@@ -114,11 +114,9 @@ class StepTracker:
 
 
 def tracker(board, slots, plan):
-    """A StepTracker, or None when the step counter is not installed; SensorError when the IMU fails."""
-    try:
-        from lpwa.firmware.algorithms.steps import StepCounter
-    except ImportError:
-        return None
+    """A StepTracker (imported only on a pedometer); SensorError when the IMU fails."""
+    from lpwa.firmware.algorithms.steps import StepCounter
+
     try:
         return StepTracker(board, slots, plan, StepCounter)
     except OSError as e:

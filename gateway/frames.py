@@ -1,7 +1,7 @@
 """Gateway-side frame decoding: the portable header/MIC/fragment code plus cbor2 for the body.
 
 FrameDecoder(key_for).feed(raw, radio, meta) -> list of decoded dicts (empty while fragments are
-missing); raises lpwa.codecs.frame.FrameError with `.reason` for anything it cannot accept. The
+missing); raises lpwa.codecs.errors.FrameError with `.reason` for anything it cannot accept. The
 counter's high 16 bits are rebuilt from the device's last counter: the gateway passes
 `last_counter` (device hex -> int or None), the store's view of what it ACCEPTED, so the decoder keeps
 no copy to rewind; standalone (CLI, tests) it remembers the last counter it decoded itself.
@@ -12,10 +12,14 @@ import time
 
 import cbor2
 
-from lpwa.codecs import frame as _frame
-from lpwa.codecs.frame import FrameError
+from lpwa.codecs import decoder as _decoder
+from lpwa.codecs import header as _header
+from lpwa.codecs.errors import FrameError
+from lpwa.codecs.fragment import Reassembler
+from lpwa.codecs.keys import Keys
 
 __all__ = ["FrameDecoder", "FrameError", "loads_body"]
+SEALED_SUFFIX = "/sigfox"  # the Sigfox counter space of a device (lpwa.gateway.counters' key)
 
 
 def loads_body(body):
@@ -39,7 +43,7 @@ class FrameDecoder:
         self.unknown_compact = unknown_compact  # accept compact (Sigfox) frames of devices without a key
         self._own = {} if last_counter is None else None  # standalone: the counters it decoded
         self.last_counter = self._own.get if last_counter is None else last_counter
-        self.reassembler = _frame.Reassembler(max_pending, fragment_timeout_s)
+        self.reassembler = Reassembler(max_pending, fragment_timeout_s)
         self.clock = clock
         self._keys = {}
 
@@ -51,17 +55,21 @@ class FrameDecoder:
         cached = self._keys.get(device)
         if cached is None or cached[0] != key:
             try:
-                cached = (key, _frame.Keys(key))
+                cached = (key, Keys(key))
             except ValueError:
                 raise FrameError("unknown-device", "%s has no valid 16-byte key" % device)
             self._keys[device] = cached
         return cached[1]
 
+    def _sealed_last(self, device):
+        """A sealed frame's keystream counter follows the device's Sigfox counter space."""
+        return self.last_counter(device + SEALED_SUFFIX)
+
     def feed(self, raw, radio, meta=None):
         meta = meta or {}
         raw = bytes(raw)
-        ftype, _kind = _frame.parse_header(raw)
-        if ftype == _frame.T_FRAGMENT:
+        ftype, _kind = _header.parse_header(raw)
+        if ftype == _header.T_FRAGMENT:
             source = (radio, meta.get("sender") or meta.get("device") or "")
             now = meta.get("time")
             if isinstance(now, bool) or not isinstance(now, (int, float)) or not now:
@@ -70,13 +78,16 @@ class FrameDecoder:
             if full is None:
                 return []
             raw = full
-            if _frame.parse_header(raw)[0] not in (_frame.T_READING, _frame.T_STATUS):
+            if _header.parse_header(raw)[0] not in (_header.T_READING, _header.T_STATUS):
                 raise FrameError("fragment", "reassembled frame is not a full frame")
-        decoded = _frame.decode(raw, radio, meta, self._key, self.last_counter, loads=loads_body,
-                               compact_needs_key=not self.unknown_compact)
+        sealed = ftype in (_header.T_SEALED, _header.T_SEALED_STATUS)
+        last = self._sealed_last if sealed else self.last_counter
+        decoded = _decoder.decode(raw, radio, meta, self._key, last, loads=loads_body,
+                                  compact_needs_key=not self.unknown_compact)
         own = self._own
-        if own is not None and ftype not in (_frame.T_COMPACT, _frame.T_COMPACT_STATUS):
-            dev = decoded["device"]
-            if decoded["counter"] > own.get(dev, -1):
-                own[dev] = decoded["counter"]
+        if own is not None and (sealed or ftype not in (_header.T_COMPACT, _header.T_COMPACT_STATUS)):
+            dev = decoded["device"] + SEALED_SUFFIX if sealed else decoded["device"]
+            counter = decoded["sealed_counter"] if sealed else decoded["counter"]
+            if counter > own.get(dev, -1):
+                own[dev] = counter
         return [decoded]

@@ -21,6 +21,10 @@ class SimClock:
     def ticks_ms(self):
         return self.ms
 
+    def ticks_diff(self, a, b):
+        """The simulated clock never wraps: plain a - b (the ESP32's clock handles the wrap)."""
+        return a - b
+
     def sleep_ms(self, ms):
         ms = int(ms)
         bg = self.background

@@ -83,7 +83,7 @@ class WorldScene:
         self.origin_ms = 0
 
     def sample(self, world_ms):
-        return self.world.accel_mg(world_ms / 1000.0)
+        return self.world.accel_mg(self.world.rel_s(world_ms))
 
     def moving(self, from_ms, to_ms):
         w = self.world

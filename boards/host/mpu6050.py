@@ -43,7 +43,7 @@ class SimMPU6050:
 
     def _mg(self, t_ms):
         if self.board.cfg_kind == "buoy":
-            return 0, 0, int(self.board.world.heave_mg(t_ms / 1000.0))
+            return 0, 0, int(self.board.world.heave_mg(self.board.world.rel_s(t_ms)))
         if self.board.motion is None:
             self.board.set_motion()
         return self.board.motion.sample(t_ms)

@@ -10,7 +10,7 @@ from lpwa.boards.host.board import HostBoard
 from lpwa.boards.host.clock import WatchdogReset
 
 HOUR_MS = 3600000
-DECISIONS = ("counter", "airtime_us", "what", "alarm", "urgent", "budget")
+DECISIONS = ("counter", "airtime_us", "what", "alarm", "urgent", "budget", "downlink")
 
 
 def simulate(cfg, hours=24, seed=1, scenario=None, power_loss_at_h=(), reset_at_h=(), hang_at_h=(),

@@ -9,11 +9,20 @@ MOORING = (35.0, 139.8)  # simulated buoy mooring (Tokyo Bay)
 
 
 class World:
-    """The truth the simulated sensors measure, as functions of world time (seconds)."""
+    """The truth the simulated sensors measure, as functions of world time (seconds).
+
+    Waves, tides and gait are computed from seconds since the world's start, never from epoch
+    seconds (~1.8e9): in float32 (MicroPython on an ESP32) those step by 128 s and the swell
+    falls apart. `rel_s` makes relative seconds from the clock's integer milliseconds."""
 
     def __init__(self, seed=1, scenario=None):
         self.rng = Rng(seed)
         self.sc = scenario or {}
+
+    @staticmethod
+    def rel_s(t_ms):
+        """Seconds since the world's start from integer ms: exact before the float division."""
+        return (t_ms - START_S * 1000) / 1000.0
 
     def hours(self, t_s):
         return (t_s - START_S) / 3600.0
@@ -22,7 +31,7 @@ class World:
         return 18.0 + 1.5 * math.sin(2 * math.pi * (t_s % 86400) / 86400) + self.rng.uniform(-0.02, 0.02)
 
     def salinity_psu(self, t_s):
-        return 34.2 + 0.3 * math.sin(2 * math.pi * t_s / 44712)  # a tidal swing
+        return 34.2 + 0.3 * math.sin(2 * math.pi * (t_s - START_S) / 44712)  # a tidal swing
 
     def position(self, t_s):
         lat, lon = MOORING
@@ -33,7 +42,7 @@ class World:
         return lat + self.rng.uniform(-1e-5, 1e-5), lon + self.rng.uniform(-1e-5, 1e-5)
 
     def heave_mg(self, t_s):
-        """Vertical acceleration of a 1.2 m, 8 s swell plus a little wind sea, in mg."""
+        """Vertical acceleration of a 1.2 m, 8 s swell plus a little wind sea, in mg (t_s: rel_s)."""
         out = 1000.0
         for h, period in ((1.2, 8.0), (0.3, 3.5)):
             w = 2 * math.pi / period
@@ -46,6 +55,7 @@ class World:
         return 8 <= h < 8 + 1 / 6.0 or 12 <= h < 12 + 1 / 6.0 or 17 <= h < 17 + 1 / 6.0
 
     def accel_mg(self, t_s):
+        """The wearer's acceleration, t_s relative (rel_s); walks are by time of day."""
         if self.walking(t_s):
             phase = 2 * math.pi * 1.8 * t_s
             return (int(120 * math.sin(phase / 2)), int(60 * math.cos(phase)),

@@ -260,7 +260,8 @@ def test_main_boots_from_the_config_file(mpy):
 
 
 def test_sigfox_downlink_round_trip(mpy):
-    """Sigfox: the node asks for a downlink on every 36th uplink; the 8-byte padded command applies."""
+    """Sigfox: the node asks for a downlink when the budget allows (4 a day, spread); the 8-byte
+    padded command applies at the first window after it was queued."""
     from lpwa.codecs.command import pad_downlink
 
     cfg_json = sim_config("pedometer", "sigfox")
@@ -271,10 +272,25 @@ def test_sigfox_downlink_round_trip(mpy):
     frames, events, info = run_sim(cfg_json, 12, "micropython", mpy=mpy, downlinks=[(0.5, cmd)])
     got = [e for e in events if e.get("event") == "downlink"]
     assert [e["result"] for e in got] == ["interval 1800 s"]
-    asked = [f for f in frames if f["meta"]["seq"] == 36]
-    assert asked  # the 36th uplink asked for the downlink
+    asked = [f for f in frames if f["meta"].get("downlink") and f["time"] > frames[0]["time"] + 1800]
+    assert asked  # a later uplink asked for the downlink queued at 0.5 h
     after = [f["time"] for f in frames if f["time"] > asked[0]["time"] + 60 and f["meta"]["what"] == "reading"]
     assert after and all(b - a >= 1790 for a, b in zip(after, after[1:]))
+
+
+def test_sigfox_asks_for_4_downlinks_a_rolling_day_over_48_hours(mpy):
+    """The node follows the budget's rule (Budget.downlink_allowed: 4 a rolling day), not a
+    fixed every-Nth-uplink approximation: 8 requests in 48 h, never 5 in any 24 h."""
+    frames, events, info = run_sim(sim_config("buoy", "sigfox"), 48, "micropython", mpy=mpy)
+    asked = [f["time"] for f in frames if f["meta"].get("downlink")]
+    assert len(asked) == 8
+    for t in asked:
+        assert sum(1 for u in asked if t <= u < t + 86400) <= 4
+    # on LoRa every uplink may open a receive window (no daily downlink cap)
+    frames, events, info = run_sim(sim_config("buoy", "lora"), 2, "micropython", mpy=mpy)
+    messages = {f["meta"]["counter"] for f in frames}
+    asking = [f["meta"]["counter"] for f in frames if f["meta"]["downlink"]]
+    assert len(messages) >= 12 and sorted(asking) == sorted(messages)  # one window per message
 
 
 def test_a_dead_radio_does_not_stop_the_node(monkeypatch):
