@@ -31,3 +31,10 @@ def test_required_keys_render_as_required():
     lines = config.reference_markdown().splitlines()
     assert any(line.startswith("| `[[devices]].key` | str | required |") for line in lines)
     assert any(line.startswith("| `mqtt.qos` | int | `1` |") for line in lines)
+
+
+def test_cli_prints_the_readme_block(capsys):
+    from lpwa.tools.cli import main
+
+    assert main(["gateway", "config-reference"]) == 0
+    assert capsys.readouterr().out.strip() == _readme_block()
