@@ -8,6 +8,7 @@ pipeline's transaction for an uplink that opened a receive window.
 import logging
 
 from lpwa.codecs.command import encode_command
+from lpwa.gateway.network import gateway_side as network_downlink
 from lpwa.radio import airtime, budget
 
 log = logging.getLogger("lpwa.gateway.pipeline")
@@ -71,17 +72,21 @@ class Downlinks:
             return self._reject(device, "wrong-kind", "topic says %s" % kind)
         if not isinstance(command, dict) or not isinstance(command.get("cmd"), str):
             return self._reject(device, "bad-command")
+        network_counter = network_downlink.take_counter(command)  # lpwa network: gateway/NETWORK.md
+        if network_downlink.refusal(self.state, device, network_counter):
+            return self._reject(device, network_downlink.refusal(self.state, device, network_counter))
         with self.store.lock:
+            previous = self.state.get(device)["down_counter"]
             try:
                 with self.store.transaction() as batch:
-                    counter = self.state.next_down_counter(batch, device)
+                    counter = network_downlink.counter(self.state, batch, device, network_counter)
                     try:
                         data = encode_command(int(device, 16), key, counter, command)
                     except (ValueError, TypeError, KeyError, OverflowError) as e:  # OverflowError: int(inf)
                         raise _BadCommand(getattr(e, "reason", None) or str(e).split(":")[0][:40] or "bad-command")
                     batch.add_downlink(device, data, self.clock())
             except _BadCommand as e:
-                self.state.get(device)["down_counter"] -= 1
+                self.state.get(device)["down_counter"] = previous
                 return self._reject(device, "bad-command", str(e))
             self.devices.add(device)
             self.queued += 1
@@ -116,14 +121,15 @@ class Downlinks:
             return None
         if radio == "sigfox" and meta.get("ack") is False:
             return None  # the device did not ask for a downlink on this uplink
+        head = network_downlink.head_id(batch, device)
         data = batch.take_downlink(device, DOWNLINK_MAX.get(radio))
         if data is None:
             return None
         verdict = self._budget(radio, meta, len(data))
         if verdict != "ok":
-            # keep it for a later window (it goes to the back of this device's line): "never" means
-            # too long for one transmission at this data rate; a faster uplink can still carry it
-            batch.add_downlink(device, data, self.clock())
+            # keep it for a later window, at the head of this device's line: "never" means too long
+            # for one transmission at this data rate; a faster uplink can still carry it
+            network_downlink.put_back(batch, head, device, data, self.clock())
             self.rejections["downlink-deferred-" + ("too-long" if verdict == "never" else "duty-cycle")] += 1
             return None
         if not batch.has_downlink(device):

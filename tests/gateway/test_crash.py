@@ -14,7 +14,8 @@ import textwrap
 
 import pytest
 
-from support.gateway import Subscriber, wait_for
+from support.mqtt import Subscriber
+from support.waits import wait_for
 
 pytestmark = pytest.mark.broker
 

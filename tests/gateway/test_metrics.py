@@ -13,7 +13,8 @@ from lpwa.gateway import metrics_http
 from lpwa.gateway.metrics import Observer
 from lpwa.radio import semtech_udp
 from support.broker import free_port
-from support.gateway import frame, make_config, running, wait_for
+from support.gateway import frame, make_config, running
+from support.waits import wait_for
 
 BUOY, DRONE = "0a1b2c3d", "11223344"
 

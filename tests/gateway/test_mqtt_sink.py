@@ -11,7 +11,9 @@ import time
 import pytest
 
 from support.broker import Mosquitto, free_port
-from support.gateway import KEYS, Subscriber, frame, make_config, make_test_ca, running, wait_for
+from support.gateway import KEYS, frame, make_config, make_test_ca, running
+from support.mqtt import Subscriber
+from support.waits import wait_for
 
 pytestmark = pytest.mark.broker
 

@@ -20,7 +20,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from support.broker import free_port
 from lpwa.gateway import config
 from lpwa.gateway.config import ConfigError
-from support.gateway import KEYS, Subscriber, frame, wait_for
+from support.gateway import KEYS, frame
+from support.mqtt import Subscriber
+from support.waits import wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LPWA = [sys.executable, "-m", "lpwa.tools.cli"]

@@ -16,7 +16,9 @@ import time
 
 import pytest
 
-from support.gateway import Subscriber, frame, make_config, running, wait_for
+from support.gateway import frame, make_config, running
+from support.mqtt import Subscriber
+from support.waits import wait_for
 
 pytestmark = pytest.mark.broker
 

@@ -7,7 +7,8 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.radio import corpus, no_hang
+from support.radio import corpus
+from support.waits import no_hang
 
 from lpwa.radio import skstack as sk
 

@@ -1,19 +1,14 @@
-"""Helpers for the gateway tests: real frames from the codec's FrameEncoder, config dicts, an MQTT
-subscriber that records what a client really sees, a TLS test CA made with the openssl CLI, a
-gateway running on its own loop, and a wait helper."""
+"""Helpers for the gateway tests: real frames from the codec's FrameEncoder, config dicts, a TLS
+test CA made with the openssl CLI, and a gateway running on its own loop."""
 
 import asyncio
 import contextlib
-import json
 import os
 import shutil
 import subprocess
 import threading
-import time
 
-import paho.mqtt.client as paho
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from lpwa.codecs.frame import FrameEncoder
 from lpwa.gateway import config as config_mod
@@ -61,62 +56,6 @@ def frames(device, counter, radio="lora", readings=None, mic="cmac"):
         enc = _ENCODERS[key] = FrameEncoder(KINDS[device], int(device, 16), bytes.fromhex(KEYS[device]),
                                            radio=radio, mic=mic)
     return [bytes(f) for f in enc.encode(counter, readings or READINGS[KINDS[device]])]
-
-
-class Subscriber:
-    """A paho client subscribed to a filter, recording (topic, payload, retain) in arrival order."""
-
-    def __init__(self, broker, topic="#", tls_ca=None, port=None, username=None, password=None,
-                 persistent_id=None):
-        self.messages = []
-        self.lock = threading.Lock()
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5, client_id=persistent_id or "")
-        if tls_ca:
-            self.client.tls_set(ca_certs=tls_ca)
-        if username:
-            self.client.username_pw_set(username, password)
-        self.client.on_message = self._on_message
-        self.topic = topic
-        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(self.topic, qos=1)
-        self.client.reconnect_delay_set(0.1, 0.5)
-        kwargs = {}
-        if persistent_id:  # a session the broker keeps (with persistence on) across its own restart
-            from paho.mqtt.packettypes import PacketTypes
-            from paho.mqtt.properties import Properties
-
-            props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = 3600
-            kwargs = {"clean_start": False, "properties": props}
-        self.client.connect_async(broker.host, port or broker.port, **kwargs)
-        self.client.loop_start()
-        wait_for(lambda: self.client.is_connected(), 10, "subscriber connected")
-        time.sleep(0.1)
-
-    def _on_message(self, client, userdata, message):
-        with self.lock:
-            self.messages.append((message.topic, bytes(message.payload), bool(message.retain)))
-
-    def uplinks(self):
-        """Decoded JSON of every .../up message, in arrival order."""
-        with self.lock:
-            return [json.loads(p) for t, p, r in self.messages if t.endswith("/up")]
-
-    def topics(self):
-        with self.lock:
-            return [t for t, p, r in self.messages]
-
-    def close(self):
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
-def wait_for(predicate, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
 
 
 def make_test_ca(directory, host="127.0.0.1"):

@@ -4,14 +4,13 @@ import json
 import signal
 import subprocess
 import sys
-import threading
-import time
 
-import paho.mqtt.client as paho
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.client import MQTTv311
 
 from support.broker import free_port
+from support.mqtt import Subscriber
+from support.waits import wait_until
 
 LPWA = [sys.executable, "-m", "lpwa.tools.cli"]
 
@@ -60,25 +59,15 @@ def test_demo_with_the_embedded_broker():
 
 
 def test_demo_against_a_real_mosquitto(mosquitto):
-    seen = []
-    client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
-    subscribed = threading.Event()
-    client.on_connect = lambda c, u, f, rc, p: c.subscribe("lpwa/#", qos=1)
-    client.on_subscribe = lambda *a: subscribed.set()
-    client.on_message = lambda c, u, m: seen.append((m.topic, m.payload, m.retain))
-    client.connect(mosquitto.host, mosquitto.port)
-    client.loop_start()
+    sub = Subscriber(mosquitto, "lpwa/#", protocol=MQTTv311)
     try:
-        assert subscribed.wait(10)
         result = demo("--frames", "9", "--broker", mosquitto.url)
         assert result.returncode == 0, result.stderr
         check_messages(up_lines(result.stdout), 9)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and sum(1 for t, _, _ in seen if t.endswith("/up")) < 9:
-            time.sleep(0.05)
+        wait_until(lambda: len(sub.ups()) >= 9, 5)
     finally:
-        client.loop_stop()
-        client.disconnect()
+        sub.close()
+    seen = list(sub.messages)
     ups = [(t, json.loads(p)) for t, p, _ in seen if t.endswith("/up")]
     assert len(ups) == 9 and {m["device"] for _, m in ups} == {m["device"] for _, m in up_lines(result.stdout)}
     # the gateway's retained status went online and then, on a clean stop, offline

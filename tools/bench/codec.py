@@ -9,6 +9,7 @@ readings measured in the same run as the baseline. Heap is measured under the re
 """
 
 import json
+import sys
 import time
 
 LORAWAN_OVERHEAD = 13
@@ -44,6 +45,15 @@ def _positive_int(text):
 def add_arguments(parser):
     parser.add_argument("--repeat", type=_positive_int, default=2000, help="frames per timing loop (default 2000)")
     parser.add_argument("--no-mpy", action="store_true", help="skip the MicroPython heap measurement")
+
+
+def lpp_available():
+    """None when pycayennelpp is installed, else the one line that says why the LPP columns are empty."""
+    try:
+        import cayennelpp  # noqa: F401  (a dev extra: `pip install -e .` alone does not bring it)
+    except ImportError:
+        return "pycayennelpp is not installed (pip install pycayennelpp, or pip install -e .[dev])"
+    return None
 
 
 def lpp_bytes(kind, r):
@@ -154,41 +164,64 @@ def measure(repeat=2000, with_mpy=True):
     from lpwa.codecs.frame import FrameEncoder
     from lpwa.gateway.frames import FrameDecoder
 
-    out = {"kinds": {}}
+    out = {"kinds": {}, "lpp_unavailable": lpp_available()}
     for kind, r in READINGS.items():
         enc = FrameEncoder(kind, DEVICE, KEY, radio="wisun")
         frame = enc.encode(17, r, ALARM[kind])[0]
         compact = FrameEncoder(kind, DEVICE, KEY, radio="sigfox").encode(17, r, ALARM[kind])[0]
         dec = FrameDecoder(lambda dev: KEY)
         dec.feed(frame, "wisun", {})
-        lpp = lpp_bytes(kind, r)
         row = {
             "ours_bytes": len(frame),
             "ours_body_bytes": len(frame) - 12,
             "ours_compact_bytes": len(compact),
-            "lpp_bytes": len(lpp),
-            "lpp_lorawan_bytes": len(lpp) + LORAWAN_OVERHEAD,
             "senml_bytes": len(senml_cbor(kind, r)),
             "json_bytes": len(json_bytes(kind, r)),
             "encrypted": bool(enc.encrypt),
         }
-        row["ours_vs_lpp"] = round(len(frame) / len(lpp), 3)
-        row["ours_body_vs_lpp"] = round(row["ours_body_bytes"] / len(lpp), 3)
-        row["ours_compact_vs_lpp"] = round(len(compact) / len(lpp), 3)
-        row["ours_vs_lpp_lorawan"] = round(len(frame) / row["lpp_lorawan_bytes"], 3)
+        if not out.get("lpp_unavailable"):
+            row.update(_lpp_columns(kind, r, row))
         blob = cbor2.dumps(r)
         row["encode_us"] = round(_per_frame_us(lambda: enc.encode(17, r, ALARM[kind]), repeat), 1)
         row["decode_us"] = round(_per_frame_us(lambda: dec.feed(frame, "wisun", {}), repeat), 1)
         row["cbor2_dumps_us"] = round(_per_frame_us(lambda: cbor2.dumps(r), repeat), 2)
         row["cbor2_loads_us"] = round(_per_frame_us(lambda: cbor2.loads(blob), repeat), 2)
         out["kinds"][kind] = row
+    out["mpy_heap_bytes_per_encode"] = None
     if with_mpy:
-        heap = mpy_heap()
-        out["mpy"] = heap
-        out["mpy_heap_bytes_per_encode"] = max(v[0] for v in heap.values()) / 1000.0
-    else:
-        out["mpy_heap_bytes_per_encode"] = None
+        _measure_heap(out)
     return out
+
+
+def _lpp_columns(kind, r, row):
+    """The LPP sizes of the same readings and ours against them."""
+    lpp = len(lpp_bytes(kind, r))
+    return {"lpp_bytes": lpp, "lpp_lorawan_bytes": lpp + LORAWAN_OVERHEAD,
+            "ours_vs_lpp": round(row["ours_bytes"] / lpp, 3),
+            "ours_body_vs_lpp": round(row["ours_body_bytes"] / lpp, 3),
+            "ours_compact_vs_lpp": round(row["ours_compact_bytes"] / lpp, 3),
+            "ours_vs_lpp_lorawan": round(row["ours_bytes"] / (lpp + LORAWAN_OVERHEAD), 3)}
+
+
+def _measure_heap(out):
+    """The MicroPython column, or why it is missing (no Node.js, no `npm ci`): the rest still prints."""
+    from lpwa.tools.mpy import HarnessUnavailable
+
+    try:
+        heap = mpy_heap()
+    except HarnessUnavailable as e:
+        out["mpy_unavailable"] = str(e).strip().splitlines()[0] if str(e).strip() else "harness unavailable"
+        return
+    out["mpy"] = heap
+    out["mpy_heap_bytes_per_encode"] = max(v[0] for v in heap.values()) / 1000.0
+
+
+def _cell(row, key):
+    return "-" if row.get(key) is None else "%d" % row[key]
+
+
+def _pct(row, key):
+    return "-" if row.get(key) is None else "%.0f%%" % (100 * row[key])
 
 
 def render_table(res):
@@ -198,10 +231,10 @@ def render_table(res):
     lines.append("| " + " | ".join(hdr) + " |")
     lines.append("|" + "---|" * len(hdr))
     for kind, r in res["kinds"].items():
-        lines.append("| %s | %d | %d | %d | %d | %d | %d | %d | %.0f%% | %.0f%% | %.0f%% | %.0f%% |" % (
-            kind, r["ours_bytes"], r["ours_body_bytes"], r["ours_compact_bytes"], r["lpp_bytes"],
-            r["lpp_lorawan_bytes"], r["senml_bytes"], r["json_bytes"], 100 * r["ours_vs_lpp"],
-            100 * r["ours_body_vs_lpp"], 100 * r["ours_compact_vs_lpp"], 100 * r["ours_vs_lpp_lorawan"]))
+        lines.append("| %s | %d | %d | %d | %s | %s | %d | %d | %s | %s | %s | %s |" % (
+            kind, r["ours_bytes"], r["ours_body_bytes"], r["ours_compact_bytes"], _cell(r, "lpp_bytes"),
+            _cell(r, "lpp_lorawan_bytes"), r["senml_bytes"], r["json_bytes"], _pct(r, "ours_vs_lpp"),
+            _pct(r, "ours_body_vs_lpp"), _pct(r, "ours_compact_vs_lpp"), _pct(r, "ours_vs_lpp_lorawan")))
     lines.append("")
     lines.append("| kind (CPython, us/frame) | ours encode | cbor2.dumps | ratio | ours decode | cbor2.loads | ratio |")
     lines.append("|---|---|---|---|---|---|---|")
@@ -224,6 +257,9 @@ def render_table(res):
 
 def main(args):
     res = measure(getattr(args, "repeat", 2000), not getattr(args, "no_mpy", False))
+    for column, key in (("Cayenne LPP columns", "lpp_unavailable"), ("MicroPython heap", "mpy_unavailable")):
+        if res.get(key):
+            sys.stderr.write("lpwa bench codec: %s not measured: %s\n" % (column, res[key]))
     if getattr(args, "json", False):
         print(json.dumps(res, sort_keys=True))
     else:

@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -120,39 +119,14 @@ def add_arguments(parser):
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _start_broker(workdir):
+    """Mosquitto on a free loopback port, tuned for the bench (no queue or in-flight limits)."""
+    from lpwa.tools.mosquitto import Mosquitto, MosquittoError
 
-
-class _Broker:
-    def __init__(self, workdir):
-        binary = shutil.which("mosquitto") or next(
-            (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.path.exists(p)), None)
-        if binary is None:
-            raise SystemExit("lpwa bench gateway: mosquitto is not installed (apt-get install mosquitto) "
-                             "or pass --broker mqtt://host:port")
-        self.host, self.port = "127.0.0.1", _free_port()
-        conf = os.path.join(workdir, "mosquitto.conf")
-        with open(conf, "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "max_queued_messages 0\nmax_inflight_messages 0\n" % self.port)
-        self.log = open(os.path.join(workdir, "mosquitto.log"), "ab")
-        self.proc = subprocess.Popen([binary, "-c", conf], stdout=self.log, stderr=self.log)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection((self.host, self.port), 0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("lpwa bench gateway: mosquitto did not start")
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
-        self.log.close()
+    try:
+        return Mosquitto("max_queued_messages 0\nmax_inflight_messages 0\n", workdir=workdir).start()
+    except MosquittoError as e:
+        raise SystemExit("lpwa bench gateway: %s; or pass --broker mqtt://host:port" % e)
 
 
 class _Subscriber:
@@ -352,6 +326,7 @@ def _percentile(values, q):
 
 
 def run_bench(args):
+    """The three phases against one broker -> (result row, details for the table)."""
     workdir = tempfile.mkdtemp(prefix="lpwa-bench-gw-")
     broker = None
     try:
@@ -360,69 +335,88 @@ def run_bench(args):
 
             host, port, _tls = parse_url(args.broker)
         else:
-            broker = _Broker(workdir)
+            broker = _start_broker(workdir)
             host, port = broker.host, broker.port
         sub = _Subscriber(host, port)
-        n = args.frames
-        tp_file = os.path.join(workdir, "throughput.jsonl")
-        table = _frames(tp_file, n, args.devices, args.mic)
-        pipeline_runs, baseline_runs, cpu_runs, base_cpu_runs, rss, pss = [], [], [], [], 0.0, 0.0
-        # rounds alternate pipeline and baseline so background load hits both alike; medians reported
-        for r in range(args.rounds):
-            # 1. pipeline, flat out, into a fresh state dir
-            records, rss1, cpu_us, pss1 = _run_gateway(workdir, "pipeline%d" % r, (host, port), sub, n, table,
-                                                 tp_file, 0, args, timeout=max(60, n / 500))
-            rss = max(rss, rss1)
-            pss = max(pss, pss1)
-            cpu_runs.append(cpu_us)
-            # from the first frame entering the pipeline (its "ts") to the last arrival at the subscriber
-            first_in = min(json.loads(p)["ts"] for _t, _topic, p in records)
-            pipeline_runs.append(len(records) / max(1e-9, records[-1][0] - first_in))
-            payloads = os.path.join(workdir, "payloads.txt")
-            with open(payloads, "w") as f:
-                for _t, topic, payload in records:
-                    f.write("base/%s %s\n" % (topic.split("/", 1)[1], payload.hex()))
-            # 2. bare paho with the same payloads
-            child = subprocess.run([sys.executable, "-c", BASELINE_CHILD, host, str(port), payloads,
-                                    str(args.inflight)], capture_output=True, text=True, timeout=max(60, n / 500))
-            base_records = sub.take(n, 30)
-            if len(base_records) < n:
-                raise SystemExit("lpwa bench gateway: baseline got %d of %d (%s)" % (
-                    len(base_records), n, child.stderr[-500:]))
-            try:  # from the first publish to the last arrival at the subscriber, as for the pipeline
-                t0 = float(child.stdout.split()[1])
-                base_cpu_runs.append(float(child.stdout.split()[3]) / n * 1e6)
-            except (IndexError, ValueError):
-                raise SystemExit("lpwa bench gateway: baseline publisher failed: %s" % child.stderr[-500:])
-            baseline_runs.append(len(base_records) / max(1e-9, base_records[-1][0] - t0))
-        pipeline_fps = statistics.median(pipeline_runs)
-        baseline_fps = statistics.median(baseline_runs)
-
-        # 3. latency at --rate frames/s, real-time replay into a fresh gateway
-        m = args.latency_frames
-        lat_file = os.path.join(workdir, "latency.jsonl")
-        table = _frames(lat_file, m, args.devices, args.mic, rate=args.rate)
-        lat_records, rss3, _cpu, pss3 = _run_gateway(workdir, "latency", (host, port), sub, m, table, lat_file, 1.0,
-                                               args, timeout=m / args.rate + 60)
-        lat_ms = [(t - json.loads(p)["ts"]) * 1000.0 for t, _topic, p in lat_records]
+        rounds = _throughput(workdir, (host, port), sub, args)
+        latency = _latency(workdir, (host, port), sub, args)
         sub.close()
-        return {
-            "pipeline_fps": round(pipeline_fps, 1),
-            "baseline_fps": round(baseline_fps, 1),
-            "ratio": round(pipeline_fps / baseline_fps, 3) if baseline_fps else 0.0,
-            "p50_ms": round(statistics.median(lat_ms), 2),
-            "p99_ms": round(_percentile(lat_ms, 99), 2),
-            "rss_mb": round(max(rss, rss3), 1),
-        }, {"rounds": args.rounds, "pipeline_runs": [round(x) for x in pipeline_runs],
-            "baseline_runs": [round(x) for x in baseline_runs], "cpu_us": round(statistics.median(cpu_runs), 1),
-            "base_cpu_us": round(statistics.median(base_cpu_runs), 1),
-            "frames": n, "latency_frames": m, "rate": args.rate, "devices": args.devices, "mic": args.mic,
-            "synchronous": args.synchronous, "inflight": args.inflight, "sink": getattr(args, "sink", "thread"),
-            "max_ms": round(max(lat_ms), 2), "pss_mb": round(max(pss, pss3), 1)}
+        return _summary(rounds, latency, args)
     finally:
         if broker:
             broker.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _throughput(workdir, broker, sub, args):
+    """Phases 1 and 2, alternating for --rounds rounds so background load hits both alike."""
+    n = args.frames
+    tp_file = os.path.join(workdir, "throughput.jsonl")
+    table = _frames(tp_file, n, args.devices, args.mic)
+    runs = {"pipeline": [], "baseline": [], "cpu": [], "base_cpu": [], "rss": 0.0, "pss": 0.0}
+    for r in range(args.rounds):
+        records, rss1, cpu_us, pss1 = _run_gateway(workdir, "pipeline%d" % r, broker, sub, n, table,
+                                                   tp_file, 0, args, timeout=max(60, n / 500))
+        runs["rss"] = max(runs["rss"], rss1)
+        runs["pss"] = max(runs["pss"], pss1)
+        runs["cpu"].append(cpu_us)
+        # from the first frame entering the pipeline (its "ts") to the last arrival at the subscriber
+        first_in = min(json.loads(p)["ts"] for _t, _topic, p in records)
+        runs["pipeline"].append(len(records) / max(1e-9, records[-1][0] - first_in))
+        fps, cpu = _baseline(workdir, broker, sub, records, args)
+        runs["baseline"].append(fps)
+        runs["base_cpu"].append(cpu)
+    return runs
+
+
+def _baseline(workdir, broker, sub, records, args):
+    """Phase 2: bare paho publishing the payloads phase 1 delivered -> (msgs/s, CPU us per message)."""
+    n = args.frames
+    payloads = os.path.join(workdir, "payloads.txt")
+    with open(payloads, "w") as f:
+        for _t, topic, payload in records:
+            f.write("base/%s %s\n" % (topic.split("/", 1)[1], payload.hex()))
+    child = subprocess.run([sys.executable, "-c", BASELINE_CHILD, broker[0], str(broker[1]), payloads,
+                            str(args.inflight)], capture_output=True, text=True, timeout=max(60, n / 500))
+    base_records = sub.take(n, 30)
+    if len(base_records) < n:
+        raise SystemExit("lpwa bench gateway: baseline got %d of %d (%s)" % (
+            len(base_records), n, child.stderr[-500:]))
+    try:  # from the first publish to the last arrival at the subscriber, as for the pipeline
+        t0 = float(child.stdout.split()[1])
+        cpu_us = float(child.stdout.split()[3]) / n * 1e6
+    except (IndexError, ValueError):
+        raise SystemExit("lpwa bench gateway: baseline publisher failed: %s" % child.stderr[-500:])
+    return len(base_records) / max(1e-9, base_records[-1][0] - t0), cpu_us
+
+
+def _latency(workdir, broker, sub, args):
+    """Phase 3: real-time replay at --rate into a fresh gateway -> (latencies ms, rss, pss)."""
+    m = args.latency_frames
+    lat_file = os.path.join(workdir, "latency.jsonl")
+    table = _frames(lat_file, m, args.devices, args.mic, rate=args.rate)
+    records, rss, _cpu, pss = _run_gateway(workdir, "latency", broker, sub, m, table, lat_file, 1.0,
+                                           args, timeout=m / args.rate + 60)
+    return [(t - json.loads(p)["ts"]) * 1000.0 for t, _topic, p in records], rss, pss
+
+
+def _summary(runs, latency, args):
+    lat_ms, rss3, pss3 = latency
+    pipeline_fps = statistics.median(runs["pipeline"])
+    baseline_fps = statistics.median(runs["baseline"])
+    return {
+        "pipeline_fps": round(pipeline_fps, 1),
+        "baseline_fps": round(baseline_fps, 1),
+        "ratio": round(pipeline_fps / baseline_fps, 3) if baseline_fps else 0.0,
+        "p50_ms": round(statistics.median(lat_ms), 2),
+        "p99_ms": round(_percentile(lat_ms, 99), 2),
+        "rss_mb": round(max(runs["rss"], rss3), 1),
+    }, {"rounds": args.rounds, "pipeline_runs": [round(x) for x in runs["pipeline"]],
+        "baseline_runs": [round(x) for x in runs["baseline"]], "cpu_us": round(statistics.median(runs["cpu"]), 1),
+        "base_cpu_us": round(statistics.median(runs["base_cpu"]), 1),
+        "frames": args.frames, "latency_frames": args.latency_frames, "rate": args.rate, "devices": args.devices,
+        "mic": args.mic, "synchronous": args.synchronous, "inflight": args.inflight,
+        "sink": getattr(args, "sink", "thread"), "max_ms": round(max(lat_ms), 2), "pss_mb": round(max(runs["pss"], pss3), 1)}
 
 
 def main(args):

@@ -11,7 +11,7 @@ import sys
 
 from lpwa.tools import __version__
 
-COMMANDS = ("demo", "frame", "airtime", "gateway", "node", "flash", "replay", "bench")
+COMMANDS = ("demo", "frame", "airtime", "gateway", "network", "node", "flash", "replay", "bench")
 
 
 class Parser(argparse.ArgumentParser):

@@ -12,6 +12,9 @@ def register(sub):
     p.add_argument("--timeout", type=float, default=30.0, metavar="S",
                    help="fail if the messages have not arrived after S seconds (default 30)")
     p.add_argument("--gateway-id", default="demo", help="gateway id, the second topic level (default demo)")
+    p.add_argument("--gateways", type=int, default=1, metavar="N",
+                   help="N > 1: N real gateways with overlapping coverage and one `lpwa network` on a Mosquitto "
+                        "started here; each uplink printed once with every gateway's RSSI, one downlink sent once")
     p.add_argument("-v", "--verbose", action="store_true", help="show the gateway's and broker's logs")
     p.set_defaults(func=run)
 
@@ -24,6 +27,12 @@ def run(args):
     if not 0 < args.timeout < float("inf"):  # a negative or NaN timeout ran the whole demo, then failed it
         sys.stderr.write("lpwa demo: --timeout must be a positive number of seconds\n")
         return 2
-    from lpwa.tools import demo
-    return demo.main(frames=args.frames, broker_url=args.broker, timeout=args.timeout, verbose=args.verbose,
-                     gateway_id=args.gateway_id)
+    if not 1 <= args.gateways <= 8:
+        sys.stderr.write("lpwa demo: --gateways must be 1..8\n")
+        return 2
+    if args.gateways > 1:  # many gateways, one network (gateway/NETWORK.md)
+        from lpwa.tools.demo import network
+        return network.main(gateways=args.gateways)
+    from lpwa.tools.demo.run import main
+    return main(frames=args.frames, broker_url=args.broker, timeout=args.timeout, verbose=args.verbose,
+                gateway_id=args.gateway_id)

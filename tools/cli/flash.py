@@ -218,12 +218,39 @@ def run(args):
 
 
 def _run(args, progress):
-    from lpwa.boards.profiles import BoardError, profile
-    from lpwa.firmware.version import VERSION
-
     if args.list_boards:
         list_boards()
         return 0
+    p, cfg_json, cfg, plan = _prepare(args)
+    total = len(plan) + 2  # + check the config, compile
+    if args.dry_run:
+        return _dry_run(args, p, cfg, plan, total, progress)
+    if not args.port:
+        raise FlashError("--port is required (e.g. /dev/ttyUSB0; `mpremote devs` lists them)")
+    build = tempfile.mkdtemp(prefix="lpwa-flash-")
+    try:
+        progress("[1/%d] check %s: ok (%s, %s, %s, device %s)" % (
+            total, args.config, cfg["kind"], cfg["radio"], cfg["region"], cfg["device"]))
+        progress("[2/%d] compile with mpy-cross" % total)
+        compile_all(build, progress)
+        if not args.port.startswith(("rfc2217://", "socket://")) and not os.path.exists(args.port):
+            raise FlashError("no serial port %s (is the board plugged in? `mpremote devs` lists ports)" % args.port)
+        subst = _substitutions(build, cfg_json)
+        board = Board(args.port)
+        for i in range(len(plan)):
+            title, argv = plan[i]
+            progress("[%d/%d] %s" % (i + 3, total, title))
+            _do_step(board, i, title, [_fill(a, subst) for a in argv], args, progress)
+        progress("done: %s is a %s node (%s); it starts on the next reset" % (cfg["device"], cfg["kind"], cfg["radio"]))
+        return 0
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+
+
+def _prepare(args):
+    """Board profile, config (JSON text and dict) and the mpremote steps; FlashError if any is wrong."""
+    from lpwa.boards.profiles import BoardError, profile
+
     if not args.board or not args.config:
         raise FlashError("--board and --config are required (and --port unless --dry-run); see --list-boards")
     try:
@@ -241,71 +268,65 @@ def _run(args, progress):
         plan = steps(args.board, args.port or "<port>", cfg, args.radio_chip)
     except BoardError as e:  # e.g. --radio-chip names a module the board does not have
         raise FlashError(str(e))
-    total = len(plan) + 2  # + check the config, compile
-    if args.dry_run:
-        progress("lpwa flash (dry run): %s %s node %s on %s via %s" % (
-            p["title"], cfg["kind"], cfg["device"], args.board, args.port or "<port>"))
-        progress("[1/%d] check %s: ok (%s, %s, %s)" % (total, args.config, cfg["kind"], cfg["radio"], cfg["region"]))
-        progress("[2/%d] compile %d modules with mpy-cross into /lib/lpwa" % (total, len(sources())))
-        for i in range(len(plan)):
-            title, argv = plan[i]
-            shown = [_fill(a, {"{config}": "<build>/lpwa_config.json", "{build}": "<build>",
-                               "{boot}": "firmware/boot.py", "{main}": "firmware/main.py"}) for a in argv]
-            progress("[%d/%d] %s: mpremote connect %s %s" % (i + 3, total, title, args.port or "<port>", " ".join(shown)))
-        return 0
-    if not args.port:
-        raise FlashError("--port is required (e.g. /dev/ttyUSB0; `mpremote devs` lists them)")
-    build = tempfile.mkdtemp(prefix="lpwa-flash-")
-    try:
-        progress("[1/%d] check %s: ok (%s, %s, %s, device %s)" % (
-            total, args.config, cfg["kind"], cfg["radio"], cfg["region"], cfg["device"]))
-        progress("[2/%d] compile with mpy-cross" % total)
-        compile_all(build, progress)
-        if not args.port.startswith(("rfc2217://", "socket://")) and not os.path.exists(args.port):
-            raise FlashError("no serial port %s (is the board plugged in? `mpremote devs` lists ports)" % args.port)
-        conf_path = os.path.join(build, "lpwa_config.json")
-        with open(conf_path, "w") as f:
-            f.write(cfg_json)
-        from lpwa.tools.mpy.manifest import package_dir
+    return p, cfg_json, cfg, plan
 
-        firmware = package_dir("firmware")
-        subst = {"{config}": conf_path, "{build}": build, "{boot}": os.path.join(firmware, "boot.py"),
-                 "{main}": os.path.join(firmware, "main.py")}
-        board = Board(args.port)
-        for i in range(len(plan)):
-            title, argv = plan[i]
-            progress("[%d/%d] %s" % (i + 3, total, title))
-            argv = [_fill(a, subst) for a in argv]
-            if argv[0] == "exec" and i == 0:
-                out = board.call(*argv, timeout=args.timeout, what="probe")
-                if "micropython" not in out:
-                    raise FlashError("the device on %s is not running MicroPython (got %r)" % (
-                        args.port, out.strip()[:60]))
-                progress("      %s" % out.strip())
-            elif argv[0] == "mip":
-                chip_mod = "lora.sx126x" if any(a.endswith("sx126x") for a in argv) else "lora.sx127x"
-                if _has_module(board, chip_mod):
-                    progress("      already installed")
-                else:
-                    board.call(*argv, what="mip install")
-            elif argv[0] == "fs" and argv[2] == "-r":
-                if not _has_dir(board, "/lib"):
-                    board.call("fs", "mkdir", ":/lib", what="mkdir")
-                board.call(*argv, what="copy")
-            elif argv[0] == "exec" and "RTC()" in argv[1]:
-                board.call("exec", argv[1].replace("{utc}", _utc_tuple()), timeout=PROBE_TIMEOUT_S, what="clock")
-            elif argv[0] == "exec":
-                out = board.call(*argv, timeout=PROBE_TIMEOUT_S, what="version read-back")
-                got = out.strip().split()[-1] if out.strip() else ""
-                if got != VERSION:
-                    raise FlashError("version read back as %r, expected %s: the copy did not take" % (got, VERSION))
-                progress("      lpwa %s: verified" % got)
-            else:
-                board.call(*argv, what=title)
-        progress("done: %s is a %s node (%s); it starts on the next reset" % (cfg["device"], cfg["kind"], cfg["radio"]))
-        return 0
-    finally:
-        shutil.rmtree(build, ignore_errors=True)
+
+def _dry_run(args, p, cfg, plan, total, progress):
+    """Print every step as the mpremote command it would run; touch nothing."""
+    progress("lpwa flash (dry run): %s %s node %s on %s via %s" % (
+        p["title"], cfg["kind"], cfg["device"], args.board, args.port or "<port>"))
+    progress("[1/%d] check %s: ok (%s, %s, %s)" % (total, args.config, cfg["kind"], cfg["radio"], cfg["region"]))
+    progress("[2/%d] compile %d modules with mpy-cross into /lib/lpwa" % (total, len(sources())))
+    for i in range(len(plan)):
+        title, argv = plan[i]
+        shown = [_fill(a, {"{config}": "<build>/lpwa_config.json", "{build}": "<build>",
+                           "{boot}": "firmware/boot.py", "{main}": "firmware/main.py"}) for a in argv]
+        progress("[%d/%d] %s: mpremote connect %s %s" % (i + 3, total, title, args.port or "<port>", " ".join(shown)))
+    return 0
+
+
+def _substitutions(build, cfg_json):
+    """Write the config into the build folder -> the placeholders the steps' arguments use."""
+    from lpwa.tools.mpy.manifest import package_dir
+
+    conf_path = os.path.join(build, "lpwa_config.json")
+    with open(conf_path, "w") as f:
+        f.write(cfg_json)
+    firmware = package_dir("firmware")
+    return {"{config}": conf_path, "{build}": build, "{boot}": os.path.join(firmware, "boot.py"),
+            "{main}": os.path.join(firmware, "main.py")}
+
+
+def _do_step(board, i, title, argv, args, progress):
+    """Run one mpremote step, checking what the board answers where a step has an answer."""
+    from lpwa.firmware.version import VERSION
+
+    if argv[0] == "exec" and i == 0:
+        out = board.call(*argv, timeout=args.timeout, what="probe")
+        if "micropython" not in out:
+            raise FlashError("the device on %s is not running MicroPython (got %r)" % (
+                args.port, out.strip()[:60]))
+        progress("      %s" % out.strip())
+    elif argv[0] == "mip":
+        chip_mod = "lora.sx126x" if any(a.endswith("sx126x") for a in argv) else "lora.sx127x"
+        if _has_module(board, chip_mod):
+            progress("      already installed")
+        else:
+            board.call(*argv, what="mip install")
+    elif argv[0] == "fs" and argv[2] == "-r":
+        if not _has_dir(board, "/lib"):
+            board.call("fs", "mkdir", ":/lib", what="mkdir")
+        board.call(*argv, what="copy")
+    elif argv[0] == "exec" and "RTC()" in argv[1]:
+        board.call("exec", argv[1].replace("{utc}", _utc_tuple()), timeout=PROBE_TIMEOUT_S, what="clock")
+    elif argv[0] == "exec":
+        out = board.call(*argv, timeout=PROBE_TIMEOUT_S, what="version read-back")
+        got = out.strip().split()[-1] if out.strip() else ""
+        if got != VERSION:
+            raise FlashError("version read back as %r, expected %s: the copy did not take" % (got, VERSION))
+        progress("      lpwa %s: verified" % got)
+    else:
+        board.call(*argv, what=title)
 
 
 def _utc_tuple():

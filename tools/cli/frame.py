@@ -241,35 +241,34 @@ def _split_full(raw):
 
 
 def render_examples():
-    import cbor2
-
-    from lpwa.codecs import command
-    from lpwa.codecs.frame import FrameEncoder, open_frame
-
+    """The worked examples of codecs/FRAMES.md, made by the code they document."""
     key = bytes.fromhex(BENCH_KEY)
     dev = int(DEFAULT_DEVICE, 16)
     out = ["Device `%s`, key `%s` (a test key). Regenerate with `lpwa frame examples`;" % (DEFAULT_DEVICE, BENCH_KEY),
            "tests/codecs/test_docs.py fails when this section and the code disagree.", ""]
+    for example in (_buoy_full, _vital_encrypted, _buoy_fragments, _buoy_compact, _status, _downlink):
+        example(out, dev, key)
+    return "\n".join(out)
 
-    def block(title, cmdline, frames, parts=None, note=None):
-        out.append("#### " + title)
+
+def _block(out, title, cmdline, frames, parts=None, note=None):
+    """One example: heading, command, the frames in hex, a table of their parts, a note."""
+    out.extend(["#### " + title, "", "`%s`" % cmdline, "", "```"])
+    out.extend(f.hex() for f in frames)
+    out.extend(["```", ""])
+    if parts:
+        out.extend(["| part | hex | meaning |", "|---|---|---|"])
+        for name, data, meaning in parts:
+            out.append("| %s | `%s` | %s |" % (name, data.hex(), meaning))
         out.append("")
-        out.append("`%s`" % cmdline)
-        out.append("")
-        out.append("```")
-        for f in frames:
-            out.append(f.hex())
-        out.append("```")
-        out.append("")
-        if parts:
-            out.append("| part | hex | meaning |")
-            out.append("|---|---|---|")
-            for name, data, meaning in parts:
-                out.append("| %s | `%s` | %s |" % (name, data.hex(), meaning))
-            out.append("")
-        if note:
-            out.append(note)
-            out.append("")
+    if note:
+        out.extend([note, ""])
+
+
+def _buoy_full(out, dev, key):
+    import cbor2
+
+    from lpwa.codecs.frame import FrameEncoder
 
     r = EXAMPLE_READINGS["buoy"]
     raw = FrameEncoder("buoy", dev, key, radio="wisun").encode(17, r)[0]
@@ -277,11 +276,17 @@ def render_examples():
     meanings = {"hdr": "version 1, type 0 (reading), kind 1 (buoy)", "flags": "no alarm, plaintext, AES-CMAC MIC",
                 "device": "0x%08x" % dev, "counter": "17 (low 16 bits)",
                 "body": "CBOR `%s`" % json.dumps(body), "MIC": "first 4 bytes of AES-CMAC(mic key, B0 + hdr..body)"}
-    block("Buoy reading, full frame (Wi-SUN, or LoRa SF7-SF9)",
-          "lpwa frame encode --kind buoy --radio wisun --counter 17 --json '%s'" % json.dumps(r), [raw],
-          [(n, d, meanings[n]) for n, d in _split_full(raw)],
-          "Body items in schema order: water_temp_c 1825 (x0.01 degC), wave_height_m 125 (x0.01 m), "
-          "lat/lon x1e-6 degree, battery_v 3700 mV, fault_flags 0, salinity_psu 3450 (x0.01).")
+    _block(out, "Buoy reading, full frame (Wi-SUN, or LoRa SF7-SF9)",
+           "lpwa frame encode --kind buoy --radio wisun --counter 17 --json '%s'" % json.dumps(r), [raw],
+           [(n, d, meanings[n]) for n, d in _split_full(raw)],
+           "Body items in schema order: water_temp_c 1825 (x0.01 degC), wave_height_m 125 (x0.01 m), "
+           "lat/lon x1e-6 degree, battery_v 3700 mV, fault_flags 0, salinity_psu 3450 (x0.01).")
+
+
+def _vital_encrypted(out, dev, key):
+    import cbor2
+
+    from lpwa.codecs.frame import FrameEncoder, open_frame
 
     r = EXAMPLE_READINGS["drone-vital"]
     raw = FrameEncoder("drone-vital", dev, key, radio="wisun").encode(18, r, alarm=True)[0]
@@ -290,44 +295,60 @@ def render_examples():
                 "device": "0x%08x" % dev, "counter": "18",
                 "body": "ciphertext of CBOR `%s` (`%s`)" % (json.dumps(cbor2.loads(plain)), plain.hex()),
                 "MIC": "AES-CMAC over the ciphertext (encrypt-then-MAC)"}
-    block("Drone-vital alarm, encrypted (personal kind)",
-          "lpwa frame encode --kind drone-vital --radio wisun --counter 18 --alarm --json '%s'" % json.dumps(r),
-          [raw], [(n, d, meanings[n]) for n, d in _split_full(raw)])
+    _block(out, "Drone-vital alarm, encrypted (personal kind)",
+           "lpwa frame encode --kind drone-vital --radio wisun --counter 18 --alarm --json '%s'" % json.dumps(r),
+           [raw], [(n, d, meanings[n]) for n, d in _split_full(raw)])
 
-    r = EXAMPLE_READINGS["buoy"]
-    frames = FrameEncoder("buoy", dev, key, radio="lora", sf=10).encode(17, r)
-    block("The same buoy reading on LoRa SF10 (24-byte limit within 400 ms): fragments",
-          "lpwa frame encode --kind buoy --radio lora --sf 10 --counter 17 --json '...'", frames,
-          [("fragment %d" % i, f[:3], "hdr (type 2), index %d of %d, tag (device bytes XOR counter low byte)" % (i, len(frames)))
-           for i, f in enumerate(frames)],
-          "The chunks after each 3-byte fragment header, concatenated, are the full frame above.")
 
-    raw = FrameEncoder("buoy", dev, key, radio="sigfox").encode(17, r)[0]
-    block("The same buoy reading as a compact Sigfox frame (12 bytes, no MIC)",
-          "lpwa frame encode --kind buoy --radio sigfox --json '...'", [raw],
-          [("hdr", raw[0:1], "version 1, type 3 (compact reading), kind 1"),
-           ("water_temp_c", raw[1:3], "int16, 0.01 degC: 1825"),
-           ("wave_height_m", raw[3:4], "uint8, 0.1 m: 13 (1.3 m)"),
-           ("lat_deg", raw[4:7], "int24, 1e-4 degree: 351235"),
-           ("lon_deg", raw[7:10], "int24, 1e-4 degree: 1396543"),
-           ("battery_v", raw[10:11], "bit 7 alarm; bits 0-6 (V - 2.00) / 0.02: 85 (3.70 V)"),
-           ("fault_flags", raw[11:12], "bit mask")])
+def _buoy_fragments(out, dev, key):
+    from lpwa.codecs.frame import FrameEncoder
+
+    frames = FrameEncoder("buoy", dev, key, radio="lora", sf=10).encode(17, EXAMPLE_READINGS["buoy"])
+    _block(out, "The same buoy reading on LoRa SF10 (24-byte limit within 400 ms): fragments",
+           "lpwa frame encode --kind buoy --radio lora --sf 10 --counter 17 --json '...'", frames,
+           [("fragment %d" % i, f[:3], "hdr (type 2), index %d of %d, tag (device bytes XOR counter low byte)" % (i, len(frames)))
+            for i, f in enumerate(frames)],
+           "The chunks after each 3-byte fragment header, concatenated, are the full frame above.")
+
+
+def _buoy_compact(out, dev, key):
+    from lpwa.codecs.frame import FrameEncoder
+
+    raw = FrameEncoder("buoy", dev, key, radio="sigfox").encode(17, EXAMPLE_READINGS["buoy"])[0]
+    _block(out, "The same buoy reading as a compact Sigfox frame (12 bytes, no MIC)",
+           "lpwa frame encode --kind buoy --radio sigfox --json '...'", [raw],
+           [("hdr", raw[0:1], "version 1, type 3 (compact reading), kind 1"),
+            ("water_temp_c", raw[1:3], "int16, 0.01 degC: 1825"),
+            ("wave_height_m", raw[3:4], "uint8, 0.1 m: 13 (1.3 m)"),
+            ("lat_deg", raw[4:7], "int24, 1e-4 degree: 351235"),
+            ("lon_deg", raw[7:10], "int24, 1e-4 degree: 1396543"),
+            ("battery_v", raw[10:11], "bit 7 alarm; bits 0-6 (V - 2.00) / 0.02: 85 (3.70 V)"),
+            ("fault_flags", raw[11:12], "bit mask")])
+
+
+def _status(out, dev, key):
+    import cbor2
+
+    from lpwa.codecs.frame import FrameEncoder
 
     s = EXAMPLE_READINGS["status"]
     raw = FrameEncoder("buoy", dev, key, radio="sigfox").encode_status(0, s)[0]
     full = FrameEncoder("buoy", dev, key, radio="wisun").encode_status(19, s)[0]
-    block("Status frame: compact (Sigfox) and full",
-          "lpwa frame encode --kind buoy --status --radio sigfox --json '%s'" % json.dumps(s), [raw, full],
-          note="Compact: battery code %d (%.2f V), firmware 01 04 02, reset reason 1 (watchdog), uptime 86400 s, "
-               "faults 2. Full: CBOR `%s`." % (raw[1] & 0x7F, 2 + 0.02 * (raw[1] & 0x7F),
-                                             json.dumps(cbor2.loads(full[8:-4]))))
+    _block(out, "Status frame: compact (Sigfox) and full",
+           "lpwa frame encode --kind buoy --status --radio sigfox --json '%s'" % json.dumps(s), [raw, full],
+           note="Compact: battery code %d (%.2f V), firmware 01 04 02, reset reason 1 (watchdog), uptime 86400 s, "
+                "faults 2. Full: CBOR `%s`." % (raw[1] & 0x7F, 2 + 0.02 * (raw[1] & 0x7F),
+                                              json.dumps(cbor2.loads(full[8:-4]))))
+
+
+def _downlink(out, dev, key):
+    from lpwa.codecs import command
 
     raw = command.encode_command(DEFAULT_DEVICE, key, 300, {"cmd": "set-interval", "seconds": 600})
-    block("Downlink: set-interval 600 s, downlink counter 300 (8 bytes, fits Sigfox)",
-          "encode_command('0a1b2c3d', key, 300, {\"cmd\": \"set-interval\", \"seconds\": 600})", [raw],
-          [("cmd", raw[0:1], "version 1, command 1 (set-interval)"), ("seconds", raw[1:3], "600"),
-           ("counter", raw[3:4], "300 & 0xff"), ("MIC", raw[4:], "first 4 bytes of AES-CMAC(mic key, B0 (dir 1) + cmd..counter)")])
-    return "\n".join(out)
+    _block(out, "Downlink: set-interval 600 s, downlink counter 300 (8 bytes, fits Sigfox)",
+           "encode_command('0a1b2c3d', key, 300, {\"cmd\": \"set-interval\", \"seconds\": 600})", [raw],
+           [("cmd", raw[0:1], "version 1, command 1 (set-interval)"), ("seconds", raw[1:3], "600"),
+            ("counter", raw[3:4], "300 & 0xff"), ("MIC", raw[4:], "first 4 bytes of AES-CMAC(mic key, B0 (dir 1) + cmd..counter)")])
 
 
 def run_docs(args):

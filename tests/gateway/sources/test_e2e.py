@@ -12,45 +12,23 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.client import MQTTv311
 
 from lpwa.codecs.command import decode_command
 from lpwa.gateway import config as config_mod
-from lpwa.tools.demo import Dongle, Forwarder, Node, SigfoxCloud
+from lpwa.tools.demo.dongle import Dongle
+from lpwa.tools.demo.forwarder import Forwarder
+from lpwa.tools.demo.nodes import Node
+from lpwa.tools.demo.sigfox_cloud import SigfoxCloud
 from lpwa.gateway.service import Gateway
 from lpwa.gateway.sources.replay import write_line
-from support.sources import PtyPort, async_wait_until
+from support.mqtt import Subscriber
+from support.ports import PtyPort
+from support.waits import async_wait_until
 
 SECRET = "e2e-secret-value"
-
-
-class Collector:
-    """A subscriber on the test broker, collecting the gateway's uplinks."""
-
-    def __init__(self, broker, topic="lpwa/#"):
-        self.messages = []
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
-        ready = threading.Event()
-        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
-        self.client.on_subscribe = lambda *a: ready.set()
-        self.client.on_message = lambda c, u, m: self.messages.append((m.topic, m.payload))
-        self.client.connect(broker.host, broker.port)
-        self.client.loop_start()
-        assert ready.wait(10)
-
-    def ups(self):
-        return [(t, json.loads(p)) for t, p in list(self.messages) if t.endswith("/up")]
-
-    def publish(self, topic, obj):
-        self.client.publish(topic, json.dumps(obj), qos=1).wait_for_publish(5)
-
-    def close(self):
-        self.client.loop_stop()
-        self.client.disconnect()
 
 
 def make_config(broker, tmp_path, nodes, sources):
@@ -78,7 +56,7 @@ async def queue_downlink(collector, gateway, node, command):
 
 def test_udp_end_to_end_with_downlink_in_the_receive_window(mosquitto, tmp_path):
     buoy = Node("buoy", "lora", 0x0A000001)
-    collector = Collector(mosquitto)
+    collector = Subscriber(mosquitto, "lpwa/#", protocol=MQTTv311)
 
     async def main():
         gateway = Gateway(make_config(mosquitto, tmp_path, [buoy], {"udp": {"listen": "127.0.0.1:0"}}))
@@ -114,7 +92,7 @@ def test_udp_end_to_end_with_downlink_in_the_receive_window(mosquitto, tmp_path)
 
 def test_wisun_end_to_end_survives_unplug_and_sends_sksendto(mosquitto, tmp_path):
     vital = Node("drone-vital", "wisun", 0x0A000002)
-    collector = Collector(mosquitto)
+    collector = Subscriber(mosquitto, "lpwa/#", protocol=MQTTv311)
     port = PtyPort(str(tmp_path / "ttyWISUN"))
 
     async def main():
@@ -163,7 +141,7 @@ def test_wisun_end_to_end_survives_unplug_and_sends_sksendto(mosquitto, tmp_path
 
 def test_sigfox_end_to_end_with_downlink_answer(mosquitto, tmp_path):
     ped = Node("pedometer", "sigfox", 0x0A000003)
-    collector = Collector(mosquitto)
+    collector = Subscriber(mosquitto, "lpwa/#", protocol=MQTTv311)
 
     async def main():
         gateway = Gateway(make_config(mosquitto, tmp_path, [ped],
@@ -203,7 +181,7 @@ def test_sigfox_end_to_end_with_downlink_answer(mosquitto, tmp_path):
 
 def test_lora_serial_end_to_end_with_tx_line(mosquitto, tmp_path):
     buoy = Node("buoy", "lora", 0x0A000004)
-    collector = Collector(mosquitto)
+    collector = Subscriber(mosquitto, "lpwa/#", protocol=MQTTv311)
     port = PtyPort(str(tmp_path / "ttyLORA"))
 
     async def main():
@@ -235,7 +213,7 @@ def test_lora_serial_end_to_end_with_tx_line(mosquitto, tmp_path):
 
 def test_garbage_on_every_source_is_counted_and_the_service_stays_up(mosquitto, tmp_path):
     nodes = [Node("buoy", "lora", 0x0A000011), Node("buoy", "sigfox", 0x0A000012), Node("buoy", "wisun", 0x0A000013)]
-    collector = Collector(mosquitto)
+    collector = Subscriber(mosquitto, "lpwa/#", protocol=MQTTv311)
     port = PtyPort(str(tmp_path / "ttyWISUN"))
     rng = __import__("random").Random(5)
 
@@ -311,7 +289,7 @@ def test_lpwa_replay_pushes_a_recorded_file_into_the_broker(mosquitto, tmp_path)
     recording = tmp_path / "frames.jsonl"
     recording.write_text("\n".join(lines) + "\n")
     cfg = _toml(mosquitto, tmp_path, nodes)
-    collector = Collector(mosquitto)
+    collector = Subscriber(mosquitto, "lpwa/#", protocol=MQTTv311)
     try:
         result = subprocess.run([sys.executable, "-m", "lpwa.tools.cli", "replay", str(recording), "-c", cfg],
                                 capture_output=True, text=True, timeout=120)

@@ -6,7 +6,9 @@ import binascii
 from hypothesis import given, settings, strategies as st
 
 from lpwa.gateway.sources import lora_serial
-from support.sources import FakePipeline, PtyPort, wait_until
+from support.fakes import FakePipeline
+from support.ports import PtyPort
+from support.waits import wait_until
 
 
 def run(coro):

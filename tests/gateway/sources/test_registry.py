@@ -7,7 +7,7 @@ import pytest
 
 from lpwa.gateway import config as config_mod
 from lpwa.gateway import sources
-from support.sources import FakePipeline
+from support.fakes import FakePipeline
 
 
 @pytest.mark.parametrize("name", sorted(sources.REGISTRY))

@@ -7,7 +7,7 @@ import time
 from hypothesis import given, settings, strategies as st
 
 from lpwa.gateway.sources import replay
-from support.sources import FakePipeline
+from support.fakes import FakePipeline
 
 
 def run(coro):

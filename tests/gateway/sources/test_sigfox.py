@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from lpwa.gateway.sources import sigfox
-from support.sources import FakePipeline
+from support.fakes import FakePipeline
 
 SECRET = "s3cr3t-callback-token"
 

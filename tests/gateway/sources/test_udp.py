@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from lpwa.gateway.sources import udp
 from lpwa.radio import semtech_udp as sudp
-from support.sources import FakePipeline, async_wait_until
+from support.fakes import FakePipeline
+from support.waits import async_wait_until
 
 EUI = "b827ebfffe123456"
 

@@ -6,7 +6,9 @@ from hypothesis import given, settings, strategies as st
 
 from lpwa.gateway.sources import wisun
 from lpwa.radio import skstack
-from support.sources import FakePipeline, PtyPort, wait_until
+from support.fakes import FakePipeline
+from support.ports import PtyPort
+from support.waits import wait_until
 
 NODE = "FE80:0000:0000:0000:021D:1290:1234:5678"
 DONGLE = "FE80:0000:0000:0000:021D:1290:0000:0001"

@@ -9,7 +9,9 @@ import pytest
 from lpwa.gateway.store import QueueFull, Store
 from lpwa.tools.cli import main
 from support.broker import Mosquitto
-from support.gateway import KEYS, Subscriber, frame, make_config, running, wait_for
+from support.gateway import KEYS, frame, make_config, running
+from support.mqtt import Subscriber
+from support.waits import wait_for
 
 pytestmark = pytest.mark.broker
 

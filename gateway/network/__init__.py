@@ -1,0 +1,1 @@
+"""`lpwa network`: many gateways, one network (design: gateway/NETWORK.md)."""
