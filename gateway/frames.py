@@ -14,6 +14,7 @@ import cbor2
 
 from lpwa.codecs import frame as _frame
 from lpwa.codecs.frame import FrameError
+from lpwa.gateway.reassembly import Reassembler
 
 __all__ = ["FrameDecoder", "FrameError", "loads_body"]
 
@@ -39,7 +40,7 @@ class FrameDecoder:
         self.unknown_compact = unknown_compact  # accept compact (Sigfox) frames of devices without a key
         self._own = {} if last_counter is None else None  # standalone: the counters it decoded
         self.last_counter = self._own.get if last_counter is None else last_counter
-        self.reassembler = _frame.Reassembler(max_pending, fragment_timeout_s)
+        self.reassembler = Reassembler(max_pending, fragment_timeout_s)
         self.clock = clock
         self._keys = {}
 
@@ -57,6 +58,14 @@ class FrameDecoder:
             self._keys[device] = cached
         return cached[1]
 
+    def _verifies(self, full):
+        """Does a rebuilt frame's MIC hold? (decides which fragment copies belong together)"""
+        try:
+            _frame.open_frame(full, self._key, self.last_counter)
+        except FrameError as e:  # a wrong combination fails its MIC (or names a device with no key)
+            return e.reason not in ("bad-mic", "unknown-device")
+        return True
+
     def feed(self, raw, radio, meta=None):
         meta = meta or {}
         raw = bytes(raw)
@@ -66,7 +75,7 @@ class FrameDecoder:
             now = meta.get("time")
             if isinstance(now, bool) or not isinstance(now, (int, float)) or not now:
                 now = self.clock()  # absent, or a forwarder's ISO string: age fragments by our clock
-            full = self.reassembler.add(raw, source, now)
+            full = self.reassembler.add(raw, source, now, self._verifies)
             if full is None:
                 return []
             raw = full
