@@ -33,10 +33,11 @@ FRAGMENT_PURGE_S = 60  # how often old fragment copies are deleted
 class Outcome:
     """What ingest() did with one raw frame (see the gateway-internal contract)."""
 
-    __slots__ = ("accepted", "reason", "messages", "downlink")
+    __slots__ = ("accepted", "reason", "messages", "downlink", "held")
 
-    def __init__(self, accepted, reason=None, messages=0, downlink=None):
+    def __init__(self, accepted, reason=None, messages=0, downlink=None, held=False):
         self.accepted = accepted
+        self.held = held  # a fragment kept for reassembly: acknowledged, not (yet) a message
         self.reason = reason
         self.messages = messages
         self.downlink = downlink
@@ -72,10 +73,11 @@ class Pipeline:
         self._fragments_purged = 0.0
         self._restore_fragments()
         self.lock = queue.lock  # one lock for decoder, state and writer connection
-        self.sources = collections.defaultdict(lambda: {"received": 0, "accepted": 0, "rejected": 0})
+        self.sources = collections.defaultdict(lambda: {"received": 0, "accepted": 0, "rejected": 0, "fragments": 0})
         self.accepted = 0
         self.messages = 0
         self.consent_purged = 0
+        self.fragments_held = 0
         self._log_times = {}
         self.on_enqueue = []  # callables() run after a commit that added rows (wakes the sink)
         self._full_logged = False
@@ -151,7 +153,10 @@ class Pipeline:
         for (_r, _raw, _m, source), outcome in zip(frames, outcomes):
             s = self.sources[source]
             s["received"] += 1
-            if outcome.accepted:
+            if outcome.held:
+                s["fragments"] += 1
+                self.fragments_held += 1
+            elif outcome.accepted:
                 s["accepted"] += 1
                 self.accepted += 1
                 self.messages += outcome.messages
@@ -168,7 +173,7 @@ class Pipeline:
             batch.add_fragment(radio, raw, encode(meta), now, purge)
             if purge:
                 self._fragments_purged = now
-            return Outcome(True, None, 0)
+            return Outcome(True, None, 0, held=True)
         accepted_msgs, reason, device = 0, None, None
         for msg in decoded:
             device = msg["device"]
@@ -293,6 +298,12 @@ class Pipeline:
                 entry["name"] = d["name"]
         return dict(sorted(out.items()))
 
+    def _fragment_status(self):
+        """Held (acknowledged) fragments, chunks waiting in memory, groups lost (counted, not silent)."""
+        r = getattr(self.decoder, "reassembler", None)
+        return {"held": self.fragments_held, "pending": r.pending() if r is not None else 0,
+                "lost": dict(r.lost) if r is not None else {}, "stored": self.queue.fragment_rows()}
+
     def _status(self):
         return {"accepted": self.accepted, "messages": self.messages,
                 "rejections": dict(sorted(self.rejections.items())),
@@ -300,6 +311,7 @@ class Pipeline:
                 "devices": self._device_summary(),
                 "downlinks": {"queued": self.downlinks.queued, "sent": self.downlinks.sent,
                               "rejected": self.downlinks.rejected},
+                "fragments": self._fragment_status(),
                 "consent": {"purged": self.consent_purged, "reloads": self.consent.reloads},
                 "budgets": self.downlinks.budget_status(),
                 "queue": {"depth": self.queue.depth, "max_frames": self.queue.max_frames,

@@ -9,8 +9,10 @@ a forger can sniff one. Nothing is trusted until the MIC of the rebuilt frame ve
   group and the others wait for their own message;
 - a first fragment is checked against its tag (device id and counter low byte are in the clear
   full-frame header it starts with) before it is kept;
-- groups are bounded per source and in all; an evicted or expired group with chunks is counted in
-  `lost` (the fragments were acknowledged), never dropped silently.
+- groups are bounded per source and in all, copies per index too (the oldest goes); an evicted or
+  expired group that still holds chunks, and a dropped copy, is counted in `lost` (the fragments
+  were acknowledged), never dropped silently. Leftover chunks after a message verified may be a
+  forger's: `lost` counts what was dropped unfinished, real or forged; it cannot tell which.
 """
 
 import itertools
@@ -36,7 +38,7 @@ class Reassembler:
         self.groups = {}
         self.max_groups, self.max_age_s, self.per_source = max_groups, max_age_s, per_source
         self.copies, self.tries = copies, tries
-        self.lost = {"expired": 0, "evicted": 0}
+        self.lost = {"expired": 0, "evicted": 0, "copies": 0}  # unfinished groups / copies dropped
 
     def pending(self):
         """Chunks held in memory (the status figure)."""
@@ -65,8 +67,9 @@ class Reassembler:
         slot = g[1][index]
         if chunk in slot:
             return None  # a repeat (forwarder, retry): nothing new
-        if len(slot) >= self.copies:
-            raise FrameError("fragment", "%d different copies of fragment %d already held" % (self.copies, index))
+        if len(slot) >= self.copies:  # the oldest copy goes: a forger must outpace every real fragment
+            slot.pop(0)
+            self.lost["copies"] += 1
         slot.append(chunk)
         g[0] = now
         return self._complete(gkey, g, index, chunk, check)
@@ -94,7 +97,7 @@ class Reassembler:
     def _make_room(self, source):
         """Room for a new group: first within the source's own share, then in all (the source holding
         the most groups gives one up, so one busy or hostile source pays for itself). The victim is
-        the group with the fewest chunks, the newest of those: a flood of forged first fragments
+        the group with the fewest indices filled, the newest of those: a flood of forged first fragments
         evicts its own groups, not an older message that is filling up."""
         mine = [k for k in self.groups if k[0] == source]
         if len(mine) >= self.per_source:
@@ -107,7 +110,11 @@ class Reassembler:
         self._drop(self._victim(max(by_source.values(), key=len)), "evicted")
 
     def _victim(self, keys):
-        return min(keys, key=lambda k: (sum(len(c) for c in self.groups[k][1]), -self.groups[k][0]))
+        """Fewest indices filled (a first fragment, checked against the tag, counts double), newest."""
+        def rank(k):
+            slots = self.groups[k][1]
+            return (sum(1 for c in slots if c) + (1 if slots[0] else 0), -self.groups[k][0])
+        return min(keys, key=rank)
 
     def _drop(self, gkey, why):
         g = self.groups.pop(gkey)

@@ -62,3 +62,36 @@ def test_sixty_four_forged_first_fragments_do_not_evict_a_pending_group():
         got += feed(dec, f)
     assert got == [("b0000001", 10)]
     assert dec.reassembler.lost["evicted"] > 0, "the forged groups that went are counted"
+
+
+def test_forged_fragments_are_held_not_accepted_and_the_store_stays_bounded(tmp_path):
+    """Issue #13 point 2: 200,000 forged fragments made 183,392 rows. Now the rows are capped at
+    what the reassembler can hold, a fragment counts as held (not accepted), and a real
+    fragmented message after the flood still arrives."""
+    from lpwa.gateway.pipeline import Pipeline
+    from lpwa.gateway.store import FRAGMENT_ROWS
+    from support.gateway import frames as real_frames, make_config
+
+    vitals = {"heart_rate_bpm": 72, "spo2_pct": 98, "body_temp_c": 36.6, "lat_deg": 35.681236,
+              "lon_deg": 139.767125, "triage": 2, "battery_v": 3.71}
+    hdr = real_frames("11223344", 1, readings=vitals)[0][0]
+
+    p = Pipeline(make_config(tmp_path))
+    try:
+        n = FRAGMENT_ROWS + 2000
+        batch = []
+        for i in range(n):
+            raw = bytes([hdr, 0x11, i & 0xFF]) + i.to_bytes(4, "big") + os.urandom(20)  # type 2, kind 2
+            batch.append(("lora", raw, {"sender": "gw%d" % (i % 7)}, "udp"))
+            if len(batch) == 500:
+                p.ingest_batch(batch)
+                batch = []
+        p.ingest_batch(batch)
+        st = p.status()
+        assert st["fragments"]["stored"] <= FRAGMENT_ROWS
+        assert st["accepted"] == 0 and st["messages"] == 0
+        assert st["fragments"]["held"] + sum(st["rejections"].values()) == n
+        outs = [p.ingest("lora", f, {"sender": "gw0"}, "udp") for f in real_frames("11223344", 1, readings=vitals)]
+        assert outs[-1].messages == 1 and p.status()["accepted"] == 1
+    finally:
+        p.queue.close()
