@@ -31,6 +31,30 @@ def loads_body(body):
     return obj
 
 
+class BlindBudget:
+    """Per-device budget of blind counter searches (issue #13 point 3).
+
+    A device with no accepted counter makes open_frame try all 256 high counter bytes: a forged
+    frame claiming it cost 256 MICs. Each device may do `burst` such searches, refilled one per
+    `refill_s`; past that its frames are checked against epoch 0 only (2 MICs: what a freshly
+    flashed node sends), so a flood aimed at one device costs the others nothing."""
+
+    def __init__(self, burst=4, refill_s=60.0, clock=time.time):
+        self.burst, self.refill_s, self.clock = burst, refill_s, clock
+        self.tokens = {}  # device -> (tokens, at)
+        self.refused = 0
+
+    def take(self, device):
+        now = self.clock()
+        tokens, at = self.tokens.get(device, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) / self.refill_s)
+        ok = tokens >= 1
+        self.tokens[device] = (tokens - 1 if ok else tokens, now)
+        if not ok:
+            self.refused += 1
+        return ok
+
+
 class FrameDecoder:
     """Verifies, decrypts, reassembles and decodes uplink frames from every radio."""
 
@@ -39,10 +63,18 @@ class FrameDecoder:
         self.key_for = key_for
         self.unknown_compact = unknown_compact  # accept compact (Sigfox) frames of devices without a key
         self._own = {} if last_counter is None else None  # standalone: the counters it decoded
-        self.last_counter = self._own.get if last_counter is None else last_counter
+        self._history = self._own.get if last_counter is None else last_counter
+        self.blind = BlindBudget(clock=clock)
         self.reassembler = Reassembler(max_pending, fragment_timeout_s)
         self.clock = clock
         self._keys = {}
+
+    def last_counter(self, device):
+        """The device's last counter; with none, a blind search only while its budget lasts."""
+        last = self._history(device)
+        if last is None and not self.blind.take(device):
+            return 0
+        return last
 
     def _key(self, device):
         key = self.key_for(device)

@@ -73,11 +73,11 @@ class Pipeline:
         self._fragments_purged = 0.0
         self._restore_fragments()
         self.lock = queue.lock  # one lock for decoder, state and writer connection
-        self.sources = collections.defaultdict(lambda: {"received": 0, "accepted": 0, "rejected": 0, "fragments": 0})
+        self.sources = collections.defaultdict(lambda: {"received": 0, "accepted": 0, "rejected": 0})
         self.accepted = 0
         self.messages = 0
         self.consent_purged = 0
-        self.fragments_held = 0
+        self.fragments_held = collections.Counter()  # per source: acknowledged, held for reassembly
         self._log_times = {}
         self.on_enqueue = []  # callables() run after a commit that added rows (wakes the sink)
         self._full_logged = False
@@ -154,8 +154,7 @@ class Pipeline:
             s = self.sources[source]
             s["received"] += 1
             if outcome.held:
-                s["fragments"] += 1
-                self.fragments_held += 1
+                self.fragments_held[source] += 1
             elif outcome.accepted:
                 s["accepted"] += 1
                 self.accepted += 1
@@ -301,7 +300,8 @@ class Pipeline:
     def _fragment_status(self):
         """Held (acknowledged) fragments, chunks waiting in memory, groups lost (counted, not silent)."""
         r = getattr(self.decoder, "reassembler", None)
-        return {"held": self.fragments_held, "pending": r.pending() if r is not None else 0,
+        return {"held": sum(self.fragments_held.values()),
+                "held_by_source": dict(sorted(self.fragments_held.items())), "pending": r.pending() if r is not None else 0,
                 "lost": dict(r.lost) if r is not None else {}, "stored": self.queue.fragment_rows()}
 
     def _status(self):
