@@ -29,6 +29,7 @@ BUOY = {"water_temp_c": 18.25, "wave_height_m": 1.25, "lat_deg": 35.123456, "lon
 def add_arguments(p):
     p.add_argument("--messages", type=int, default=200, help="real fragmented messages per scenario")
     p.add_argument("--forged", type=int, default=64, help="forged groups between a real message's fragments")
+    p.add_argument("--flood-rate", type=int, default=1000, help="forged frames per second for the CPU figure")
     p.add_argument("--flood", type=int, default=200000, help="forged fragments for the row/size figure")
 
 
@@ -39,8 +40,11 @@ def _pipeline(state_dir):
         "devices": [{"id": d, "key": k.hex(), "kind": "buoy"} for d, k in KEYS.items()]}))
 
 
-def _frames(dev, counter):
-    return [bytes(f) for f in FrameEncoder("buoy", int(dev, 16), KEYS[dev], radio="lora", sf=10).encode(counter, BUOY)]
+def _frames(dev, counter, readings=BUOY):
+    return [bytes(f) for f in FrameEncoder("buoy", int(dev, 16), KEYS[dev], radio="lora", sf=10).encode(counter, readings)]
+
+
+SMALL = {"water_temp_c": 18.25, "battery_v": 3.7}  # one unfragmented frame
 
 
 def _run(frames):
@@ -107,8 +111,35 @@ def flood(n):
             "restart_empty_s": round(baseline, 3)}
 
 
+def flood_second(forged, real, budget=True):
+    """CPU seconds the pipeline needs for one second of traffic: `forged` frames claiming b0000001
+    (no history) plus `real` frames of b0000002. Above 1.0 the gateway falls behind and real frames
+    wait unacknowledged (the forwarder gives up); `budget=False` is the gateway before the fix."""
+    template = _frames("b0000001", 3, SMALL)[0]
+    with tempfile.TemporaryDirectory() as d:
+        p = _pipeline(d)
+        if not budget:
+            p.decoder.blind.burst = 10 ** 9
+        try:
+            mix = [("lora", template[:6] + os.urandom(2) + template[8:-4] + os.urandom(4), {}, "udp")
+                   for _ in range(forged)]
+            step = max(1, forged // max(real, 1))
+            for k in range(real):
+                mix.insert(k * (step + 1), ("lora", _frames("b0000002", 1 + k, SMALL)[0], {}, "udp"))
+            t0 = time.process_time()
+            outs = [p.ingest(*m) for m in mix]
+            cpu = time.process_time() - t0
+            return round(cpu, 3), sum(1 for o in outs if o.accepted)
+        finally:
+            p.queue.close()
+
+
 def main(args):
     res = {}
+    for name, (f, budget) in (("no flood", (0, True)), ("1000/s forged, before (no budget)", (args.flood_rate, False)),
+                              ("1000/s forged, per-device budget", (args.flood_rate, True))):
+        cpu, acked = flood_second(f, 100, budget)
+        res["cpu " + name] = {"cpu_s_per_s": cpu, "real_acked": acked}
     for name, (got, lost, sent) in (("colliding tags", colliding(args.messages)),
                                     ("sniffed-tag forged copies", sniffed(args.messages)),
                                     ("%d forged groups in between" % args.forged, forged_groups(args.messages, args.forged))):
@@ -119,8 +150,14 @@ def main(args):
         return 0
     print("%-32s %8s %10s %13s" % ("scenario", "sent", "delivered", "lost counted"))
     for name, r in res.items():
+        if name.startswith("cpu "):
+            continue
         if name != "flood":
             print("%-32s %8d %10d %13d" % (name, r["sent"], r["delivered"], r["lost_counted"]))
+    print("\n%-40s %18s %26s" % ("one second of traffic (100 real frames)", "CPU s per 1 s", "real frames accepted"))
+    for name, r in res.items():
+        if name.startswith("cpu "):
+            print("%-40s %18.3f %26d" % (name[4:], r["cpu_s_per_s"], r["real_acked"]))
     f = res["flood"]
     print("\n%d forged fragments: %d rows kept, %d accepted, %d held, %.2f MB on disk, restart %.3f s "
           "(empty store %.3f s, ratio %.1f)" % (f["fragments"], f["rows"], f["accepted"], f["held"], f["db_mb"],
