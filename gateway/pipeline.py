@@ -166,7 +166,7 @@ class Pipeline:
         try:
             decoded = self.decoder.feed(bytes(raw), radio, meta)
         except Exception as e:  # FrameError (a ValueError with .reason) or a decoder bug: never crash
-            return self._decode_failed(e, meta, source)
+            return self._decode_failed(e, meta, source, raw)
         if not decoded:  # a fragment: the decoder holds it until the rest arrives, the store keeps a copy
             purge = now - self._fragments_purged > FRAGMENT_PURGE_S
             batch.add_fragment(radio, raw, encode(meta), now, purge)
@@ -186,7 +186,7 @@ class Pipeline:
             return Outcome(False, reason)
         return Outcome(True, None, accepted_msgs, downlink)
 
-    def _decode_failed(self, e, meta, source):
+    def _decode_failed(self, e, meta, source, raw=b""):
         reason = getattr(e, "reason", None) or "bad-frame"
         if not isinstance(e, ValueError):
             log.exception("decoder failed", extra={"event": "decoder-error", "source": source})
@@ -194,6 +194,8 @@ class Pipeline:
         device = getattr(e, "device", None) or meta.get("device")
         if not isinstance(device, str):  # meta is the radio's (or a replay file's): a list here failed the batch
             device = None
+        if device is None and len(raw) >= 6 and (raw[0] >> 3) & 7 in (0, 1):
+            device = bytes(raw[2:6]).hex()  # the claimed id, in the clear header (issue #13 point 8)
         self._count_reject(source, reason, device)
         return Outcome(False, reason)
 

@@ -33,3 +33,18 @@ def test_a_forged_flood_at_one_device_costs_bounded_work_and_starves_no_one(tmp_
         assert p.status()["rejections"]["bad-mic"] == n
     finally:
         p.queue.close()
+
+
+def test_bad_mic_is_logged_and_counted_for_the_claimed_device(tmp_path, caplog):
+    """Issue #13 point 8: bad-mic was logged with "device": null and not counted per device."""
+    p = Pipeline(make_config(tmp_path))
+    try:
+        bad = bytearray(frame("0a1b2c3d", 3))
+        bad[-1] ^= 0xFF
+        with caplog.at_level("WARNING"):
+            out = p.ingest("lora", bytes(bad), {}, "udp")
+        assert out.reason == "bad-mic"
+        assert p.status()["devices"]["0a1b2c3d"]["rejected"] == 1
+        assert [r.device for r in caplog.records if getattr(r, "event", None) == "rejected"] == ["0a1b2c3d"]
+    finally:
+        p.queue.close()
