@@ -59,6 +59,9 @@ STATUS_FIELDS = (
     ("fault_flags", "", 1, 0, 0, 255),
 )
 
+# fault_flags bit 7 in a STATUS frame: the node has personal sampling and sending off (consent
+# withdrawn by a `consent` downlink). A field every frame version has: older decoders see one more bit.
+STATUS_NO_CONSENT = 0x80
 RESET_REASONS = ("power-on", "watchdog", "brown-out", "software", "deep-sleep", "hard-fault", "external")
 
 # Compact (Sigfox) layouts: (name, nbytes, signed, step, offset): code = round(stored / step) - offset,

@@ -18,6 +18,7 @@ from lpwa.firmware.drivers.errors import SensorError
 from lpwa.firmware.sensing import Sampler
 from lpwa.firmware.store import CounterStore, MirroredStore, SlotStore, Slots, State
 from lpwa.firmware.version import VERSION
+from lpwa.codecs.schema import STATUS_NO_CONSENT
 
 WATCHDOG_MS = 90000  # fed through the wave burst; the longest unfed step is a 50 s Sigfox downlink wait
 COUNTER_BLOCK = 64  # counters reserved per flash write
@@ -122,18 +123,24 @@ class Node:
         sampler = Sampler(b, cfg, state, wdt)
         kind = cfg["kind"]
         self.wdt = wdt
-        if kind == "pedometer":
+        personal = kind != "buoy"
+        consent = state.get("consent", cfg.get("consent", True))
+        sampling = consent or not personal  # consent withdrawn: personal sensors are not even read
+        if kind == "pedometer" and sampling:
             self.tracker = sampler.step_tracker(slots)
             if self.tracker is not None:
                 b.clock.background = self._background  # drain the FIFO through long radio waits
+        elif kind == "pedometer":
+            self.tracker = None  # no step counting without consent
         alarm, reason = False, None
         if kind == "buoy":
             alarm, reason = sampler.buoy_position_alarm(readings)
             if due or alarm:
                 sampler.buoy(readings)
         elif kind == "drone-vital":
-            alarm, reason = sampler.vitals(readings)
-        else:
+            if sampling:
+                alarm, reason = sampler.vitals(readings)
+        elif sampling:
             if due:
                 since = state.get("last_reading_s") or (now - interval_s * 1000) // 1000
                 sampler.steps(readings, now // 1000, since, self.tracker, now)
@@ -153,10 +160,8 @@ class Node:
                 urgent = False
         else:
             state.set("alarm_what", None)
-        personal = kind != "buoy"
-        consent = state.get("consent", cfg.get("consent", True))
         sent_reading = False
-        if (due or urgent) and readings and (consent or not personal):
+        if (due or urgent) and readings and sampling:
             sent_reading = self._send(readings, alarm, urgent, reason, wdt)
             if urgent and sent_reading:
                 state.set("alarm_ms", now)
@@ -297,7 +302,9 @@ class Node:
 
     def _send_status(self, flags, now, wdt):
         status = {"firmware": VERSION, "reset_reason": RESET_CODES.get(self.state.get("last_reset"), 0),
-                  "uptime_s": max(0, (now - self.state.get("boot_ms", now)) // 1000), "fault_flags": flags & 0xFF}
+                  "uptime_s": max(0, (now - self.state.get("boot_ms", now)) // 1000), "fault_flags": flags & 0x7F}
+        if self.cfg["kind"] != "buoy" and not self.state.get("consent", self.cfg.get("consent", True)):
+            status["fault_flags"] |= STATUS_NO_CONSENT  # tells the gateway the consent command was applied
         try:
             status["battery_v"] = self.board.sensor("battery").volts()
         except Exception:

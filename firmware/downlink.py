@@ -63,6 +63,7 @@ def apply(node, raw):
         return "faults cleared (mask 0x%02x)" % mask
     if name == "consent":
         state.set("consent", bool(cmd["granted"]), durable=True)
+        state.set("status_now", True)  # the next status frame shows the gateway it was applied
         return "consent %s" % ("granted" if cmd["granted"] else "withdrawn")
     if name == "request-status":
         state.set("status_now", True)

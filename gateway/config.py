@@ -56,6 +56,8 @@ SCHEMA = {
         "raw_topic": Row(bool, False, "also publish the raw frame bytes to .../<device>/raw"),
         "ha_discovery": Row(bool, False, "publish Home Assistant MQTT discovery configs"),
         "ha_prefix": Row(str, "homeassistant", "Home Assistant discovery prefix", _topic_levels),
+        "ha_expire_after": Row(int, 7200, "seconds without a frame before Home Assistant shows a node unavailable",
+                               at_least(1)),
         "tls_ca": Row(str, "", "CA certificate file; setting it (or mqtts://) turns TLS on"),
         "tls_cert": Row(str, "", "client certificate file (mutual TLS)"),
         "tls_key": Row(str, "", "client private key file (mutual TLS)"),
@@ -89,6 +91,8 @@ DEVICE_SCHEMA = {
                 lambda v: None if v in KINDS else "must be one of %s" % ", ".join(KINDS)),
     "consent": Row(bool, False, "whether personal-data kinds from this device may be published"),
     "name": Row(str, "", "a human name, used by Home Assistant discovery"),
+    "expire_after": Row(int, 0, "this node's Home Assistant expire_after in seconds (0: mqtt.ha_expire_after)",
+                        at_least(0)),
 }
 ENABLED = Row(bool, True, "run this source (a listed section is on unless enabled = false)")
 

@@ -51,6 +51,7 @@ class Consent:
         self.path = path
         self.granted = dict(self.base)
         self.on_withdraw = []  # callables(device), e.g. the queue purge
+        self.on_change = []  # callables(device, granted): withdrawal and re-grant, e.g. the node's downlink
         self.reloads = 0
         if path:
             self.granted.update(read_file(path))
@@ -71,6 +72,9 @@ class Consent:
                 hook(device)
         elif granted and not before:
             log.info("consent granted", extra={"event": "consent-granted", "device": device, "why": why})
+        if bool(before) != bool(granted):
+            for hook in self.on_change:
+                hook(device, bool(granted))
 
     def reload(self):
         """Re-read the consent file (SIGHUP). A bad file is logged and the current state kept."""

@@ -18,6 +18,7 @@ import time
 
 from lpwa.gateway import consent as consent_mod
 from lpwa.gateway import counters
+from lpwa.gateway.consent_sync import ConsentSync
 from lpwa.gateway.downlinks import Downlinks
 from lpwa.gateway.frames import FrameDecoder
 from lpwa.gateway.messages import Messages, encode, iso_time
@@ -70,6 +71,8 @@ class Pipeline:
         self.messages_out = Messages(config)
         self.rejections = collections.Counter()
         self.downlinks = Downlinks(queue, self.state, self._keys, self._devices, self.rejections, clock)
+        self.consent_sync = ConsentSync(self.downlinks, self.state, self._keys, self._devices)
+        self.consent.on_change.append(self.consent_sync.changed)
         self._fragments_purged = 0.0
         self._restore_fragments()
         self.lock = queue.lock  # one lock for decoder, state and writer connection
@@ -181,9 +184,12 @@ class Pipeline:
                 accepted_msgs += 1
             else:
                 reason = reason or why
-        downlink = self.downlinks.take(batch, device, radio, meta) if accepted_msgs else None
+        if device is not None and (accepted_msgs or reason == "no-consent"):
+            self.consent_sync.retry(batch, device, now)
+        downlink = self.downlinks.take(batch, device, radio, meta) if accepted_msgs or reason == "no-consent" \
+            else None
         if accepted_msgs == 0 and reason is not None:
-            return Outcome(False, reason)
+            return Outcome(False, reason, 0, downlink)  # a withdrawn node's frame still carries its consent command
         return Outcome(True, None, accepted_msgs, downlink)
 
     def _decode_failed(self, e, meta, source, raw=b""):
@@ -206,8 +212,10 @@ class Pipeline:
         skey = counters.space(device, radio)
         last = counters.last_counter(self.state, pending, skey)
         counter, why = counters.verdict(self.state, pending, skey, radio, msg["counter"], digest)
-        if why is None and not self.consent.allowed(device, kind):
-            why = "no-consent"
+        if why is None:
+            self.consent_sync.observe(msg)  # authenticated and in order: what it says of the node's consent
+            if not self.consent.allowed(device, kind):
+                why = "no-consent"
         if why is not None:
             self._count_reject(source, why, device)
             if why == "no-consent":
@@ -297,13 +305,20 @@ class Pipeline:
             entry["kind"] = entry["kind"] or d["kind"]
             if d.get("name"):
                 entry["name"] = d["name"]
+        nodes = self.consent_sync.status()
+        for dev, entry in out.items():
+            if consent_mod.is_personal(entry["kind"]):
+                entry["consent"] = "granted" if self.consent.allowed_personal(dev) else "withdrawn"
+                if dev in nodes:
+                    entry["consent_node"] = "%s (%d tries)" % (nodes[dev]["node"], nodes[dev]["tries"])
         return dict(sorted(out.items()))
 
     def _fragment_status(self):
         """Held (acknowledged) fragments, chunks waiting in memory, groups lost (counted, not silent)."""
         r = getattr(self.decoder, "reassembler", None)
         return {"held": sum(self.fragments_held.values()),
-                "held_by_source": dict(sorted(self.fragments_held.items())), "pending": r.pending() if r is not None else 0,
+                "held_by_source": dict(sorted(self.fragments_held.items())),
+                "pending": r.pending() if r is not None else 0,
                 "lost": dict(r.lost) if r is not None else {}, "stored": self.queue.fragment_rows()}
 
     def _status(self):
@@ -314,7 +329,8 @@ class Pipeline:
                 "downlinks": {"queued": self.downlinks.queued, "sent": self.downlinks.sent,
                               "rejected": self.downlinks.rejected},
                 "fragments": self._fragment_status(),
-                "consent": {"purged": self.consent_purged, "reloads": self.consent.reloads},
+                "consent": {"purged": self.consent_purged, "reloads": self.consent.reloads,
+                            "nodes": self.consent_sync.status()},
                 "budgets": self.downlinks.budget_status(),
                 "queue": {"depth": self.queue.depth, "max_frames": self.queue.max_frames,
                           "oldest_age_s": self.queue.oldest_age(),

@@ -171,10 +171,11 @@ def _show(st, args, now):
                           if k not in ("received", "accepted", "rejected") and v)
         print("%-12s %9s %9s %9s  %s" % (name, s.get("received", 0), s.get("accepted", 0), s.get("rejected", 0),
                                          other))
-    print("\n%-9s %-12s %-7s %9s %9s %9s  %s" % ("device", "kind", "radio", "counter", "accepted", "rejected",
-                                                "last seen"))
+    print("\n%-9s %-12s %-7s %9s %9s %9s  %-10s %s" % ("device", "kind", "radio", "counter", "accepted",
+                                                     "rejected", "last seen", "consent (node)"))
     for dev, d in sorted(p.get("devices", {}).items()):
-        print("%-9s %-12s %-7s %9s %9s %9s  %s" % (dev, d.get("kind") or "-", d.get("radio") or "-",
-                                                   d.get("counter"), d.get("accepted"), d.get("rejected"),
-                                                   ago(d.get("last_seen"), now)))
+        consent = d.get("consent", "-") + (" (node %s)" % d["consent_node"] if d.get("consent_node") else "")
+        print("%-9s %-12s %-7s %9s %9s %9s  %-10s %s" % (dev, d.get("kind") or "-", d.get("radio") or "-",
+                                                         d.get("counter"), d.get("accepted"), d.get("rejected"),
+                                                         ago(d.get("last_seen"), now), consent))
     return 0 if running else 3
