@@ -13,8 +13,9 @@ The node keeps the last accepted downlink counter; the only counter it will try 
 (within 256) with the received low byte, so a replayed command fails its MIC ("bad-mic").
 """
 
-from lpwa.codecs import frame as _frame
-from lpwa.codecs.frame import FrameError
+from lpwa.codecs import header as _frame
+from lpwa.codecs.errors import FrameError
+from lpwa.codecs.keys import Keys
 from lpwa.radio.limits import RADIOS
 
 VERSION = 1
@@ -78,7 +79,7 @@ def encode_command(device_id, key, counter, command):
     cid = COMMANDS.get(command.get("cmd"), (0, 0))[0]
     args = _args(command)
     n = 1 + len(args) + 1
-    keys = _frame.Keys(key)
+    keys = Keys(key)
     buf = bytearray(_frame.PREFIX_LEN + n + _frame.MIC_LEN)
     _frame.write_b0(buf, 0, _frame.DIR_DOWN, dev, counter)
     p = _frame.PREFIX_LEN
@@ -133,7 +134,7 @@ def decode_command(raw, device_id, key, last_counter=None):
     _frame.write_b0(buf, 0, _frame.DIR_DOWN, dev, counter)
     for i in range(n):
         buf[_frame.PREFIX_LEN + i] = raw[i]
-    _frame.Keys(key).mic_into(buf, 0, _frame.PREFIX_LEN + n, _frame.PREFIX_LEN + n)
+    Keys(key).mic_into(buf, 0, _frame.PREFIX_LEN + n, _frame.PREFIX_LEN + n)
     if not _frame.mic_equal(buf, _frame.PREFIX_LEN + n, raw, n):
         raise FrameError("bad-mic", "downlink")
     out = {"cmd": name, "counter": counter}

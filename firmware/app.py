@@ -30,9 +30,9 @@ RESET_CODES = {"power-on": 0, "watchdog": 1, "brown-out": 2, "software": 3, "dee
 
 
 def _codec():
-    from lpwa.codecs import frame
+    from lpwa.codecs import encoder
 
-    return frame
+    return encoder
 
 
 def _budget_module():
@@ -267,8 +267,11 @@ class Node:
         cfg = self.cfg
         key = (self.lora["sf"], self.lora["bw_khz"])
         if self.encoder is None or self.encoder_for != key:
-            self.encoder = _codec().FrameEncoder(cfg["kind"], cfg["device_id"], cfg["key"], radio=cfg["radio"],
-                                                 sf=self.lora["sf"], bw_khz=self.lora["bw_khz"])
+            # Sealed Sigfox frames need the node counter in step with the modem's seqNumber, which
+            # this app does not keep yet (its counter skips ahead by blocks after a reset): clear.
+            opts = {"encrypt": False} if cfg["radio"] == "sigfox" else {}
+            self.encoder = _codec().new_encoder(cfg["kind"], cfg["device_id"], cfg["key"], radio=cfg["radio"],
+                                                 sf=self.lora["sf"], bw_khz=self.lora["bw_khz"], **opts)
             self.encoder_for = key
         return self.encoder
 

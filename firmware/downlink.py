@@ -12,7 +12,7 @@ from lpwa.firmware import config as configmod
 def apply(node, raw):
     """Apply one downlink to `node`; returns a short result string for the log."""
     from lpwa.codecs import command as cmdmod
-    from lpwa.codecs.frame import FrameError
+    from lpwa.codecs.errors import FrameError
 
     cfg = node.cfg
     state = node.state

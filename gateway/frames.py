@@ -1,7 +1,7 @@
 """Gateway-side frame decoding: the portable header/MIC/fragment code plus cbor2 for the body.
 
 FrameDecoder(key_for).feed(raw, radio, meta) -> list of decoded dicts (empty while fragments are
-missing); raises lpwa.codecs.frame.FrameError with `.reason` for anything it cannot accept. The
+missing); raises lpwa.codecs.errors.FrameError with `.reason` for anything it cannot accept. The
 counter's high 16 bits are rebuilt from the device's last counter: the gateway passes
 `last_counter` (device hex -> int or None), the store's view of what it ACCEPTED, so the decoder keeps
 no copy to rewind; standalone (CLI, tests) it remembers the last counter it decoded itself.
@@ -12,11 +12,15 @@ import time
 
 import cbor2
 
-from lpwa.codecs import frame as _frame
-from lpwa.codecs.frame import FrameError
+from lpwa.codecs import decoder as _decoder
+from lpwa.codecs import header as _header
+from lpwa.codecs.errors import FrameError
+from lpwa.codecs.full import open_frame
+from lpwa.codecs.keys import Keys
 from lpwa.gateway.reassembly import Reassembler
 
 __all__ = ["FrameDecoder", "FrameError", "loads_body"]
+SEALED_SUFFIX = "/sigfox"  # the Sigfox counter space of a device (lpwa.gateway.counters' key)
 
 
 def loads_body(body):
@@ -69,13 +73,6 @@ class FrameDecoder:
         self.clock = clock
         self._keys = {}
 
-    def last_counter(self, device):
-        """The device's last counter; with none, a blind search only while its budget lasts."""
-        last = self._history(device)
-        if last is None and not self.blind.take(device):
-            return 0
-        return last
-
     def _key(self, device):
         key = self.key_for(device)
         if key is None:
@@ -84,16 +81,27 @@ class FrameDecoder:
         cached = self._keys.get(device)
         if cached is None or cached[0] != key:
             try:
-                cached = (key, _frame.Keys(key))
+                cached = (key, Keys(key))
             except ValueError:
                 raise FrameError("unknown-device", "%s has no valid 16-byte key" % device)
             self._keys[device] = cached
         return cached[1]
 
+    def last_counter(self, device):
+        """The device's last counter; with none, a blind search only while its budget lasts."""
+        last = self._history(device)
+        if last is None and not self.blind.take(device):
+            return 0
+        return last
+
+    def _sealed_last(self, device):
+        """A sealed frame's keystream counter follows the device's Sigfox counter space."""
+        return self._history(device + SEALED_SUFFIX)
+
     def _verifies(self, full):
         """Does a rebuilt frame's MIC hold? (decides which fragment copies belong together)"""
         try:
-            _frame.open_frame(full, self._key, self.last_counter)
+            open_frame(full, self._key, self.last_counter)
         except FrameError as e:  # a wrong combination fails its MIC (or names a device with no key)
             return e.reason not in ("bad-mic", "unknown-device")
         return True
@@ -101,8 +109,8 @@ class FrameDecoder:
     def feed(self, raw, radio, meta=None):
         meta = meta or {}
         raw = bytes(raw)
-        ftype, _kind = _frame.parse_header(raw)
-        if ftype == _frame.T_FRAGMENT:
+        ftype, _kind = _header.parse_header(raw)
+        if ftype == _header.T_FRAGMENT:
             source = (radio, meta.get("sender") or meta.get("device") or "")
             now = meta.get("time")
             if isinstance(now, bool) or not isinstance(now, (int, float)) or not now:
@@ -111,13 +119,16 @@ class FrameDecoder:
             if full is None:
                 return []
             raw = full
-            if _frame.parse_header(raw)[0] not in (_frame.T_READING, _frame.T_STATUS):
+            if _header.parse_header(raw)[0] not in (_header.T_READING, _header.T_STATUS):
                 raise FrameError("fragment", "reassembled frame is not a full frame")
-        decoded = _frame.decode(raw, radio, meta, self._key, self.last_counter, loads=loads_body,
-                               compact_needs_key=not self.unknown_compact)
+        sealed = ftype in (_header.T_SEALED, _header.T_SEALED_STATUS)
+        last = self._sealed_last if sealed else self.last_counter
+        decoded = _decoder.decode(raw, radio, meta, self._key, last, loads=loads_body,
+                                  compact_needs_key=not self.unknown_compact)
         own = self._own
-        if own is not None and ftype not in (_frame.T_COMPACT, _frame.T_COMPACT_STATUS):
-            dev = decoded["device"]
-            if decoded["counter"] > own.get(dev, -1):
-                own[dev] = decoded["counter"]
+        if own is not None and (sealed or ftype not in (_header.T_COMPACT, _header.T_COMPACT_STATUS)):
+            dev = decoded["device"] + SEALED_SUFFIX if sealed else decoded["device"]
+            counter = decoded["sealed_counter"] if sealed else decoded["counter"]
+            if counter > own.get(dev, -1):
+                own[dev] = counter
         return [decoded]

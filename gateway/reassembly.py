@@ -17,7 +17,8 @@ a forger can sniff one. Nothing is trusted until the MIC of the rebuilt frame ve
 
 import itertools
 
-from lpwa.codecs.frame import FRAG_HEADER_LEN, T_READING, T_STATUS, FrameError
+from lpwa.codecs.errors import FrameError
+from lpwa.codecs.header import FRAG_HEADER_LEN, T_READING, T_STATUS
 
 __all__ = ["Reassembler"]
 

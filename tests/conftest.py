@@ -1,5 +1,6 @@
 """Shared fixtures: the real MicroPython interpreter and a real Mosquitto broker."""
 
+import json
 import os
 import shutil
 import sys
@@ -25,6 +26,27 @@ def mpy():
     interp.close()
 
 
+class CPython:
+    """The host interpreter behind the same interface as the `mpy` fixture's `eval_json`."""
+
+    name = "cpython"
+
+    def eval_json(self, setup, expr):
+        """Run `setup`, then return the value of `expr` round-tripped through JSON."""
+        ns = {"__name__": "impl_snippet"}
+        exec(setup, ns)
+        return json.loads(json.dumps(eval(expr, ns)))
+
+
+@pytest.fixture(params=["cpython", "micropython"])
+def impl(request):
+    """One codec test, two implementations (as cbor2's tests/conftest.py runs C and Python):
+    the snippet runs under CPython here and under the real MicroPython (the `mpy` fixture)."""
+    if request.param == "micropython":
+        return request.getfixturevalue("mpy")
+    return CPython()
+
+
 @pytest.fixture
 def mosquitto():
     """A fresh broker per test, on its own port."""
@@ -42,7 +64,9 @@ def shared_dir():
 def pytest_collection_modifyitems(config, items):
     """Every test that uses the interpreter is marked `mpy`, so `-m mpy` selects them."""
     for item in items:
-        if "mpy" in getattr(item, "fixturenames", ()):
+        callspec = getattr(item, "callspec", None)
+        on_mpy = callspec is not None and callspec.params.get("impl") == "micropython"
+        if on_mpy or "mpy" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.mpy)
 
 

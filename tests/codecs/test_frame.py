@@ -40,15 +40,18 @@ STATUS = {"battery_v": 3.61, "firmware": "1.4.2", "reset_reason": "watchdog", "u
 @pytest.fixture(autouse=True)
 def every_frame_fits(monkeypatch):
     """Every frame any test here encodes on CPython is checked against its radio's limit."""
-    real = FrameEncoder._frames
+    for cls in (frame.FullEncoder, frame.CompactEncoder):
+        monkeypatch.setattr(cls, "_frames", _checked(cls._frames))
 
+
+def _checked(real):
     def checked(self, *args):
         frames = real(self, *args)
         for f in frames:
             assert 0 < len(f) <= self.limit, "%d-byte %s frame over the limit %d" % (len(f), self.radio, self.limit)
         return frames
 
-    monkeypatch.setattr(FrameEncoder, "_frames", checked)
+    return checked
 
 
 def fits(frames, radio, sf=10):
@@ -111,7 +114,8 @@ def compact_range(f, entry):
 @pytest.mark.parametrize("kind", sorted(SAMPLE))
 def test_roundtrip_every_kind_and_radio(kind, radio, sf):
     enc = FrameEncoder(kind, DEV, KEY, radio=radio, sf=sf)
-    frames = fits(enc.encode(17, SAMPLE[kind]), radio, sf)
+    # a Sigfox node's counter runs with the network's seqNumber (its low 12 bits)
+    frames = fits(enc.encode(5 if radio == "sigfox" else 17, SAMPLE[kind]), radio, sf)
     meta = {"device": DEV_HEX, "seq": 5} if radio == "sigfox" else {}
     out = feed_all(decoder(), frames, radio, meta)
     assert len(out) == 1
@@ -131,7 +135,7 @@ def test_roundtrip_every_kind_and_radio(kind, radio, sf):
 @pytest.mark.parametrize("radio", ["lora", "wisun", "sigfox"])
 def test_status_frames(radio):
     enc = FrameEncoder("pedometer", DEV, KEY, radio=radio, sf=9)
-    frames = fits(enc.encode_status(3, STATUS), radio, 9)
+    frames = fits(enc.encode_status(9 if radio == "sigfox" else 3, STATUS), radio, 9)
     d = feed_all(decoder(), frames, radio, {"device": DEV_HEX, "seq": 9})[0]
     assert d["type"] == "status" and d["kind"] == "pedometer"
     assert d["readings"]["firmware"]["value"] == "1.4.2"
@@ -158,8 +162,13 @@ def test_personal_kinds_are_encrypted_by_default_and_buoys_are_not():
         assert cbor2.loads(plain[8:-4])[0] == SAMPLE[kind][schema.KINDS[kind]["fields"][0][0]]
     raw = FrameEncoder("buoy", DEV, KEY, radio="wisun").encode(1, SAMPLE["buoy"])[0]
     assert not raw[1] & frame.F_ENCRYPTED
-    with pytest.raises(ValueError):
-        FrameEncoder("pedometer", DEV, KEY, radio="sigfox", encrypt=True)
+    # over Sigfox too (issue #17): sealed compact frames, type 5
+    for kind in schema.PERSONAL_KINDS:
+        raw = FrameEncoder(kind, DEV, KEY, radio="sigfox").encode(1, SAMPLE[kind])[0]
+        plain = FrameEncoder(kind, DEV, KEY, radio="sigfox", encrypt=False).encode(1, SAMPLE[kind])[0]
+        assert (raw[0] >> 3) & 7 == frame.T_SEALED and (plain[0] >> 3) & 7 == frame.T_COMPACT
+        assert raw[1:] != plain[1:] and len(raw) == len(plain)
+    assert (FrameEncoder("buoy", DEV, KEY, radio="sigfox").encode(1, SAMPLE["buoy"])[0][0] >> 3) & 7 == frame.T_COMPACT
 
 
 def test_hmac_mic_option_decodes():
@@ -303,7 +312,7 @@ BAD = [
     (seal(cbor2.dumps([0] * 9)), "bad-schema"),  # more items than fields
     (seal(cbor2.dumps([1]), hdr=0x01), "bad-version"),  # version 0
     (seal(cbor2.dumps([1]), hdr=0xC1), "bad-version"),  # version 3
-    (seal(cbor2.dumps([1]), ftype=6), "bad-version"),  # unknown frame type
+    (seal(cbor2.dumps([1]), ftype=7), "bad-version"),  # unknown frame type
     (seal(cbor2.dumps([1]), flags=0x40), "bad-version"),  # reserved flag bit
     (seal(cbor2.dumps([1]), kind_id=0), "unknown-kind"),
     (seal(cbor2.dumps([1]), kind_id=6), "unknown-kind"),
@@ -459,12 +468,15 @@ def test_micropython_encodes_cpython_decodes(mpy, batch):
         enc = FrameEncoder(kind, DEV, KEY, radio=radio, sf=sf, mic=mic)
         mine = enc.encode_status(counter, readings) if status else enc.encode(counter, readings, alarm)
         assert mine == frames
-        meta = {"device": DEV_HEX, "seq": 7} if radio == "sigfox" else {}
-        out = feed_all(decoder(), frames, radio, meta)
+        meta = {"device": DEV_HEX, "seq": counter & 0xFFF} if radio == "sigfox" else {}
+        # the gateway's per-device state: the sealed counter it last saw (here: this epoch's start)
+        out = feed_all(decoder(last_counter={DEV_HEX + "/sigfox": counter & ~0xFFF}.get), frames, radio, meta)
         assert len(out) == 1
         d = out[0]
         assert d["kind"] == kind and d["type"] == ("status" if status else ("alarm" if alarm else "reading"))
-        assert d["counter"] == (7 if radio == "sigfox" else counter)
+        assert d["counter"] == (counter & 0xFFF if radio == "sigfox" else counter)
+        if radio == "sigfox" and kind in schema.PERSONAL_KINDS:
+            assert d["sealed_counter"] == counter
         assert_close("status" if status else kind, readings, d["readings"], compact=radio == "sigfox")
         if radio != "sigfox":
             full = frames[0] if len(frames) == 1 else b"".join(f[3:] for f in frames)

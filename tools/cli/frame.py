@@ -407,11 +407,20 @@ def render_fields():
     return "\n".join(out)
 
 
+def render_errors():
+    """The reason table of lpwa.codecs.errors as Markdown."""
+    from lpwa.codecs.errors import REASONS
+
+    rows = ["| reason | meaning |", "|---|---|"]
+    rows += ["| `%s` | %s |" % (r, REASONS[r]) for r in REASONS]
+    return "\n".join(rows) + "\n"
+
+
 def rewrite_docs(path):
     """Replace the generated sections of FRAMES.md; returns the new text."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    for name, body in (("fields", render_fields()), ("examples", render_examples())):
+    for name, body in (("fields", render_fields()), ("errors", render_errors()), ("examples", render_examples())):
         begin = "<!-- generated:%s -->" % name
         end = "<!-- /generated:%s -->" % name
         a = text.index(begin) + len(begin)
