@@ -230,3 +230,21 @@ def redacted(config):
 
 SCHEMA["mqtt"]["url"] = SCHEMA["mqtt"]["url"]._replace(check=raises(parse_url))
 _raises_hostport = raises(lambda v: parse_hostport("metrics.listen", v))
+
+
+def reference_tables():
+    """[(heading, rows)] of every gateway key, sources included, in README order."""
+    tables = list(SCHEMA.items()) + [("[[devices]]", DEVICE_SCHEMA)]
+    tables += [("sources." + name, source_options(name)) for name in sorted(source_registry())]
+    return tables
+
+
+README_BEGIN = "<!-- config-reference: rendered from lpwa.gateway.config rows; do not edit -->"
+README_END = "<!-- end config-reference -->"
+
+
+def reference_markdown():
+    """The README's configuration reference table, rendered from the rows."""
+    from lpwa.gateway.options import reference_rows
+
+    return "\n".join([README_BEGIN] + reference_rows(reference_tables()) + [README_END])

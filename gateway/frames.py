@@ -15,8 +15,9 @@ import cbor2
 from lpwa.codecs import decoder as _decoder
 from lpwa.codecs import header as _header
 from lpwa.codecs.errors import FrameError
-from lpwa.codecs.fragment import Reassembler
+from lpwa.codecs.full import open_frame
 from lpwa.codecs.keys import Keys
+from lpwa.gateway.reassembly import Reassembler
 
 __all__ = ["FrameDecoder", "FrameError", "loads_body"]
 SEALED_SUFFIX = "/sigfox"  # the Sigfox counter space of a device (lpwa.gateway.counters' key)
@@ -34,6 +35,30 @@ def loads_body(body):
     return obj
 
 
+class BlindBudget:
+    """Per-device budget of blind counter searches (issue #13 point 3).
+
+    A device with no accepted counter makes open_frame try all 256 high counter bytes: a forged
+    frame claiming it cost 256 MICs. Each device may do `burst` such searches, refilled one per
+    `refill_s`; past that its frames are checked against epoch 0 only (2 MICs: what a freshly
+    flashed node sends), so a flood aimed at one device costs the others nothing."""
+
+    def __init__(self, burst=4, refill_s=60.0, clock=time.time):
+        self.burst, self.refill_s, self.clock = burst, refill_s, clock
+        self.tokens = {}  # device -> (tokens, at)
+        self.refused = 0
+
+    def take(self, device):
+        now = self.clock()
+        tokens, at = self.tokens.get(device, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) / self.refill_s)
+        ok = tokens >= 1
+        self.tokens[device] = (tokens - 1 if ok else tokens, now)
+        if not ok:
+            self.refused += 1
+        return ok
+
+
 class FrameDecoder:
     """Verifies, decrypts, reassembles and decodes uplink frames from every radio."""
 
@@ -42,7 +67,8 @@ class FrameDecoder:
         self.key_for = key_for
         self.unknown_compact = unknown_compact  # accept compact (Sigfox) frames of devices without a key
         self._own = {} if last_counter is None else None  # standalone: the counters it decoded
-        self.last_counter = self._own.get if last_counter is None else last_counter
+        self._history = self._own.get if last_counter is None else last_counter
+        self.blind = BlindBudget(clock=clock)
         self.reassembler = Reassembler(max_pending, fragment_timeout_s)
         self.clock = clock
         self._keys = {}
@@ -61,9 +87,24 @@ class FrameDecoder:
             self._keys[device] = cached
         return cached[1]
 
+    def last_counter(self, device):
+        """The device's last counter; with none, a blind search only while its budget lasts."""
+        last = self._history(device)
+        if last is None and not self.blind.take(device):
+            return 0
+        return last
+
     def _sealed_last(self, device):
         """A sealed frame's keystream counter follows the device's Sigfox counter space."""
-        return self.last_counter(device + SEALED_SUFFIX)
+        return self._history(device + SEALED_SUFFIX)
+
+    def _verifies(self, full):
+        """Does a rebuilt frame's MIC hold? (decides which fragment copies belong together)"""
+        try:
+            open_frame(full, self._key, self.last_counter)
+        except FrameError as e:  # a wrong combination fails its MIC (or names a device with no key)
+            return e.reason not in ("bad-mic", "unknown-device")
+        return True
 
     def feed(self, raw, radio, meta=None):
         meta = meta or {}
@@ -74,7 +115,7 @@ class FrameDecoder:
             now = meta.get("time")
             if isinstance(now, bool) or not isinstance(now, (int, float)) or not now:
                 now = self.clock()  # absent, or a forwarder's ISO string: age fragments by our clock
-            full = self.reassembler.add(raw, source, now)
+            full = self.reassembler.add(raw, source, now, self._verifies)
             if full is None:
                 return []
             raw = full

@@ -19,6 +19,7 @@ Topics (prefix = `<topic_prefix>/<gateway id>`):
 import collections
 import json
 import logging
+import random
 import ssl
 import threading
 import time
@@ -29,6 +30,8 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from lpwa.gateway import config as config_mod
 
 log = logging.getLogger("lpwa.gateway.mqtt")
+BACKOFF_MIN_S = 0.2
+BACKOFF_MAX_S = 30.0  # a refused login or a dead broker is retried at most this rarely
 
 
 def set_tls(client, m):
@@ -112,6 +115,9 @@ class MqttSink:
         self.connected = False
         self.connects = 0
         self.disconnects = 0
+        self.connect_attempts = self.connect_refused = 0
+        self.refused_reason = None  # set while the broker refuses our CONNECT (status; one log line)
+        self._backoff = BACKOFF_MIN_S
         self.published = 0
         self.refused = 0
         self.consent_dropped = 0
@@ -194,10 +200,18 @@ class MqttSink:
     # -- paho callbacks (run on the sink thread, inside client.loop()) --------------------------
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
-        if reason_code.is_failure:
+        if reason_code.is_failure:  # e.g. a refused login: one line per episode, back-off keeps growing
             self.last_error = str(reason_code)
-            log.error("mqtt connect refused", extra={"event": "mqtt-refused", "reason": str(reason_code)})
+            self.connect_refused += 1
+            if self.refused_reason is None:
+                log.error("mqtt connect refused", extra={"event": "mqtt-refused", "reason": str(reason_code)})
+            self.refused_reason = str(reason_code)
             return
+        if self.refused_reason is not None:
+            log.info("mqtt connect accepted again", extra={"event": "mqtt-refused-end",
+                                                           "refusals": self.connect_refused})
+        self.refused_reason = None
+        self._backoff = BACKOFF_MIN_S
         self.connected = True
         self.connects += 1
         client.publish(self.status_topic, self._status_payload("online"), qos=1, retain=True)
@@ -236,16 +250,18 @@ class MqttSink:
 
     # -- the sink thread -----------------------------------------------------------------------
 
+    def _back_off(self):
+        """Exponential with full jitter; reset only by an accepted CONNACK, not by a TCP connect."""
+        self._stop.wait(random.uniform(self._backoff / 2, self._backoff))
+        self._backoff = min(self._backoff * 2, BACKOFF_MAX_S)
+
     def _run(self):
-        backoff = 0.2
         while not self._stop.is_set():
             try:
                 if self.client.socket() is None:
                     if not self._connect():
-                        self._stop.wait(backoff)
-                        backoff = min(backoff * 2, 5.0)
+                        self._back_off()
                         continue
-                    backoff = 0.2
                 self._woken = False
                 self._process_acks()
                 self._feed()
@@ -254,8 +270,7 @@ class MqttSink:
                     if self.connected or not self.last_error:
                         self.last_error = paho.error_string(rc)
                     self.connected = False
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, 5.0)
+                    self._back_off()
             except Exception as e:  # e.g. a transient SQLite error: log, back off, keep going
                 self.last_error = str(e)
                 log.exception("mqtt sink error", extra={"event": "sink-error"})
@@ -266,6 +281,7 @@ class MqttSink:
         return getattr(self.client, "_sockpairW", None) is not None
 
     def _connect(self):
+        self.connect_attempts += 1
         self._since = self.clock()  # the will of this connection says since when it was up
         self.client.will_set(self.status_topic, self._status_payload("offline", will=True), qos=1, retain=True)
         try:
@@ -371,4 +387,6 @@ class MqttSink:
                 "protocol": m["protocol"], "qos": m["qos"], "client_id": self.client_id,
                 "username": m["username"] or None, "inflight": len(self._inflight), "published": self.published,
                 "refused": self.refused, "consent_dropped": self.consent_dropped, "connects": self.connects,
-                "disconnects": self.disconnects, "last_error": self.last_error}
+                "disconnects": self.disconnects, "last_error": self.last_error,
+                "connect_attempts": self.connect_attempts, "connect_refused": self.connect_refused,
+                "refused_reason": self.refused_reason, "backoff_s": round(self._backoff, 2)}

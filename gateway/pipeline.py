@@ -34,10 +34,11 @@ FRAGMENT_PURGE_S = 60  # how often old fragment copies are deleted
 class Outcome:
     """What ingest() did with one raw frame (see the gateway-internal contract)."""
 
-    __slots__ = ("accepted", "reason", "messages", "downlink")
+    __slots__ = ("accepted", "reason", "messages", "downlink", "held")
 
-    def __init__(self, accepted, reason=None, messages=0, downlink=None):
+    def __init__(self, accepted, reason=None, messages=0, downlink=None, held=False):
         self.accepted = accepted
+        self.held = held  # a fragment kept for reassembly: acknowledged, not (yet) a message
         self.reason = reason
         self.messages = messages
         self.downlink = downlink
@@ -79,6 +80,7 @@ class Pipeline:
         self.accepted = 0
         self.messages = 0
         self.consent_purged = 0
+        self.fragments_held = collections.Counter()  # per source: acknowledged, held for reassembly
         self._log_times = {}
         self.on_enqueue = []  # callables() run after a commit that added rows (wakes the sink)
         self._full_logged = False
@@ -154,7 +156,9 @@ class Pipeline:
         for (_r, _raw, _m, source), outcome in zip(frames, outcomes):
             s = self.sources[source]
             s["received"] += 1
-            if outcome.accepted:
+            if outcome.held:
+                self.fragments_held[source] += 1
+            elif outcome.accepted:
                 s["accepted"] += 1
                 self.accepted += 1
                 self.messages += outcome.messages
@@ -165,13 +169,13 @@ class Pipeline:
         try:
             decoded = self.decoder.feed(bytes(raw), radio, meta)
         except Exception as e:  # FrameError (a ValueError with .reason) or a decoder bug: never crash
-            return self._decode_failed(e, meta, source)
+            return self._decode_failed(e, meta, source, raw)
         if not decoded:  # a fragment: the decoder holds it until the rest arrives, the store keeps a copy
             purge = now - self._fragments_purged > FRAGMENT_PURGE_S
             batch.add_fragment(radio, raw, encode(meta), now, purge)
             if purge:
                 self._fragments_purged = now
-            return Outcome(True, None, 0)
+            return Outcome(True, None, 0, held=True)
         accepted_msgs, reason, device = 0, None, None
         for msg in decoded:
             device = msg["device"]
@@ -188,7 +192,7 @@ class Pipeline:
             return Outcome(False, reason, 0, downlink)  # a withdrawn node's frame still carries its consent command
         return Outcome(True, None, accepted_msgs, downlink)
 
-    def _decode_failed(self, e, meta, source):
+    def _decode_failed(self, e, meta, source, raw=b""):
         reason = getattr(e, "reason", None) or "bad-frame"
         if not isinstance(e, ValueError):
             log.exception("decoder failed", extra={"event": "decoder-error", "source": source})
@@ -196,6 +200,8 @@ class Pipeline:
         device = getattr(e, "device", None) or meta.get("device")
         if not isinstance(device, str):  # meta is the radio's (or a replay file's): a list here failed the batch
             device = None
+        if device is None and len(raw) >= 6 and (raw[0] >> 3) & 7 in (0, 1):
+            device = bytes(raw[2:6]).hex()  # the claimed id, in the clear header (issue #13 point 8)
         self._count_reject(source, reason, device)
         return Outcome(False, reason)
 
@@ -307,6 +313,14 @@ class Pipeline:
                     entry["consent_node"] = "%s (%d tries)" % (nodes[dev]["node"], nodes[dev]["tries"])
         return dict(sorted(out.items()))
 
+    def _fragment_status(self):
+        """Held (acknowledged) fragments, chunks waiting in memory, groups lost (counted, not silent)."""
+        r = getattr(self.decoder, "reassembler", None)
+        return {"held": sum(self.fragments_held.values()),
+                "held_by_source": dict(sorted(self.fragments_held.items())),
+                "pending": r.pending() if r is not None else 0,
+                "lost": dict(r.lost) if r is not None else {}, "stored": self.queue.fragment_rows()}
+
     def _status(self):
         return {"accepted": self.accepted, "messages": self.messages,
                 "rejections": dict(sorted(self.rejections.items())),
@@ -314,6 +328,7 @@ class Pipeline:
                 "devices": self._device_summary(),
                 "downlinks": {"queued": self.downlinks.queued, "sent": self.downlinks.sent,
                               "rejected": self.downlinks.rejected},
+                "fragments": self._fragment_status(),
                 "consent": {"purged": self.consent_purged, "reloads": self.consent.reloads,
                             "nodes": self.consent_sync.status()},
                 "budgets": self.downlinks.budget_status(),

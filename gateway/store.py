@@ -79,6 +79,7 @@ MIGRATIONS = {
         "ALTER TABLE dead ADD COLUMN retain INTEGER NOT NULL DEFAULT 0"],
 }
 VERSION = 1
+FRAGMENT_ROWS = 4096  # = 64 groups x 16 fragments x 4 copies: what gateway.reassembly can hold
 FRAGMENT_KEEP_S = 600  # fragments kept for a restart; the decoder's own fragment timeout
 
 
@@ -219,6 +220,11 @@ class Store:
         with self.lock:
             return self.db.execute("SELECT radio, raw, meta, created FROM fragments WHERE created >= ? "
                                    "ORDER BY id", (now - FRAGMENT_KEEP_S,)).fetchall()
+
+    def fragment_rows(self):
+        """Fragment copies kept for a restart (status: bounded by FRAGMENT_ROWS)."""
+        with self.lock:
+            return self.db.execute("SELECT COUNT(*) FROM fragments").fetchone()[0]
 
     def downlink_devices(self):
         with self.lock:
@@ -424,8 +430,11 @@ class Batch:
 
     def add_fragment(self, radio, raw, meta_json, now, purge):
         """Keep a fragment for a restart; with `purge`, drop those older than FRAGMENT_KEEP_S."""
-        self.db.execute("INSERT INTO fragments (radio, raw, meta, created) VALUES (?, ?, ?, ?)",
-                        (radio, bytes(raw), meta_json, now))
+        cur = self.db.execute("INSERT INTO fragments (radio, raw, meta, created) VALUES (?, ?, ?, ?)",
+                              (radio, bytes(raw), meta_json, now))
+        # Bounded: never more rows than the reassembler can hold (ids are consecutive, so this is an
+        # index range delete, not a scan). A flood of forged fragments cannot grow the file.
+        self.db.execute("DELETE FROM fragments WHERE id <= ?", (cur.lastrowid - FRAGMENT_ROWS,))
         if purge:
             self.db.execute("DELETE FROM fragments WHERE created < ?", (now - FRAGMENT_KEEP_S,))
 

@@ -232,15 +232,23 @@ def test_fragment_with_an_unhashable_meta_source_is_a_fragment_rejection(meta):
     assert e.value.reason == "fragment"
 
 
-def test_conflicting_fragment_is_rejected():
+def test_conflicting_fragment_is_never_reassembled_and_does_not_kill_the_real_one():
+    """Was: a conflicting copy raised "fragment" and dropped the group, so a forged copy destroyed
+    an acknowledged message (issue #13). Now the copy is held, only the MIC-verified combination
+    comes out, and at most `copies` different copies of one index are held (the oldest goes, counted)."""
     frames = FrameEncoder("buoy", DEV, KEY, radio="lora", sf=10).encode(41, SAMPLE["buoy"])
     dec = decoder()
     dec.feed(frames[0], "lora", {})
     bad = bytearray(frames[0])
     bad[-1] ^= 1
-    with pytest.raises(FrameError) as e:
-        dec.feed(bytes(bad), "lora", {})
-    assert e.value.reason == "fragment"
+    assert dec.feed(bytes(bad), "lora", {}) == []
+    got = feed_all(dec, frames[1:], "lora")
+    assert [m["counter"] for m in got] == [41]
+    for i in range(3 * dec.reassembler.copies):
+        bad[-2] = i
+        assert dec.feed(bytes(bad), "lora", {}) == []
+    assert len(dec.reassembler.groups) == 1 and dec.reassembler.pending() == dec.reassembler.copies
+    assert dec.reassembler.lost["copies"] >= 2 * dec.reassembler.copies
 
 
 def test_drop_rule_keeps_highest_priority_fields():

@@ -26,6 +26,9 @@ def register(sub):
     s.add_argument("--json", action="store_true", help="print the raw status JSON")
     s.set_defaults(func=status)
 
+    d = gsub.add_parser("config-reference", help="print the config reference table rendered from the config rows")
+    d.set_defaults(func=config_reference)
+
     from lpwa.tools.cli import gateway_dead
 
     gateway_dead.register(gsub, _state_args)
@@ -65,6 +68,14 @@ def _load(path):
     except config.ConfigError as e:
         sys.stderr.write("lpwa gateway: %s\n" % e)
         raise SystemExit(2)
+
+
+def config_reference(args):
+    """The README's config reference, from the same rows parsing uses."""
+    from lpwa.gateway.config import reference_markdown
+
+    print(reference_markdown())
+    return 0
 
 
 def run(args):

@@ -61,8 +61,10 @@ async def _send_and_print(stack, nodes, withdrawn, frames, timeout, stop_event, 
                 raise exc if isinstance(exc, DemoError) else DemoError("sending failed: %r" % (exc,))
             waiting.discard(sender)  # all sent: keep waiting for the messages to arrive
     finally:
+        # cancel and wait for them, so none still runs (or dies unretrieved) while the stack stops
         for task in (printer, stopper, sender):
             task.cancel()
+        await asyncio.gather(printer, stopper, sender, return_exceptions=True)
 
 
 def _report(stack, frames, timeout, stopped, out):
