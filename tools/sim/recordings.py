@@ -15,6 +15,7 @@ import os
 import sys
 
 from lpwa.tools.sim.gait import Trace
+from lpwa.tools.sim.sea import SeaTrace
 
 STEP_RATE_HZ = 25         # the firmware pedometer's default IMU rate (firmware/pedometer.py)
 WAVE_RATE_HZ = 4          # the buoy plan's wave_rate_hz and wave_window_s (firmware/config.py)
@@ -141,18 +142,6 @@ def read_cdip(path):
     return rows
 
 
-class WaveRecord:
-    """One stretch of a buoy record at WAVE_RATE_HZ with its reference (None on the bench units)."""
-
-    def __init__(self, name, samples, truth_hm0, truth_tp, info):
-        self.name = name
-        self.rate_hz = WAVE_RATE_HZ
-        self.samples = samples
-        self.hm0 = truth_hm0
-        self.tp = truth_tp
-        self.info = info
-
-
 def _day(path):
     stamp = os.path.basename(path).split("_")[2]          # 27Oct2021
     return "%s-%s-%s" % (stamp[:2], stamp[2:5], stamp[5:])
@@ -174,7 +163,8 @@ def waves(base=None):
         z = resample(pts, WAVE_RATE_HZ)
         unit = name.split("_")[0]
         if unit != "microSWIFT014":
-            out.append(WaveRecord(name.rsplit(".", 1)[0], z, 0.0, None, "bench unit on land, %d s" % (len(z) // WAVE_RATE_HZ)))
+            info = "bench unit on land, %d s" % (len(z) // WAVE_RATE_HZ)
+            out.append(SeaTrace(name.rsplit(".", 1)[0], WAVE_RATE_HZ, z, 0.0, None, info))
             continue
         first = int(math.ceil(t0 / PERIOD_S)) * PERIOD_S if t0 % PERIOD_S > 60 else (t0 // PERIOD_S) * PERIOD_S
         start = first
@@ -185,7 +175,7 @@ def waves(base=None):
                 break
             ref = cdip.get((_day(path), start))
             label = "%02d:%02d" % (start // 3600, start % 3600 // 60)
-            out.append(WaveRecord("%s %s" % (unit, label), seg, ref and ref[0], ref and ref[1],
+            out.append(SeaTrace("%s %s" % (unit, label), WAVE_RATE_HZ, seg, ref and ref[0], ref and ref[1],
                                   "CDIP192 %s UTC period, %d s here" % (label, len(seg) // WAVE_RATE_HZ)))
             start += PERIOD_S
     return out
