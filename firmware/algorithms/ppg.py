@@ -123,6 +123,10 @@ class PpgEstimator:
             return
         if self._n < self._settle:
             return
+        self._detect(y, yr, dc_red, dc_ir)
+
+    def _detect(self, y, yr, dc_red, dc_ir):
+        """One step of the beat detector on the IR slope `y` (red slope `yr` for SpO2's ratio)."""
         self._sxy += yr * y              # red slope regressed on IR slope over the beat
         self._sxx += y * y
         if self._high:
