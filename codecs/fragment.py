@@ -29,6 +29,23 @@ def fragment(frame, limit):
     return out
 
 
+def parse_fragment(raw, source):
+    """A fragment's (group key, index, count, chunk); the key is (source, header, count, tag).
+    Raises FrameError("truncated"/"fragment"). One parse for every reassembler."""
+    if len(raw) <= FRAG_HEADER_LEN:
+        raise FrameError("truncated", "fragment of %d bytes" % len(raw))
+    index = raw[1] >> 4
+    count = (raw[1] & 0x0F) + 1
+    if index >= count:
+        raise FrameError("fragment", "index %d of %d" % (index, count))
+    gkey = (source, raw[0], count, raw[2])
+    try:
+        hash(gkey)
+    except TypeError:  # e.g. a replay line whose meta "sender" is a list
+        raise FrameError("fragment", "fragment source is not a plain value")
+    return gkey, index, count, bytes(raw[FRAG_HEADER_LEN:])
+
+
 class Reassembler:
     """Collects fragments until a full frame is complete; bounded, stale groups expire."""
 
@@ -51,19 +68,8 @@ class Reassembler:
 
     def add(self, raw, source, now):
         """-> the full frame bytes when complete, else None. Raises FrameError("fragment")."""
-        if len(raw) <= FRAG_HEADER_LEN:
-            raise FrameError("truncated", "fragment of %d bytes" % len(raw))
-        index = raw[1] >> 4
-        count = (raw[1] & 0x0F) + 1
-        if index >= count:
-            raise FrameError("fragment", "index %d of %d" % (index, count))
-        gkey = (source, raw[0], count, raw[2])
-        try:
-            hash(gkey)
-        except TypeError:  # e.g. a replay line whose meta "sender" is a list
-            raise FrameError("fragment", "fragment source is not a plain value")
+        gkey, index, count, chunk = parse_fragment(raw, source)
         g = self._group(gkey, count, now)
-        chunk = bytes(raw[FRAG_HEADER_LEN:])
         if g[1][index] is not None and g[1][index] != chunk:
             del self.groups[gkey]
             raise FrameError("fragment", "conflicting copies of fragment %d" % index)

@@ -18,7 +18,8 @@ a forger can sniff one. Nothing is trusted until the MIC of the rebuilt frame ve
 import itertools
 
 from lpwa.codecs.errors import FrameError
-from lpwa.codecs.header import FRAG_HEADER_LEN, T_READING, T_STATUS
+from lpwa.codecs.fragment import parse_fragment
+from lpwa.codecs.header import T_READING, T_STATUS
 
 __all__ = ["Reassembler"]
 
@@ -47,17 +48,7 @@ class Reassembler:
 
     def add(self, raw, source, now, check=None):
         """-> the full frame bytes whose MIC `check(full)` accepts, else None. Raises FrameError."""
-        if len(raw) <= FRAG_HEADER_LEN:
-            raise FrameError("truncated", "fragment of %d bytes" % len(raw))
-        index, count = raw[1] >> 4, (raw[1] & 0x0F) + 1
-        if index >= count:
-            raise FrameError("fragment", "index %d of %d" % (index, count))
-        gkey = (source, raw[0], count, raw[2])
-        try:
-            hash(gkey)
-        except TypeError:  # e.g. a replay line whose meta "sender" is a list
-            raise FrameError("fragment", "fragment source is not a plain value")
-        chunk = bytes(raw[FRAG_HEADER_LEN:])
+        gkey, index, count, chunk = parse_fragment(raw, source)
         if index == 0 and not _first_matches(raw[0], raw[2], chunk):
             raise FrameError("fragment", "first fragment does not match its tag")
         self._expire(now)
