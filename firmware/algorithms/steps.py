@@ -17,6 +17,7 @@ MIN_HYST_MG = 45        # smallest accepted half-swing of the filtered magnitude
 MIN_INTERVAL_S100 = 28  # shortest step interval in hundredths of a second (0.28 s)
 MAX_INTERVAL_S100 = 100  # longest step interval (1.0 s, 60 steps/min): longer ends the run
 CONFIRM = 8             # regular steps in a row before counting starts (then all of them count)
+GAP_X10 = 35            # while counting, a gap up to 3.5 mean steps: 1-2 steps too weak to see
 FLUSH_MIN = 4           # flush(): a pending run this long counts at the end of a short window
 
 # save_state() / load_state(): every int of the detector, then the boxcar ring (RTC memory on
@@ -46,7 +47,7 @@ class StepCounter:
         self._k = _shift_for(rate_hz)
         self._g = 1000 << self._k          # gravity estimate, scaled by 2**k
         self._mag = 1000
-        n = rate_hz // 10
+        n = rate_hz * 12 // 100
         self._box = array.array("i", [0] * (n if n > 1 else 2))
         self._box_i = 0
         self._box_sum = 0
@@ -62,7 +63,10 @@ class StepCounter:
         self._last_seen = 0                # sample index when it was recognised
         self._run_sum = 0                  # confirming a run: sum and count of its intervals
         self._run_n = 0
-        self._prev_dt = 0                  # the previous step interval, for the stride check
+        self._prev_dt = 0                  # the previous two step intervals, for the stride check
+        self._prev2_dt = 0
+        self._pp1 = 0                      # the previous two swings, for the same-leg check
+        self._pp2 = 0
         self._pending = 0
         self._counting = False
         self._avg16 = 0                    # while counting: mean step interval x 16
@@ -97,7 +101,7 @@ class StepCounter:
             if y > self._hi:
                 self._hi = y
                 self._hi_n = self._n
-            if y < -hyst:              # a swing up and back down: one candidate step,
+            if y < -hyst or (y < 0 and y < self._hi - 2 * hyst):   # a swing up and back down: one step,
                 self._high = False     # timed at its peak (steadier than the crossings)
                 self._last_seen = self._n
                 self._cycle(self._hi - self._lo, self._hi_n)
@@ -111,7 +115,7 @@ class StepCounter:
                 self._hi_n = self._n
         limit = self._max_int
         if self._counting:             # while counting, allow for one missed step
-            limit = self._avg16 * 24 // 160
+            limit = self._avg16 * GAP_X10 // 160
             if limit < self._max_int:
                 limit = self._max_int
         if self._last >= 0 and self._n - self._last_seen > limit:
@@ -141,6 +145,8 @@ class StepCounter:
             self._pending = 1
             self._run_sum = 0
             self._run_n = 0
+            self._pp1 = pp
+            self._pp2 = 0
             return
         dt = n - last
         if dt < self._min_int:         # too fast for a step: shaking or vibration
@@ -151,38 +157,40 @@ class StepCounter:
             return
         if self._counting:
             avg = self._avg16
-            if 10 * 16 * dt >= 16 * avg and 10 * 16 * dt <= 24 * avg:
-                self.steps += 2            # 1.6-2.4 intervals: one step too weak to cross
+            r10 = 160 * dt // avg          # this interval in tenths of the run's mean step
+            if r10 >= 16:
+                self.steps += (r10 + 5) // 10   # 1.6-2.4 intervals: one step too weak to cross, ...
             else:
                 self.steps += 1
                 self._avg16 = avg + ((16 * dt - avg) >> 3)
             return
-        # Confirming a run: every stride (two steps) within 20 % of twice the run's mean
-        # interval, every step within 50 % of it, every swing within a factor of 2 of the
-        # recent swing; else the run restarts here.
-        rs = self._run_sum
-        rn = self._run_n
-        if ref == 0:
-            ref = pp
+        # Confirming a run: every stride (this step + the previous one: left + right, steady
+        # even when a pocket's leg swings harder than the other) within 20 % of the previous
+        # stride, every swing within a factor of 2 of the same leg's previous swing (two
+        # candidates back); else the run restarts at the previous candidate.
+        p1 = self._pp1
+        p2 = self._pp2
+        self._pp2 = p1
+        self._pp1 = pp
         if self._pending == 1:
             # the first interval after standing still is distorted by the filters settling:
             # bounds only, and it does not set the run's rhythm
             self._pending = 2
-            self._pp = pp
             self._prev_dt = dt
+            self._prev2_dt = 0
             return
-        stride = dt + self._prev_dt    # left + right step: steady even when the two differ
+        stride = dt + self._prev_dt
+        ref = self._prev_dt + self._prev2_dt if self._prev2_dt else 0
+        self._prev2_dt = self._prev_dt
         self._prev_dt = dt
-        if rn == 0 or (5 * abs(stride * rn - 2 * rs) <= 2 * rs and 2 * abs(dt * rn - rs) <= rs
-                       and 2 * pp >= ref and pp <= 2 * ref):
+        if (ref == 0 or 5 * abs(stride - ref) <= ref) and (p2 == 0 or (2 * pp >= p2 and pp <= 2 * p2)):
             self._pending += 1
-            self._run_sum = rs + dt
-            self._run_n = rn + 1
+            self._run_sum += dt
+            self._run_n += 1
         else:
             self._pending = 2
             self._run_sum = dt
             self._run_n = 1
-            self._pp = pp
         if self._pending >= CONFIRM:
             self.steps += self._pending
             self._pending = 0
