@@ -69,6 +69,7 @@ class StepCounter:
         self._pp2 = 0
         self._pending = 0
         self._counting = False
+        self._close = False                # while counting: the last candidate was merged
         self._avg16 = 0                    # while counting: mean step interval x 16
 
     def feed(self, ax_mg, ay_mg, az_mg):
@@ -137,9 +138,13 @@ class StepCounter:
 
     def _cycle(self, pp, n):
         """One full swing of the filtered magnitude, peaking at sample n: a candidate step."""
+        last = self._last
+        if self._counting and last >= 0 and n - last < self._min_int and not self._close:
+            self._close = True             # a doubled peak inside one step: merged, once
+            return
+        self._close = False
         ref = self._pp
         self._pp = pp if ref == 0 else (3 * ref + pp) >> 2
-        last = self._last
         self._last = n
         if last < 0:
             self._pending = 1
