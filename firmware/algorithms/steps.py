@@ -18,6 +18,7 @@ MIN_INTERVAL_S100 = 28  # shortest step interval in hundredths of a second (0.28
 MAX_INTERVAL_S100 = 100  # longest step interval (1.0 s, 60 steps/min): longer ends the run
 CONFIRM = 8             # regular steps in a row before counting starts (then all of them count)
 GAP_X10 = 35            # while counting, a gap up to 3.5 mean steps: 1-2 steps too weak to see
+CARRY_MAX = 16          # at most this many such candidates join a confirmed run
 FLUSH_MIN = 4           # flush(): a pending run this long counts at the end of a short window
 
 # save_state() / load_state(): every int of the detector, then the boxcar ring (RTC memory on
@@ -68,6 +69,7 @@ class StepCounter:
         self._pp1 = 0                      # the previous two swings, for the same-leg check
         self._pp2 = 0
         self._pending = 0
+        self._carry = 0                    # candidates of irregular runs just before this one
         self._counting = False
         self._close = False                # while counting: the last candidate was merged
         self._avg16 = 0                    # while counting: mean step interval x 16
@@ -122,6 +124,7 @@ class StepCounter:
         if self._last >= 0 and self._n - self._last_seen > limit:
             self._last = -1            # stopped: forget the run and let the threshold relax
             self._pending = 0
+            self._carry = 0
             self._counting = False
             self._pp = 0
 
@@ -156,6 +159,7 @@ class StepCounter:
         dt = n - last
         if dt < self._min_int:         # too fast for a step: shaking or vibration
             self._pending = 0
+            self._carry = 0
             self._run_sum = 0
             self._run_n = 0
             self._counting = False
@@ -193,12 +197,17 @@ class StepCounter:
             self._run_sum += dt
             self._run_n += 1
         else:
+            # irregular: restart at the previous candidate, but keep the candidates dropped
+            # (walking the whole time, no gap or shake) to count if the new run confirms
+            c = self._carry + self._pending - 1
+            self._carry = c if c < CARRY_MAX else CARRY_MAX
             self._pending = 2
             self._run_sum = dt
             self._run_n = 1
         if self._pending >= CONFIRM:
-            self.steps += self._pending
+            self.steps += self._pending + self._carry
             self._pending = 0
+            self._carry = 0
             self._counting = True
             self._avg16 = 16 * self._run_sum // self._run_n
 
@@ -235,6 +244,7 @@ class StepCounter:
         them): forget any run in progress, as a gap of still samples would have."""
         self._last = -1
         self._pending = 0
+        self._carry = 0
         self._counting = False
         self._pp = 0
         self._high = False
