@@ -13,12 +13,15 @@ All per-sample arithmetic is on small integers, so the board and CPython count i
 import array
 import struct
 
-MIN_HYST_MG = 45        # smallest accepted half-swing of the filtered magnitude
+MIN_HYST_MG = 60        # smallest accepted half-swing of the filtered magnitude
 MIN_INTERVAL_S100 = 28  # shortest step interval in hundredths of a second (0.28 s)
 MAX_INTERVAL_S100 = 100  # longest step interval (1.0 s, 60 steps/min): longer ends the run
 CONFIRM = 8             # regular steps in a row before counting starts (then all of them count)
 GAP_X10 = 35            # while counting, a gap up to 3.5 mean steps: 1-2 steps too weak to see
 CARRY_MAX = 16          # at most this many such candidates join a confirmed run
+STEP_TOL_X10 = 3        # while counting, a step 0.7-1.3 mean intervals long is on the rhythm
+ODD_COST = 2            # ... an interval off it costs 2, one on it pays 1 back
+ODD_MAX = 6             # ... over 6 owed (4 odd in a row, or 2 odd per step kept up) ends the run
 FLUSH_MIN = 4           # flush(): a pending run this long counts at the end of a short window
 
 # save_state() / load_state(): every int of the detector, then the boxcar ring (RTC memory on
@@ -72,6 +75,7 @@ class StepCounter:
         self._carry = 0                    # candidates of irregular runs just before this one
         self._counting = False
         self._close = False                # while counting: the last candidate was merged
+        self._odd = 0                      # while counting: recent intervals off the rhythm
         self._avg16 = 0                    # while counting: mean step interval x 16
 
     def feed(self, ax_mg, ay_mg, az_mg):
@@ -136,6 +140,7 @@ class StepCounter:
             self.steps += self._pending
             self._pending = 0
             self._counting = True
+            self._odd = 0
             self._avg16 = 16 * self._run_sum // self._run_n
         return self.steps
 
@@ -172,6 +177,21 @@ class StepCounter:
             else:
                 self.steps += 1
                 self._avg16 = avg + ((16 * dt - avg) >> 3)
+            # a walk keeps its rhythm: an interval off it (missed or early steps) scores
+            # ODD_COST, a step on it takes one off; too many odd ones and the run ends
+            if r10 < 10 - STEP_TOL_X10 or 10 + STEP_TOL_X10 < r10:
+                self._odd += ODD_COST
+                if self._odd > ODD_MAX:
+                    self._counting = False
+                    self._odd = 0
+                    self._pending = 1
+                    self._carry = 0
+                    self._run_sum = 0
+                    self._run_n = 0
+                    self._pp1 = pp
+                    self._pp2 = 0
+            elif self._odd:
+                self._odd -= 1
             return
         # Confirming a run: every stride (this step + the previous one: left + right, steady
         # even when a pocket's leg swings harder than the other) within 20 % of the previous
@@ -192,7 +212,10 @@ class StepCounter:
         ref = self._prev_dt + self._prev2_dt if self._prev2_dt else 0
         self._prev2_dt = self._prev_dt
         self._prev_dt = dt
-        if (ref == 0 or 5 * abs(stride - ref) <= ref) and (p2 == 0 or (2 * pp >= p2 and pp <= 2 * p2)):
+        rs = self._run_sum
+        rn = self._run_n
+        if ((ref == 0 or 5 * abs(stride - ref) <= ref) and (p2 == 0 or (2 * pp >= p2 and pp <= 2 * p2))
+                and (rn < 2 or (5 * abs(stride * rn - 2 * rs) <= 2 * rs and 2 * abs(dt * rn - rs) <= rs))):
             self._pending += 1
             self._run_sum += dt
             self._run_n += 1
@@ -209,6 +232,7 @@ class StepCounter:
             self._pending = 0
             self._carry = 0
             self._counting = True
+            self._odd = 0
             self._avg16 = 16 * self._run_sum // self._run_n
 
     def save_state(self):
