@@ -13,6 +13,10 @@ All per-sample arithmetic is on small integers, so the board and CPython count i
 import array
 import struct
 
+MODES = ("body", "wrist")
+BOX_S100 = 12           # smoothing boxcar: 0.12 s (3 samples at 25 Hz) merges a step's doubled peaks
+WRIST_BOX_S100 = 40     # wrist mode: 0.4 s, the period of the fastest walking step (2.5 Hz): the steps' peaks
+                        # are smoothed away and the arm's swing (one per stride) is the candidate
 MIN_HYST_MG = 60        # smallest accepted half-swing of the filtered magnitude
 MIN_INTERVAL_S100 = 28  # shortest step interval in hundredths of a second (0.28 s)
 MAX_INTERVAL_S100 = 100  # longest step interval (1.0 s, 60 steps/min): longer ends the run
@@ -45,18 +49,25 @@ def _shift_for(rate_hz):
 class StepCounter:
     """Streaming step counter; `feed` one sample (mg per axis), read `steps`."""
 
-    def __init__(self, rate_hz=50):
+    def __init__(self, rate_hz=50, mode="body"):
+        if mode not in MODES:
+            raise ValueError("step mode must be one of %s" % (MODES,))
         self.rate_hz = rate_hz
+        self.mode = mode
+        # wrist: one arm swing per stride is the candidate, so intervals are twice as long
+        # and each one counts two steps
+        self._per = 2 if mode == "wrist" else 1
+        box_s100 = WRIST_BOX_S100 if mode == "wrist" else BOX_S100
         self.steps = 0
         self._k = _shift_for(rate_hz)
         self._g = 1000 << self._k          # gravity estimate, scaled by 2**k
         self._mag = 1000
-        n = rate_hz * 12 // 100
+        n = rate_hz * box_s100 // 100
         self._box = array.array("i", [0] * (n if n > 1 else 2))
         self._box_i = 0
         self._box_sum = 0
-        self._min_int = (rate_hz * MIN_INTERVAL_S100 + 50) // 100
-        self._max_int = (rate_hz * MAX_INTERVAL_S100 + 50) // 100
+        self._min_int = (self._per * rate_hz * MIN_INTERVAL_S100 + 50) // 100
+        self._max_int = (self._per * rate_hz * MAX_INTERVAL_S100 + 50) // 100
         self._n = 0                        # samples seen (a small int for 248 days at 50 Hz)
         self._high = False                 # detector state: above +hyst since the last -hyst
         self._hi = 0
@@ -137,7 +148,7 @@ class StepCounter:
         least FLUSH_MIN regular steps (a window of a few seconds cannot show CONFIRM).
         Returns `steps`. Streaming callers never need it."""
         if not self._counting and self._pending >= FLUSH_MIN and self._run_n:
-            self.steps += self._pending
+            self.steps += self._per * self._pending
             self._pending = 0
             self._counting = True
             self._odd = 0
@@ -173,9 +184,9 @@ class StepCounter:
             avg = self._avg16
             r10 = 160 * dt // avg          # this interval in tenths of the run's mean step
             if r10 >= 16:
-                self.steps += (r10 + 5) // 10   # 1.6-2.4 intervals: one step too weak to cross, ...
+                self.steps += self._per * ((r10 + 5) // 10)   # 1.6-2.4 intervals: one step too weak to cross, ...
             else:
-                self.steps += 1
+                self.steps += self._per
                 self._avg16 = avg + ((16 * dt - avg) >> 3)
             # a walk keeps its rhythm: an interval off it (missed or early steps) scores
             # ODD_COST, a step on it takes one off; too many odd ones and the run ends
@@ -228,7 +239,7 @@ class StepCounter:
             self._run_sum = dt
             self._run_n = 1
         if self._pending >= CONFIRM:
-            self.steps += self._pending + self._carry
+            self.steps += self._per * (self._pending + self._carry)
             self._pending = 0
             self._carry = 0
             self._counting = True
