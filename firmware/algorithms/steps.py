@@ -158,7 +158,7 @@ class StepCounter:
     def _cycle(self, pp, n):
         """One full swing of the filtered magnitude, peaking at sample n: a candidate step."""
         last = self._last
-        if self._counting and last >= 0 and n - last < self._min_int and not self._close:
+        if last >= 0 and n - last < self._min_int and not self._close and (self._counting or 2 * pp <= self._pp1):
             self._close = True             # a doubled peak inside one step: merged, once
             return
         self._close = False
