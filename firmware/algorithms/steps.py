@@ -1,13 +1,17 @@
 """Step counter: 3-axis accelerometer in, total steps out.
 
 Method (README.md in this folder): magnitude |a| (integer square root, so any orientation works),
-gravity removed by a ~0.64 s moving mean, smoothed by a 0.1 s boxcar, then a swing detector with
-an adaptive hysteresis (a quarter of the recent peak-to-peak, at least MIN_HYST_MG). Each swing
-up and back down is a candidate step, timed at its peak. Steps closer than 0.28 s break the run
-(shaking, vibration); a gap over 1 s ends it. Candidates only count once CONFIRM regular ones in
-a row have been seen -- strides (two steps) within 20 % of the run's rhythm, swings within a
-factor of 2 -- and then all of them count; shaking, taps and vehicle bumps rarely get there.
-While counting, a gap of 1.6-2.4 steps counts as two (one step too weak to see).
+gravity removed by a ~0.64 s moving mean, smoothed by a 0.12 s boxcar (a step's doubled peaks
+merge), then a swing detector with an adaptive hysteresis (a quarter of the recent peak-to-peak,
+at least MIN_HYST_MG): each swing up and back down is a candidate step, timed at its peak.
+Candidates only count once CONFIRM regular ones in a row have been seen -- strides (left +
+right step, steady when a pocket's leg swings harder than the other) within 20 % of the last
+stride and of the run's mean, swings within a factor of 2 of the same leg's last swing -- and then
+all of them count, with the candidates of irregular runs just before (a walk's start and turns).
+Steps closer than 0.28 s break the run (shaking) unless one is a weak echo; a gap over 1 s ends
+it. While counting, a gap of 1.6-3.4 mean steps counts its missed steps, and too many intervals
+off the rhythm end the run (a bumpy ride keeps no rhythm). Wrist mode: one arm swing per stride
+is the candidate (0.4 s smoothing, intervals doubled) and counts two steps.
 All per-sample arithmetic is on small integers, so the board and CPython count identically.
 """
 import array
@@ -31,11 +35,13 @@ FLUSH_MIN = 4           # flush(): a pending run this long counts at the end of 
 # save_state() / load_state(): every int of the detector, then the boxcar ring (RTC memory on
 # the board keeps it through deep sleep and resets; sample indices wrap after 2**31 samples,
 # 2.7 years at 25 Hz).
-_STATE_VERSION = 1
-_STATE_HEAD = "<BHB"        # version, rate_hz, boxcar length
-_STATE_INTS = "<19i"
+_STATE_VERSION = 2
+_STATE_HEAD = "<BHBB"       # version, rate_hz, boxcar length, steps per candidate (the mode)
+_STATE_INTS = "<25i"
 _STATE_NAMES = ("steps", "_g", "_mag", "_box_i", "_box_sum", "_n", "_high", "_hi", "_hi_n", "_lo", "_pp",
-                "_last", "_last_seen", "_run_sum", "_run_n", "_prev_dt", "_pending", "_counting", "_avg16")
+                "_last", "_last_seen", "_run_sum", "_run_n", "_prev_dt", "_prev2_dt", "_pp1", "_pp2",
+                "_pending", "_carry", "_counting", "_close", "_odd", "_avg16")
+_STATE_BOOLS = ("_high", "_counting", "_close")
 
 
 def _shift_for(rate_hz):
@@ -53,7 +59,6 @@ class StepCounter:
         if mode not in MODES:
             raise ValueError("step mode must be one of %s" % (MODES,))
         self.rate_hz = rate_hz
-        self.mode = mode
         # wrist: one arm swing per stride is the candidate, so intervals are twice as long
         # and each one counts two steps
         self._per = 2 if mode == "wrist" else 1
@@ -148,8 +153,9 @@ class StepCounter:
         least FLUSH_MIN regular steps (a window of a few seconds cannot show CONFIRM).
         Returns `steps`. Streaming callers never need it."""
         if not self._counting and self._pending >= FLUSH_MIN and self._run_n:
-            self.steps += self._per * self._pending
+            self.steps += self._per * (self._pending + self._carry)
             self._pending = 0
+            self._carry = 0
             self._counting = True
             self._odd = 0
             self._avg16 = 16 * self._run_sum // self._run_n
@@ -158,59 +164,62 @@ class StepCounter:
     def _cycle(self, pp, n):
         """One full swing of the filtered magnitude, peaking at sample n: a candidate step."""
         last = self._last
-        if last >= 0 and n - last < self._min_int and not self._close and (self._counting or 2 * pp <= self._pp1):
-            self._close = True             # a doubled peak inside one step: merged, once
-            return
+        if last >= 0 and n - last < self._min_int and not self._close \
+                and (self._counting or 2 * pp <= self._pp1):
+            self._close = True             # a doubled peak inside one step (or, confirming, a
+            return                         # weak echo of it): merged, once
         self._close = False
-        ref = self._pp
-        self._pp = pp if ref == 0 else (3 * ref + pp) >> 2
+        self._pp = pp if self._pp == 0 else (3 * self._pp + pp) >> 2
         self._last = n
         if last < 0:
-            self._pending = 1
-            self._run_sum = 0
-            self._run_n = 0
-            self._pp1 = pp
-            self._pp2 = 0
+            self._new_run(pp)
             return
         dt = n - last
         if dt < self._min_int:         # too fast for a step: shaking or vibration
+            self._new_run(pp)
             self._pending = 0
-            self._carry = 0
-            self._run_sum = 0
-            self._run_n = 0
-            self._counting = False
             return
         if self._counting:
-            avg = self._avg16
-            r10 = 160 * dt // avg          # this interval in tenths of the run's mean step
-            if r10 >= 16:
-                self.steps += self._per * ((r10 + 5) // 10)   # 1.6-2.4 intervals: one step too weak to cross, ...
-            else:
-                self.steps += self._per
-                self._avg16 = avg + ((16 * dt - avg) >> 3)
-            # a walk keeps its rhythm: an interval off it (missed or early steps) scores
-            # ODD_COST, a step on it takes one off; too many odd ones and the run ends
-            if r10 < 10 - STEP_TOL_X10 or 10 + STEP_TOL_X10 < r10:
-                self._odd += ODD_COST
-                if self._odd > ODD_MAX:
-                    self._counting = False
-                    self._odd = 0
-                    self._pending = 1
-                    self._carry = 0
-                    self._run_sum = 0
-                    self._run_n = 0
-                    self._pp1 = pp
-                    self._pp2 = 0
-            elif self._odd:
-                self._odd -= 1
-            return
-        # Confirming a run: every stride (this step + the previous one: left + right, steady
-        # even when a pocket's leg swings harder than the other) within 20 % of the previous
-        # stride, every swing within a factor of 2 of the same leg's previous swing (two
-        # candidates back); else the run restarts at the previous candidate.
-        p1 = self._pp1
+            self._count(dt, pp)
+        else:
+            self._confirm(dt, pp)
+
+    def _new_run(self, pp):
+        """This candidate is the first of a run to confirm (nothing before it counts)."""
+        self._counting = False
+        self._pending = 1
+        self._carry = 0
+        self._run_sum = 0
+        self._run_n = 0
+        self._pp1 = pp
+        self._pp2 = 0
+
+    def _count(self, dt, pp):
+        """Counting: this interval's steps (missed ones included); too many intervals off the
+        rhythm end the run -- a walk keeps its rhythm, a bumpy ride does not."""
+        avg = self._avg16
+        r10 = 160 * dt // avg          # this interval in tenths of the run's mean step
+        if r10 >= 16:                  # 1.6-2.4 mean steps: one too weak to see, 2.5-3.4: two
+            self.steps += self._per * ((r10 + 5) // 10)
+        else:
+            self.steps += self._per
+            self._avg16 = avg + ((16 * dt - avg) >> 3)
+        if r10 < 10 - STEP_TOL_X10 or 10 + STEP_TOL_X10 < r10:
+            self._odd += ODD_COST
+            if self._odd > ODD_MAX:
+                self._odd = 0
+                self._new_run(pp)
+        elif self._odd:
+            self._odd -= 1
+
+    def _confirm(self, dt, pp):
+        """Confirming a run: every stride (this step + the previous one: left + right, steady
+        even when a pocket's leg swings harder than the other) within 20 % of the previous
+        stride and of the run's mean, every step within 50 % of the mean, every swing within a
+        factor of 2 of the same leg's previous swing (two candidates back); else the run
+        restarts at the previous candidate. CONFIRM in a row and they all count."""
         p2 = self._pp2
-        self._pp2 = p1
+        self._pp2 = self._pp1
         self._pp1 = pp
         if self._pending == 1:
             # the first interval after standing still is distorted by the filters settling:
@@ -228,11 +237,11 @@ class StepCounter:
         if ((ref == 0 or 5 * abs(stride - ref) <= ref) and (p2 == 0 or (2 * pp >= p2 and pp <= 2 * p2))
                 and (rn < 2 or (5 * abs(stride * rn - 2 * rs) <= 2 * rs and 2 * abs(dt * rn - rs) <= rs))):
             self._pending += 1
-            self._run_sum += dt
-            self._run_n += 1
+            self._run_sum = rs + dt
+            self._run_n = rn + 1
         else:
             # irregular: restart at the previous candidate, but keep the candidates dropped
-            # (walking the whole time, no gap or shake) to count if the new run confirms
+            # (walking all along: no gap, no shake) to count if the new run confirms
             c = self._carry + self._pending - 1
             self._carry = c if c < CARRY_MAX else CARRY_MAX
             self._pending = 2
@@ -247,28 +256,28 @@ class StepCounter:
             self._avg16 = 16 * self._run_sum // self._run_n
 
     def save_state(self):
-        """The whole detector as bytes (about 100 B at 50 Hz): restore it with load_state()."""
+        """The whole detector as bytes (117 B at 25 Hz): restore it with load_state()."""
         vals = [int(getattr(self, name)) for name in _STATE_NAMES]
         box = self._box
-        return (struct.pack(_STATE_HEAD, _STATE_VERSION, self.rate_hz, len(box))
+        return (struct.pack(_STATE_HEAD, _STATE_VERSION, self.rate_hz, len(box), self._per)
                 + struct.pack(_STATE_INTS, *vals) + struct.pack("<%di" % len(box), *box))
 
     def load_state(self, data):
         """Continue from save_state()'s bytes; False (and a fresh state kept) when they do not
-        fit this counter (other rate, other version, truncated)."""
+        fit this counter (other rate or mode, other version, truncated)."""
         head = struct.calcsize(_STATE_HEAD)
         ints = struct.calcsize(_STATE_INTS)
         if not data or len(data) < head:
             return False
-        version, rate, nbox = struct.unpack_from(_STATE_HEAD, data, 0)
-        if version != _STATE_VERSION or rate != self.rate_hz or nbox != len(self._box) \
+        version, rate, nbox, per = struct.unpack_from(_STATE_HEAD, data, 0)
+        if version != _STATE_VERSION or rate != self.rate_hz or nbox != len(self._box) or per != self._per \
                 or len(data) != head + ints + 4 * nbox:
             return False
         vals = struct.unpack_from(_STATE_INTS, data, head)
         for i in range(len(_STATE_NAMES)):
             name = _STATE_NAMES[i]
             v = vals[i]
-            setattr(self, name, bool(v) if name in ("_high", "_counting") else v)
+            setattr(self, name, bool(v) if name in _STATE_BOOLS else v)
         box = struct.unpack_from("<%di" % nbox, data, head + ints)
         for i in range(nbox):
             self._box[i] = box[i]
