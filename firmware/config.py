@@ -34,6 +34,7 @@ DEFAULT_PLANS = {
 # Sigfox's subscription allows about 140 uplinks a day: 620 s between frames keeps under it.
 SIGFOX_INTERVAL_S = 900
 IMU_RATES_HZ = (25, 40, 50, 100)
+STEP_MODES = ("body", "wrist")  # firmware.algorithms.steps.MODES
 MIN_INTERVAL_S = {"lora": 30, "sigfox": 620, "wisun": 10}
 MAX_INTERVAL_S = 86400
 LORA_SF = (7, 8, 9, 10, 11, 12)
@@ -212,6 +213,9 @@ ROWS = (  # type: tuple
     ("board", "host", _board),
     ("lora", {}, _lora),
     ("consent", True, _consent),
+    # the pedometer's step counter: "body" (pocket, belt, bag, armband, neck pouch, in hand) or
+    # "wrist" (a wrist band: one arm swing per stride, counted as two steps)
+    ("step_mode", "body", _one_of("step_mode", STEP_MODES)),
 )
 
 

@@ -28,11 +28,11 @@ _VERSION = 1
 class StepTracker:
     """The pedometer's IMU FIFO and step counter, across wakes."""
 
-    def __init__(self, board, slots, plan, counter_cls):
+    def __init__(self, board, slots, plan, counter_cls, mode="body"):
         self.board = board
         self.slots = slots
         self.rate = plan.get("imu_rate_hz", RATE_HZ)
-        self.counter = counter_cls(rate_hz=self.rate)
+        self.counter = counter_cls(rate_hz=self.rate, mode=mode)
         fifo_ms = (1024 // 6) * 1000 // self.rate
         self.drain_ms = fifo_ms * 3 // 4
         self.mark = 0
@@ -113,11 +113,11 @@ class StepTracker:
                 "overflows": self.overflows, "fifo_starts": self.restarts, "steps": self.counter.steps}
 
 
-def tracker(board, slots, plan):
+def tracker(board, slots, plan, mode="body"):
     """A StepTracker (imported only on a pedometer); SensorError when the IMU fails."""
     from lpwa.firmware.algorithms.steps import StepCounter
 
     try:
-        return StepTracker(board, slots, plan, StepCounter)
+        return StepTracker(board, slots, plan, StepCounter, mode)
     except OSError as e:
         raise SensorError("mpu6050", "I2C: %s" % e)

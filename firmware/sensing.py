@@ -217,7 +217,8 @@ class Sampler:
         """The continuous step counter (firmware/pedometer.py), or None when the IMU failed."""
         from lpwa.firmware import pedometer
 
-        return self._try(F_IMU, lambda: pedometer.tracker(self.board, slots, self.plan))
+        mode = self.cfg.get("step_mode", "body")
+        return self._try(F_IMU, lambda: pedometer.tracker(self.board, slots, self.plan, mode))
 
     def steps(self, readings, now_s, since_s, tracker, now_ms):
         """Steps since the last reading, every one counted (the IMU FIFO is drained continuously)."""

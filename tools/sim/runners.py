@@ -50,7 +50,7 @@ class Nop:
 SPECS = {
     # algo: (import, constructor, typecode, width, output at a checkpoint, final output)
     "steps": ("from lpwa.firmware.algorithms.steps import StepCounter",
-              "StepCounter(%(rate)d)", "h", 3, "obj.steps", "obj.steps"),
+              "StepCounter(%(rate)d, %(mode)r)", "h", 3, "obj.steps", "obj.steps"),
     "waves": ("from lpwa.firmware.algorithms.waves import WaveEstimator",
               "WaveEstimator(%(rate)d, %(window)d)", "h", 1,
               "None if obj.result() is None else [fhex(v) for v in obj.result()]", "None"),
@@ -140,13 +140,13 @@ def _flatten(algo, trace):
     return list(trace.samples)
 
 
-def program(algo, trace, every=None, window_s=256):
+def program(algo, trace, every=None, window_s=256, mode="body"):
     """The script's parts, to be run one after the other in one interpreter."""
     imp, ctor, typecode, width, check, final = SPECS[algo]
     raw = array.array(typecode, _flatten(algo, trace)).tobytes()
     if every is None:
         every = trace.rate_hz * (window_s if algo == "waves" else 1)
-    params = {"rate": trace.rate_hz, "window": window_s}
+    params = {"rate": trace.rate_hz, "window": window_s, "mode": mode}   # mode: the step counter's
     return (PRELUDE + BODY % {
         "imp": imp, "typecode": typecode, "hex": binascii.hexlify(raw).decode(), "width": width,
         "every": every, "check": check, "ctor": ctor % params, "final": final % params,
