@@ -213,6 +213,20 @@ def test_config_checks_the_imu_rate():
     assert config.parse(doc)["plan"]["imu_rate_hz"] == 50
 
 
+def test_config_has_a_step_mode_row_body_or_wrist():
+    from lpwa.firmware import config
+    from lpwa.firmware.algorithms import steps
+
+    doc = json.loads(sim_config("pedometer", "lora"))
+    assert config.parse(doc)["step_mode"] == "body"
+    doc["step_mode"] = "wrist"
+    assert config.parse(doc)["step_mode"] == "wrist"
+    doc["step_mode"] = "ankle"
+    with pytest.raises(config.ConfigError):
+        config.parse(doc)
+    assert config.STEP_MODES == steps.MODES
+
+
 def test_cli_simulates_the_wearers_day_and_prints_the_step_error(tmp_path):
     import subprocess
     import sys
