@@ -105,6 +105,9 @@ def boards_markdown():
         v = UART_MODULES[k]
         out.append("| %s | %s | %d | %s%s |" % (k, v["title"], v["baud"], v["source"],
                                                ("; " + v["note"]) if v.get("note") else ""))
+    from lpwa.tools.cli import frozen_build
+
+    out += [""] + frozen_build.MARKDOWN
     out.append("")
     return "\n".join(out)
 
