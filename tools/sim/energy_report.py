@@ -15,7 +15,7 @@ def day_energy(cfg_json, hours, motion=None):
     """{"duty": metered seconds a day, "boards": {board: energy.summary}} for one config."""
     cfg = json.loads(cfg_json)
     duty = meter_day(cfg_json, hours, motion)
-    return {"duty": _rounded(duty), "boards": {b: energy.summary(duty, b, cfg["radio"], cfg["kind"]) for b in BOARDS}}
+    return {"hours": hours, "duty": _rounded(duty), "boards": {b: energy.summary(duty, b, cfg["radio"], cfg["kind"]) for b in BOARDS}}
 
 
 def _rounded(duty):
@@ -57,7 +57,8 @@ def add(rows, sim_config, hours, motion=None):
 
 def print_section(rows, out=sys.stdout):
     w = out.write
-    w("\nEnergy (lpwa.tools.sim.energy): a metered simulated day per kind x radio; currents from the rows below\n")
+    w("\nEnergy (lpwa.tools.sim.energy): the same app metered on CPython over a simulated %s per kind x radio, "
+      "scaled to a day; currents from the rows below\n" % _span(rows))
     w("| kind | radio | wakes/day (from deep) | MCU awake s/day | light sleep s/day | TX s/day | RX s/day | "
       "sensors on s/day | %s |\n" % " | ".join("%s avg mA / life days" % b for b in SHOWN))
     w("|---|---|---|---|---|---|---|---|%s\n" % ("---|" * len(SHOWN)))
@@ -73,6 +74,10 @@ def print_section(rows, out=sys.stdout):
     _board_row_lines(rows, w)
     _imu_rate_lines(rows, w)
     _model_lines(w)
+
+
+def _span(rows):
+    return "%g h" % rows[0]["energy"]["hours"] if rows else "day"
 
 
 def _battery_lines(rows, w):
