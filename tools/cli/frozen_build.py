@@ -7,7 +7,11 @@ the tree (`lpwa flash --tree`), the manifest, and the exact commands, kept next 
 MARKDOWN = """## Frozen firmware: an ESP32 image with lpwa-edge inside
 
 Frozen modules run from flash: their bytecode and most interned names never enter the heap,
-which is what makes a node fit an ESP32 without PSRAM (see `lpwa node report`). Three steps:
+which is what makes a node fit an ESP32 without PSRAM. Measured on the unix port built like an
+ESP32 (MicroPython 1.26.1, 32-bit, single-precision floats, fixed heap; the smallest
+`-X heapsize` that runs a simulated day, by bisection): 48-64 KiB frozen (with the frozen host
+simulator, ~9 KiB of it), against 130-183 KiB with the .mpy files `lpwa flash` installs.
+Three steps:
 
 1. Lay out the tree the manifest reads, exactly the files `boards/manifest.py` names:
 
