@@ -40,8 +40,8 @@ ROWS = (
      "source": ESP32_DS + ": Modem-sleep (CPU on, radio off) 80 MHz 20-25 mA, 240 MHz 30-50 mA; MicroPython's "
                "default 160 MHz taken as 40 mA (between the two rows)"},
     {"part": "esp32s3", "state": "deep", "ma": 0.008, "level": CHIP, "checked": True,
-     "source": ESP32S3_DS + ": Deep-sleep, RTC memory and RTC peripherals powered up 8 uA (lucidar.me measured "
-               "8 uA on an ESP32-S3-DevKitM-1 at 3.3 V)"},
+     "source": ESP32S3_DS + ": Deep-sleep 7-8 uA (lucidar.me quotes the datasheet's 7 uA and measured 8 uA "
+               "on an ESP32-S3-DevKitM-1 at 3.3 V; 8 taken)"},
     {"part": "esp32s3", "state": "light", "ma": 0.24, "level": CHIP, "checked": True,
      "source": ESP32S3_DS + ": Light-sleep 240 uA"},
     {"part": "esp32s3", "state": "active", "ma": 31.7, "level": BOARD, "checked": True,
