@@ -14,6 +14,10 @@ SENSOR_PART = {"imu": "mpu6050", "ppg": "max30102", "temp": "ds18b20", "gps": "g
 # (plan gps_timeout_ms, 3 s): with Vext off between wakes each fix is a cold start (NEO-6 TTFF
 # ~27 s), so the wait usually runs out.
 MIN_ON_S = {"ds18b20": 0.75, "gps": 3.0}
+# A Sigfox uplink that asks for a downlink keeps the module listening: up to 25 s, from 20 s after
+# the uplink (Sigfox RC3; firmware/drivers/radio_sigfox.py DOWNLINK_TIMEOUT_MS). The simulated
+# module just waits, so the meter counts the whole window as module RX (an upper bound).
+SIGFOX_RX_S = 25.0
 
 
 class _Timed:
@@ -47,6 +51,11 @@ class _TimedRadio:
 
     def __getattr__(self, name):
         return getattr(self._radio, name)
+
+    def send(self, payload, want_downlink=False):
+        if want_downlink and getattr(self._radio, "name", None) == "sigfox":
+            self._board.meter["rx_s"] += SIGFOX_RX_S
+        return self._radio.send(payload, want_downlink)
 
     def receive(self, timeout_ms):
         t0 = self._board.clock.ms

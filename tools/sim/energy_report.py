@@ -121,8 +121,8 @@ def _model_lines(w):
     w("Model: average = (awake s x MCU active + light s x MCU light + deep s x MCU deep + TX s x radio TX + RX s x "
       "radio RX + sensors' on s x on current + their idle) / 86400 s. Awake includes %.1f s boot per wake from deep "
       "sleep, %.1f ms per FIFO drain and %.2f ms per IMU sample (estimates). Currents at 3.3 V; a linear LDO passes "
-      "them to the cell unchanged. A board measurement replaces the chip row for its board. Sigfox: the module's "
-      "downlink listening inside AT$SF is counted as MCU awake, not as module RX.\n" % (
+      "them to the cell unchanged. A board measurement replaces the chip row for its board. Sigfox: each downlink "
+      "request counts the module's whole 25 s listening window as RX (an upper bound).\n" % (
           energy.row("boot", "s")["ma"], energy.row("drain", "ms")["ma"], energy.row("sample", "ms")["ma"]))
     w("| part | state | mA | level | checked | source |\n|---|---|---|---|---|---|\n")
     for r in energy.ROWS:
