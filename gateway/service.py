@@ -170,7 +170,8 @@ class Gateway:
         return {"gateway": self.config["gateway"]["id"], "pid": os.getpid(), "time": time.time(),
                 "started": self.started, "uptime_s": round(time.time() - self.started, 1) if self.started else 0,
                 "mqtt": self.sink.status(), "pipeline": self.pipeline.status(), "source_stats": source_stats,
-                "metrics": {"refused": self.metrics.refused if self.metrics else 0}}
+                "metrics": {"refused": self.metrics.refused if self.metrics else 0,
+                            "timed_out": self.metrics.timed_out if self.metrics else 0}}
 
     def backlog(self, status):
         """{source: queued messages of the devices last heard through it} (per-source backlog)."""
