@@ -8,6 +8,7 @@ the seconds from SIGTERM to exit with the slow clients connected (systemd's `Tim
 is the bound). Used by `lpwa bench hostile` and by tests/gateway/sources/test_http_guard.py.
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -163,29 +164,48 @@ def real_callback(port, counter=1, timeout=10):
         conn.close()
 
 
-def measure(heads=300, bodies=50, metrics_clients=16, settle_s=8.0, sigfox_options=None):
-    """The figures for one run -> dict (see the module docstring)."""
+@contextlib.contextmanager
+def service(sigfox_options=None):
+    """A running `lpwa gateway run` with the Sigfox and metrics endpoints (.sigfox_port, .metrics_port)."""
     with tempfile.TemporaryDirectory() as d:
         sigfox_port, metrics_port = free_tcp_port(), free_tcp_port()
-        service = Service(write_config(d, sigfox_port, metrics_port, sigfox_options), (sigfox_port, metrics_port))
+        svc = Service(write_config(d, sigfox_port, metrics_port, sigfox_options), (sigfox_port, metrics_port))
+        svc.sigfox_port, svc.metrics_port = sigfox_port, metrics_port
         try:
-            slow = SlowClients(sigfox_port, heads, bodies)
-            slow_metrics = SlowClients(metrics_port, metrics_clients, 0, "/metrics", "GET")
-            status_meanwhile = real_callback(sigfox_port, 1)
-            time.sleep(settle_s)
-            out = {"slow": heads + bodies, "open_after_settle": slow.open_count(), "settle_s": settle_s,
-                   "callback_meanwhile": status_meanwhile, "callback_after": real_callback(sigfox_port, 2),
-                   "metrics_open_after_settle": slow_metrics.open_count()}
-            slow.close()
-            slow_metrics.close()
-            slow = SlowClients(sigfox_port, heads, bodies)  # fresh ones, connected at SIGTERM
-            slow_metrics = SlowClients(metrics_port, metrics_clients, 0, "/metrics", "GET")
-            time.sleep(1.0)
-            out["stop_s"] = service.stop_seconds()
-            out["exit_code"] = service.proc.returncode
-            slow.close()
-            slow_metrics.close()
-            out["log"] = service.log_text()
-            return out
+            yield svc
         finally:
-            service.kill()
+            svc.kill()
+
+
+def wait_closed(clients, timeout):
+    """Seconds until every slow client was closed by the server (None: some still open at `timeout`)."""
+    t0 = time.monotonic()
+    while clients.open_count():
+        if time.monotonic() - t0 > timeout:
+            return None
+        time.sleep(0.1)
+    return time.monotonic() - t0
+
+
+def measure(heads=300, bodies=50, metrics_clients=16, settle_s=12.0, sigfox_options=None):
+    """The figures for one run -> dict (see the module docstring)."""
+    with service(sigfox_options) as svc:
+        slow = SlowClients(svc.sigfox_port, heads, bodies)
+        slow_metrics = SlowClients(svc.metrics_port, metrics_clients, 0, "/metrics", "GET")
+        meanwhile = real_callback(svc.sigfox_port, 1)
+        closed_s = wait_closed(slow, settle_s)
+        out = {"slow": heads + bodies, "open_after_settle": slow.open_count(), "settle_s": settle_s,
+               "closed_after_s": closed_s, "callback_meanwhile": meanwhile,
+               "callback_after": real_callback(svc.sigfox_port, 2),
+               "metrics_open_after_settle": slow_metrics.open_count()}
+        slow.close()
+        slow_metrics.close()
+        slow = SlowClients(svc.sigfox_port, heads, bodies)  # fresh ones, connected at SIGTERM
+        slow_metrics = SlowClients(svc.metrics_port, metrics_clients, 0, "/metrics", "GET")
+        time.sleep(1.0)
+        out["stop_s"] = svc.stop_seconds()
+        out["exit_code"] = svc.proc.returncode
+        slow.close()
+        slow_metrics.close()
+        out["log"] = svc.log_text()
+        return out
