@@ -102,8 +102,7 @@ class Gateway:
                 self.metrics.start()
                 log.info("metrics listening", extra={"event": "metrics-start", "host": host,
                                                      "port": self.metrics.port})
-        except StartError as e:
-            log.error("gateway cannot start", extra={"event": "start-failed", "error": str(e)})
+        except StartError:  # the caller prints it: `run` as its one line
             await self.stop()
             raise
         self._status_task = asyncio.get_running_loop().create_task(self._status_loop())
@@ -202,14 +201,17 @@ class Gateway:
 
 
 def run(config):
-    """Blocking entry point for the CLI: run the gateway until a stop signal."""
+    """Blocking entry point for the CLI: run the gateway until a stop signal. A config or
+    environment error (what preflight finds before anything starts, or a source that still cannot
+    start) is one line on stderr and exit 2: the unit's RestartPreventExitStatus=2 stops systemd
+    restarting what a restart cannot fix."""
+    from lpwa.gateway import preflight
+
     try:
+        preflight.check(config)
         gateway = Gateway(config)
         asyncio.run(gateway.run_forever())
-    except config_mod.ConfigError as e:
+    except (config_mod.ConfigError, StartError) as e:
         sys.stderr.write("lpwa gateway: %s\n" % e)
         return 2
-    except StartError as e:
-        sys.stderr.write("lpwa gateway: %s\n" % e)
-        return 1
     return 0

@@ -28,7 +28,7 @@ from aiohttp import web
 
 from lpwa.codecs import command
 from lpwa.gateway.options import Row
-from lpwa.gateway.sources.base import SourceBase, parse_listen
+from lpwa.gateway.sources.base import SourceBase, check_listen, parse_listen
 from lpwa.gateway.sources.http_guard import BodyTimeout, Guard
 from lpwa.radio import sigfox
 
@@ -39,7 +39,7 @@ def _seconds(low, high):
 
 NAME = "sigfox"
 OPTIONS = {
-    "listen": (str, "0.0.0.0:8080", "HTTP address for the Sigfox callbacks (host:port)"),
+    "listen": Row(str, "0.0.0.0:8080", "HTTP address for the Sigfox callbacks (host:port)", check_listen),
     "secret": (str, "", "shared secret the callback must send (required)"),
     "path": (str, "/sigfox", "URL path of the callback"),
     "head_timeout_s": Row(float, 10.0, "seconds a client has to send a request head (after connecting or its "
@@ -51,6 +51,7 @@ OPTIONS = {
     "stop_grace_s": Row(float, 2.0, "on SIGTERM, seconds requests in progress may finish before they are closed "
                                     "(the unit's TimeoutStopSec is 20)", _seconds(0, 10)),
 }
+BINDS = {"listen": "tcp"}  # what `lpwa gateway check` test-binds (lpwa.gateway.preflight)
 MAX_BODY = 16 * 1024  # a callback is a few hundred bytes
 
 
