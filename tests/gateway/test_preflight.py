@@ -100,13 +100,16 @@ def test_check_and_run_refuse_it_in_one_line_with_exit_2(case, command, tmp_path
     assert PASSWORD not in r.stderr and "Traceback" not in r.stderr
 
 
-def test_no_bind_checks_a_config_while_the_gateway_holds_its_ports(tmp_path, busy):
+def test_no_bind_and_config_only_skip_what_is_not_this_machine_now(tmp_path, busy):
     path = tmp_path / "g.toml"
     path.write_text('[gateway]\nstate_dir = "%s"\n[sources.udp]\nlisten = "127.0.0.1:%d"\n'
                     % (tmp_path / "state", busy["udp"]))
     assert lpwa("gateway", "check", "-q", "-c", str(path)).returncode == 2
     r = lpwa("gateway", "check", "-q", "--no-bind", "-c", str(path))
     assert r.returncode == 0 and r.stderr == "", r.stderr
+    path.write_text('[gateway]\nstate_dir = "%s"\n' % unwritable(tmp_path)[0])  # a config for another machine
+    assert lpwa("gateway", "check", "-q", "-c", str(path)).returncode == 2
+    assert lpwa("gateway", "check", "-q", "--config-only", "-c", str(path)).returncode == 0
 
 
 def test_two_listen_keys_on_one_port_are_refused_and_check_creates_nothing(tmp_path):

@@ -92,7 +92,7 @@ def test_example_config_is_valid_and_redacted_output_hides_secrets():
     assert cfg["gateway"]["id"] == "pi-town-01" and cfg["sources"]["udp"]["enabled"]
     shown = json.dumps(config.redacted(cfg))
     assert KEYS["0a1b2c3d"] not in shown and "change-me" not in shown
-    r = lpwa("gateway", "check", "-c", EXAMPLE)
+    r = lpwa("gateway", "check", "--config-only", "-c", EXAMPLE)  # /var/lib/lpwa and its ports: not this machine's
     assert r.returncode == 0, r.stderr
     assert "000102030405060708090a0b0c0d0e0f" not in r.stdout + r.stderr
 
@@ -103,7 +103,7 @@ def test_check_hides_secrets_inside_wisun_init_commands(tmp_path):
     cfg = tmp_path / "g.toml"
     cfg.write_text('[sources.wisun]\ninit = "SKSREG S2 21; SKSETPWD C pan-pass-1234; SKSETRBID rbid-5678; '
                    'SKSETPSK 20 psk-9abc;SKJOIN FE80::1"\n')
-    r = lpwa("gateway", "check", "-c", str(cfg))
+    r = lpwa("gateway", "check", "--config-only", "-c", str(cfg))  # the default state_dir is not this machine's
     assert r.returncode == 0, r.stderr
     for secret in ("pan-pass-1234", "rbid-5678", "psk-9abc"):
         assert secret not in r.stdout
