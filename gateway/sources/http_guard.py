@@ -64,9 +64,10 @@ class Guard:
         return tuple(self.server.sockets[0].getsockname()[:2])
 
     def _connection(self):
-        # lingering_time=0: an unread body closes the connection; keep-alive idle: aiohttp's own timer too
+        # lingering_time=0: an unread body closes the connection; aiohttp's keep-alive timer is only a
+        # backstop, a second later than ours (which counts)
         conn = _Connection(self.runner.server, loop=self._loop, access_log=None, lingering_time=0,
-                           keepalive_timeout=self.head_timeout_s)
+                           keepalive_timeout=self.head_timeout_s + 1.0)
         conn.guard = self
         return conn
 

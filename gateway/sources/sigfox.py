@@ -117,6 +117,8 @@ class Source(SourceBase):
             self.malformed("too-large")
             return web.Response(status=413, text="body too large\n")
         except (web.RequestPayloadError, ConnectionError):  # a broken Content-Encoding, a torn body
+            if request.protocol.transport is None:  # closed under it (evicted by the cap: counted there)
+                return web.Response(status=400, text="connection closed\n")
             self.malformed("malformed-callback")
             return web.Response(status=400, text="not a Sigfox data callback\n")
         try:

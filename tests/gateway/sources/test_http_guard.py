@@ -63,8 +63,8 @@ def test_sigterm_under_300_slow_clients_and_50_slow_bodies_exits_inside_the_stop
     assert "Traceback" not in log
 
 
-@pytest.mark.parametrize("key, value", [("head_timeout_s", 0.0), ("head_timeout_s", float("nan")), ("body_timeout_s", 301.0),
-                                        ("max_connections", 0), ("stop_grace_s", 11.0)])
+@pytest.mark.parametrize("key, value", [("head_timeout_s", 0.0), ("head_timeout_s", float("nan")),
+                                        ("body_timeout_s", 301.0), ("max_connections", 0), ("stop_grace_s", 11.0)])
 def test_guard_options_out_of_range_are_config_errors(key, value):
     raw = {"sources": {"sigfox": {"secret": "x", key: value}}}
     with pytest.raises(ConfigError, match="^sources.sigfox.%s: must be" % key):
