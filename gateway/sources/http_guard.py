@@ -55,6 +55,7 @@ class Guard:
         self.open = collections.OrderedDict()  # connection -> its head timer (None while handled)
         self.server = None
         self._loop = None
+        self._stopping = False
 
     async def start(self, host, port):
         """Listen on host:port -> the (host, port) bound (the real port when 0 was asked)."""
@@ -101,7 +102,7 @@ class Guard:
         try:
             return await handler(request)
         finally:
-            if conn in self.open and self._loop is not None:  # keep-alive: the next head has a deadline too
+            if conn in self.open and not self._stopping:  # keep-alive: the next head has a deadline too
                 self.open[conn] = self._loop.call_later(self.head_timeout_s, self._head_late, conn)
 
     async def read_body(self, request):
@@ -114,6 +115,7 @@ class Guard:
 
     async def stop(self):
         """Stop accepting; requests in progress get grace_s (aiohttp's shutdown); the rest closed."""
+        self._stopping = True
         if self.server is not None:
             self.server.close()
         for conn, timer in list(self.open.items()):
