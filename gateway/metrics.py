@@ -114,6 +114,9 @@ def _service(gw, status):
         _one("counter", "lpwa_metrics_refused_connections_total",
              "metrics connections closed at accept: the endpoint's connection cap was reached", gw,
              status.get("metrics", {}).get("refused", 0)),
+        _one("counter", "lpwa_metrics_timed_out_connections_total",
+             "metrics connections shut down at their deadline (a client too slow to finish its request)", gw,
+             status.get("metrics", {}).get("timed_out", 0)),
     ]
 
 

@@ -102,8 +102,7 @@ class Gateway:
                 self.metrics.start()
                 log.info("metrics listening", extra={"event": "metrics-start", "host": host,
                                                      "port": self.metrics.port})
-        except StartError as e:
-            log.error("gateway cannot start", extra={"event": "start-failed", "error": str(e)})
+        except StartError:  # the caller prints it: `run` as its one line
             await self.stop()
             raise
         self._status_task = asyncio.get_running_loop().create_task(self._status_loop())
@@ -170,7 +169,8 @@ class Gateway:
         return {"gateway": self.config["gateway"]["id"], "pid": os.getpid(), "time": time.time(),
                 "started": self.started, "uptime_s": round(time.time() - self.started, 1) if self.started else 0,
                 "mqtt": self.sink.status(), "pipeline": self.pipeline.status(), "source_stats": source_stats,
-                "metrics": {"refused": self.metrics.refused if self.metrics else 0}}
+                "metrics": {"refused": self.metrics.refused if self.metrics else 0,
+                            "timed_out": self.metrics.timed_out if self.metrics else 0}}
 
     def backlog(self, status):
         """{source: queued messages of the devices last heard through it} (per-source backlog)."""
@@ -201,14 +201,17 @@ class Gateway:
 
 
 def run(config):
-    """Blocking entry point for the CLI: run the gateway until a stop signal."""
+    """Blocking entry point for the CLI: run the gateway until a stop signal. A config or
+    environment error (what preflight finds before anything starts, or a source that still cannot
+    start) is one line on stderr and exit 2: the unit's RestartPreventExitStatus=2 stops systemd
+    restarting what a restart cannot fix."""
+    from lpwa.gateway import preflight
+
     try:
+        preflight.check(config)
         gateway = Gateway(config)
         asyncio.run(gateway.run_forever())
-    except config_mod.ConfigError as e:
+    except (config_mod.ConfigError, StartError) as e:
         sys.stderr.write("lpwa gateway: %s\n" % e)
         return 2
-    except StartError as e:
-        sys.stderr.write("lpwa gateway: %s\n" % e)
-        return 1
     return 0

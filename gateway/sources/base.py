@@ -26,6 +26,15 @@ def parse_listen(text, what="listen"):
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
+def check_listen(text):
+    """The config row check of a listen key: what parse_listen would refuse at start, refused at load."""
+    try:
+        parse_listen(text)
+    except ValueError:
+        return "must be host:port with a port 0..65535"
+    return None
+
+
 class SourceBase:
     """Counters and the pipeline hand-off; subclasses set NAME, RADIO and OPTIONS."""
 

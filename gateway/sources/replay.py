@@ -22,6 +22,16 @@ OPTIONS = {
     "file": (str, "frames.jsonl", "recorded frame file (JSON lines)"),
     "speed": (float, 0.0, "0 = as fast as possible, 1 = real time, 10 = ten times faster"),
 }
+
+
+def preflight(options):
+    """What start() would refuse, for `lpwa gateway check`: a file that cannot be read."""
+    try:
+        open(options["file"], "rb").close()
+    except OSError as e:
+        raise ValueError("sources.replay.file: cannot read (%s)" % (e.strerror or type(e).__name__))
+
+
 BATCH = 64  # frames per pipeline transaction when replaying flat out
 
 

@@ -14,8 +14,11 @@ and, for downlinks, mode BIDIR. The answers:
   422  a well-formed callback whose frame the gateway refused and did not queue (unknown device,
        bad MAC, duplicate, replay, no consent...): the body is `rejected: <reason>`, and the
        rejection is counted by reason as for every radio
+  408  the body did not arrive within body_timeout_s (counted; the connection is closed)
   500  the frame could not be queued (storage error, queue full, pipeline fault)
 Every non-2xx answer shows as a failed callback in the Sigfox backend; none sends a downlink.
+Slow or idle clients are bounded by http_guard (head and body deadlines, a connection cap, a stop
+inside systemd's TimeoutStopSec).
 """
 
 import hmac
@@ -24,15 +27,31 @@ import json
 from aiohttp import web
 
 from lpwa.codecs import command
-from lpwa.gateway.sources.base import SourceBase, parse_listen
+from lpwa.gateway.options import Row
+from lpwa.gateway.sources.base import SourceBase, check_listen, parse_listen
+from lpwa.gateway.sources.http_guard import BodyTimeout, Guard
 from lpwa.radio import sigfox
+
+
+def _seconds(low, high):
+    return lambda v: None if low <= v <= high else "must be %g..%g seconds" % (low, high)
+
 
 NAME = "sigfox"
 OPTIONS = {
-    "listen": (str, "0.0.0.0:8080", "HTTP address for the Sigfox callbacks (host:port)"),
+    "listen": Row(str, "0.0.0.0:8080", "HTTP address for the Sigfox callbacks (host:port)", check_listen),
     "secret": (str, "", "shared secret the callback must send (required)"),
     "path": (str, "/sigfox", "URL path of the callback"),
+    "head_timeout_s": Row(float, 10.0, "seconds a client has to send a request head (after connecting or its "
+                                       "previous answer); then it is closed and counted", _seconds(0.1, 300)),
+    "body_timeout_s": Row(float, 10.0, "seconds a client has to send the body once the head is in; then 408, "
+                                       "closed and counted", _seconds(0.1, 300)),
+    "max_connections": Row(int, 64, "open connections at most; one more closes the oldest (counted)",
+                           lambda v: None if 1 <= v <= 10000 else "must be 1..10000"),
+    "stop_grace_s": Row(float, 2.0, "on SIGTERM, seconds requests in progress may finish before they are closed "
+                                    "(the unit's TimeoutStopSec is 20)", _seconds(0, 10)),
 }
+BINDS = {"listen": "tcp"}  # what `lpwa gateway check` test-binds (lpwa.gateway.preflight)
 MAX_BODY = 16 * 1024  # a callback is a few hundred bytes
 
 
@@ -52,27 +71,26 @@ class Source(SourceBase):
         check(self.options)
         self._secret = self.options["secret"].encode("utf-8")
         self.stats.update({"unauthorized": 0})
-        self.runner = None
+        self.guard = None
         self.address = None
 
     async def start(self):
         host, port = parse_listen(self.options["listen"], "sources.sigfox.listen")
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post(self.options["path"], self.handle)
-        # lingering_time=0: a body left unread (refused, or one that cannot be inflated) closes the
-        # connection instead of being drained, which re-raised a broken body's error as a traceback
-        self.runner = web.AppRunner(app, access_log=None, handle_signals=False, lingering_time=0)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, host, port)
-        await site.start()
-        bound = self.runner.addresses  # the real port, when 0 was asked
-        self.address = tuple(bound[0][:2]) if bound else (host, port)
+        o = self.options
+        # the guard's runner has lingering_time=0: a body left unread (refused, or one that cannot be
+        # inflated) closes the connection instead of being drained, which re-raised a broken body's
+        # error as a traceback
+        self.guard = Guard(app, self.stats, o["head_timeout_s"], o["body_timeout_s"], o["max_connections"],
+                           o["stop_grace_s"])
+        self.address = await self.guard.start(host, port)
         self.log.info("sigfox: callbacks on http://%s:%d%s", self.address[0], self.address[1], self.options["path"])
 
     async def stop(self):
-        if self.runner is not None:
-            await self.runner.cleanup()
-            self.runner = None
+        if self.guard is not None:
+            await self.guard.stop()
+            self.guard = None
 
     def authorized(self, request):
         given = request.headers.get("X-Lpwa-Secret")
@@ -90,11 +108,17 @@ class Source(SourceBase):
             self.malformed("unauthorized")
             return web.Response(status=401, text="unauthorized\n")
         try:
-            data = await request.read()
+            data = await self.guard.read_body(request)
+        except BodyTimeout:  # counted by the guard
+            self.warn_once("body-timeout", "sigfox: closed a connection whose body was too slow; further ones are "
+                           "only counted (body_timeouts)")
+            return web.Response(status=408, text="body too slow\n", headers={"Connection": "close"})
         except web.HTTPRequestEntityTooLarge:
             self.malformed("too-large")
             return web.Response(status=413, text="body too large\n")
         except (web.RequestPayloadError, ConnectionError):  # a broken Content-Encoding, a torn body
+            if request.protocol.transport is None:  # closed under it (evicted by the cap: counted there)
+                return web.Response(status=400, text="connection closed\n")
             self.malformed("malformed-callback")
             return web.Response(status=400, text="not a Sigfox data callback\n")
         try:

@@ -22,17 +22,19 @@ import asyncio
 import os
 import socket
 
-from lpwa.gateway.sources.base import SourceBase, parse_listen
+from lpwa.gateway.options import Row
+from lpwa.gateway.sources.base import SourceBase, check_listen, parse_listen
 from lpwa.radio import semtech_udp as sudp
 
 NAME = "udp"
 OPTIONS = {
-    "listen": (str, "0.0.0.0:1700", "UDP address the packet forwarder sends to (host:port)"),
+    "listen": Row(str, "0.0.0.0:1700", "UDP address the packet forwarder sends to (host:port)", check_listen),
     "rx_delay_s": (float, 1.0, "downlink delay after the uplink's end (the node's RX1 window)"),
     "tx_power_dbm": (int, 13, "downlink transmit power asked of the forwarder"),
     "rcvbuf_bytes": (int, 4 * 1024 * 1024, "socket receive buffer: datagrams that arrive while the gateway stalls"),
     "drops_poll_s": (float, 5.0, "how often kernel drop counts are read from /proc/net/udp"),
 }
+BINDS = {"listen": "udp"}  # what `lpwa gateway check` test-binds (lpwa.gateway.preflight)
 MAX_FORWARDERS = 256  # downlink routes remembered (a site has a handful; garbage must not grow it)
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; needs CAP_NET_ADMIN
 PROC_UDP = ("/proc/net/udp", "/proc/net/udp6")

@@ -24,7 +24,7 @@ EXPECTED = {
     "lpwa_up": "gauge", "lpwa_start_time_seconds": "gauge", "lpwa_uptime_seconds": "gauge",
     "lpwa_frames_accepted": "counter", "lpwa_frames_rejected": "counter",
     "lpwa_consent_purged_messages": "counter", "lpwa_consent_reloads": "counter",
-    "lpwa_metrics_refused_connections": "counter",
+    "lpwa_metrics_refused_connections": "counter", "lpwa_metrics_timed_out_connections": "counter",
     "lpwa_messages_queued": "counter", "lpwa_messages_published": "counter", "lpwa_queue_depth": "gauge",
     "lpwa_queue_oldest_age_seconds": "gauge", "lpwa_queue_max_frames": "gauge", "lpwa_queue_at_cap": "gauge",
     "lpwa_queue_full": "counter", "lpwa_queue_dead_messages": "gauge",
@@ -163,6 +163,34 @@ def test_an_idle_client_is_dropped_after_the_socket_timeout(gateway, monkeypatch
     s.sendall(b"GET /metr")  # a request that never completes
     assert s.recv(100) == b""  # the server closed it (timeout), the slot is free again
     s.close()
+
+
+def test_a_client_dribbling_its_request_is_shut_at_the_deadline(gateway, monkeypatch):
+    """One byte per read timeout kept a slot for ever (each read succeeded); now the whole
+    connection has DEADLINE_S, so MAX_CONNECTIONS dribblers cannot lock the endpoint."""
+    monkeypatch.setattr(metrics_http._Handler, "timeout", 2.0)
+    monkeypatch.setattr(metrics_http, "DEADLINE_S", 1.0)
+    s = socket.create_connection(("127.0.0.1", gateway.metrics.port), timeout=30)
+    s.sendall(b"GET /metrics HTTP/1.0\r\nX-Slow: ")
+    closed = False
+    for _ in range(40):  # a byte every 0.25 s, well inside the read timeout: up to 10 s of dribbling
+        try:
+            s.sendall(b"a")
+        except OSError:
+            closed = True
+            break
+        s.settimeout(0.25)
+        try:
+            closed = s.recv(100) == b""
+        except socket.timeout:
+            pass
+        if closed:
+            break
+    s.close()
+    assert closed
+    assert gateway.metrics.timed_out >= 1
+    fams = families(scrape(gateway.metrics.port))
+    assert value(fams, "lpwa_metrics_timed_out_connections", gateway="gw-test") >= 1
 
 
 def test_observer_counts_gaps_and_normalises_values():

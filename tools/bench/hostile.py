@@ -9,7 +9,11 @@ SQLite store (no broker: this is about what the gateway keeps and acknowledges, 
 - forged first fragments: a real message's first fragment, then --forged forged groups from the
   same forwarder, then the rest: delivered or counted lost;
 - forged flood: --flood forged fragments: rows in the fragments table, database size, and the
-  seconds a restart (Pipeline() on that file) takes, against a store that never saw fragments.
+  seconds a restart (Pipeline() on that file) takes, against a store that never saw fragments;
+- slow HTTP clients (point 6; the real `lpwa gateway run` process, see slow_clients.py): of
+  --slow-heads + --slow-bodies slow clients on the Sigfox endpoint, how many are still open after
+  12 s, what a real callback gets meanwhile, and the seconds from SIGTERM to exit under them,
+  against the same stop with no slow client (--slow-heads 0 skips this).
 """
 
 import json
@@ -31,6 +35,8 @@ def add_arguments(p):
     p.add_argument("--forged", type=int, default=64, help="forged groups between a real message's fragments")
     p.add_argument("--flood-rate", type=int, default=1000, help="forged frames per second for the CPU figure")
     p.add_argument("--flood", type=int, default=200000, help="forged fragments for the row/size figure")
+    p.add_argument("--slow-heads", type=int, default=300, help="slow-head clients on the Sigfox endpoint (0: skip)")
+    p.add_argument("--slow-bodies", type=int, default=50, help="slow-body clients on the Sigfox endpoint")
 
 
 def _pipeline(state_dir):
@@ -145,6 +151,8 @@ def main(args):
                                     ("%d forged groups in between" % args.forged, forged_groups(args.messages, args.forged))):
         res[name] = {"sent": sent, "delivered": got, "lost_counted": sum(lost.values())}
     res["flood"] = flood(args.flood)
+    if args.slow_heads:
+        res["slow http"] = slow_http(args.slow_heads, args.slow_bodies)
     if args.json:
         print(json.dumps(res, sort_keys=True))
         return 0
@@ -152,7 +160,7 @@ def main(args):
     for name, r in res.items():
         if name.startswith("cpu "):
             continue
-        if name != "flood":
+        if name not in ("flood", "slow http"):
             print("%-32s %8d %10d %13d" % (name, r["sent"], r["delivered"], r["lost_counted"]))
     print("\n%-40s %18s %26s" % ("one second of traffic (100 real frames)", "CPU s per 1 s", "real frames accepted"))
     for name, r in res.items():
@@ -163,4 +171,29 @@ def main(args):
           "(empty store %.3f s, ratio %.1f)" % (f["fragments"], f["rows"], f["accepted"], f["held"], f["db_mb"],
                                                f["restart_s"], f["restart_empty_s"],
                                                f["restart_s"] / max(f["restart_empty_s"], 1e-6)))
+    if "slow http" in res:
+        _print_slow(res["slow http"])
     return 0
+
+
+def slow_http(heads, bodies):
+    """Slow clients against the real service, and the same stop without them (the in-run baseline)."""
+    from lpwa.tools.bench import slow_clients
+
+    loaded = slow_clients.measure(heads, bodies)
+    idle = slow_clients.measure(0, 0, metrics_clients=0, settle_s=0)
+    keep = ("slow", "open_after_settle", "settle_s", "callback_meanwhile", "callback_after", "stop_s", "exit_code",
+            "metrics_open_after_settle")
+    out = {k: loaded[k] for k in keep}
+    out["stop_idle_s"] = idle["stop_s"]
+    return out
+
+
+def _print_slow(r):
+    stop = "%.1f s" % r["stop_s"] if r["stop_s"] is not None else "> 120 s"
+    print("\n%d slow HTTP clients on the Sigfox endpoint (real service process, TimeoutStopSec=20):" % r["slow"])
+    print("  still open after %.0f s: %d; a real callback meanwhile: %s, after: %s; slow metrics clients open: %d"
+          % (r["settle_s"], r["open_after_settle"], r["callback_meanwhile"], r["callback_after"],
+             r["metrics_open_after_settle"]))
+    print("  seconds to stop under them: %s (exit %s); with no slow client: %.1f s (ratio %.1f)"
+          % (stop, r["exit_code"], r["stop_idle_s"], (r["stop_s"] or 120) / max(r["stop_idle_s"], 1e-6)))

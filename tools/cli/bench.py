@@ -6,7 +6,7 @@ BENCHES = {
     "codec": ("lpwa.tools.bench.codec", "frame bytes vs Cayenne LPP, SenML and JSON; encode cost"),
     "gateway": ("lpwa.tools.bench.gateway", "replayed frames through the pipeline into MQTT vs bare paho"),
     "algorithms": ("lpwa.tools.bench.algorithms", "step, wave and PPG algorithms against ground truth"),
-    "hostile": ("lpwa.tools.bench.hostile", "issue #13 fragment figures: colliding tags, forged copies and groups, a forged flood"),
+    "hostile": ("lpwa.tools.bench.hostile", "issue #13 figures: colliding tags, forged copies and groups, a forged flood, slow HTTP clients"),
     "network": ("lpwa.tools.bench.network", "N real gateways, overlapping coverage, one network: duplicates, downlinks"),
 }
 

@@ -15,9 +15,14 @@ def register(sub):
     r.add_argument("-c", "--config", default=DEFAULT_CONFIG, help="TOML config (default: %(default)s)")
     r.set_defaults(func=run)
 
-    c = gsub.add_parser("check", help="validate a config file and print it with secrets hidden")
+    c = gsub.add_parser("check", help="validate a config and what `run` needs of the machine (state_dir, TLS "
+                                      "files, listen ports), and print it with secrets hidden")
     c.add_argument("-c", "--config", default=DEFAULT_CONFIG, help="TOML config (default: %(default)s)")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing when the config is valid")
+    c.add_argument("--no-bind", action="store_true",
+                   help="skip the bind test of the listen addresses (the gateway is running and holds them)")
+    c.add_argument("--config-only", action="store_true",
+                   help="check the file alone, not what `run` needs of this machine (a config for another one)")
     c.set_defaults(func=check)
 
     s = gsub.add_parser("status", help="per-source and per-device counters, last seen, queue depth")
@@ -87,11 +92,18 @@ def run(args):
 
 
 def check(args):
+    """Everything `run` would refuse for this config, as `run`: one line and exit 2."""
     import json
 
-    from lpwa.gateway import config
+    from lpwa.gateway import config, preflight
 
     cfg = _load(args.config)
+    try:
+        if not args.config_only:
+            preflight.check(cfg, bind=not args.no_bind)
+    except config.ConfigError as e:
+        sys.stderr.write("lpwa gateway: %s\n" % e)
+        return 2
     if not args.quiet:
         print(json.dumps(config.redacted(cfg), indent=2))
         print("%s: ok" % args.config, file=sys.stderr)

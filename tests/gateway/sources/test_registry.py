@@ -7,6 +7,7 @@ import pytest
 
 from lpwa.gateway import config as config_mod
 from lpwa.gateway import sources
+from lpwa.gateway.options import as_row
 from support.fakes import FakePipeline
 
 
@@ -15,7 +16,9 @@ def test_module_contract(name):
     module = sources.load(name)
     assert module.NAME == name
     for key, spec in module.OPTIONS.items():
-        kind, default, help_text = spec
+        row = as_row(spec)  # a (type, default, help) tuple or a Row with its check
+        kind, default, help_text = row.type, row.default, row.help
+        assert row.check is None or callable(row.check), key
         assert kind in (str, int, float, bool) and isinstance(default, kind), key
         assert help_text and key != "enabled"
     cls = module.Source
