@@ -106,7 +106,7 @@ class Node:
         self.reset_cause = b.reset_cause()
         slots = Slots(b.rtc_memory())
         self.slots = slots
-        self.counter = CounterStore(slots, b.flash("counter"), COUNTER_BLOCK)
+        self.counter = self._counter(slots)
         state = State(slots, b.flash("state"))
         self.state = state
         now = self._now()
@@ -127,6 +127,15 @@ class Node:
         self._mem()
         wdt.feed()
         return wdt, now
+
+    def _counter(self, slots):
+        """The message counter: Sigfox's follows the modem's seqNumber (sealed frames), others reserve blocks."""
+        b = self.board
+        if self.cfg["radio"] == "sigfox":
+            from lpwa.firmware.sigfox_seq import SigfoxCounter
+
+            return SigfoxCounter(slots, b.flash("sigfox_seq"), self.cfg["sigfox"]["next_seq"])
+        return CounterStore(slots, b.flash("counter"), COUNTER_BLOCK)
 
     def _sample(self, due, readings, now):
         """Step 2: read this kind's sensors into `readings`; returns (fault flags, alarm, reason).
@@ -296,11 +305,9 @@ class Node:
         cfg = self.cfg
         key = (self.lora["sf"], self.lora["bw_khz"])
         if self.encoder is None or self.encoder_for != key:
-            # Sealed Sigfox frames need the node counter in step with the modem's seqNumber, which
-            # this app does not keep yet (its counter skips ahead by blocks after a reset): clear.
-            opts = {"encrypt": False} if cfg["radio"] == "sigfox" else {}
+            # Sigfox: personal kinds are sealed with self.counter, which follows the modem's seqNumber
             self.encoder = _codec().new_encoder(cfg["kind"], cfg["device_id"], cfg["key"], radio=cfg["radio"],
-                                                 sf=self.lora["sf"], bw_khz=self.lora["bw_khz"], **opts)
+                                                 sf=self.lora["sf"], bw_khz=self.lora["bw_khz"])
             self.encoder_for = key
         return self.encoder
 
@@ -385,9 +392,14 @@ class Node:
             entry["lbt"] = "busy"
             return entry
         want_dl = last and self._want_downlink(now)
+        sigfox = self.cfg["radio"] == "sigfox"
+        if sigfox:
+            self.counter.sending()  # committed before the modem moves its sequence number
         try:
             self.radio.send(payload, want_dl)
         except OSError as e:
+            if sigfox:
+                self.counter.failed(getattr(self.radio, "maybe_sent", True))
             entry["error"] = str(e)
             return entry
         self.budget.record(now, air, urgent, downlink=want_dl)
