@@ -62,7 +62,7 @@ def code_of(entry, v, bits):
         if code < -hi or code > hi:
             return None
         return code + (1 << bits) if code < 0 else code
-    hi = (1 << bits) - 1
+    hi = ((1 << (bits - 1)) - 1) * 2 + 1  # 2**bits - 1 without 2**30, which is no small int
     if step == 1 and (code < 0 or code > hi):
         raise FrameError("out-of-range", "%s stored %d does not fit %d bits" % (entry[0], v, bits))
     return 0 if code < 0 else (hi if code > hi else code)
