@@ -159,3 +159,23 @@ def test_random_bodies_with_a_valid_mic_decode_or_fail_with_a_reason(kind):
         except FrameError as e:
             assert e.reason in ("truncated", "bad-schema", "bad-version")
     assert ok  # some are well-formed
+
+
+def test_the_version_2_worked_examples_decode_to_what_frames_md_says():
+    import os
+    import re
+
+    from lpwa.gateway.frames import FrameDecoder
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "codecs", "FRAMES.md")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    hexes = [h for b in re.findall(r"```\n(.*?)```", text, re.S) for h in b.split()]
+    full, rel = bytes.fromhex(hexes[-2]), bytes.fromhex(hexes[-1])
+    assert (len(full), len(rel)) == (24, 21)
+    dec = FrameDecoder(lambda dev: KEY)  # standalone: it keeps the full frames it decoded as references
+    a = dec.feed(full, "lora", {})[0]
+    b = dec.feed(rel, "lora", {})[0]
+    assert a["ref"] == "full" and b["ref"] == "relative" and b["counter"] == 25
+    assert abs(b["readings"]["lat_deg"]["value"] - 35.123856) < 1e-5
+    assert b["readings"]["lon_deg"] == a["readings"]["lon_deg"]
