@@ -21,7 +21,7 @@ Encoding is allocation-free in steady state (small ints, the reused buffer).
 from lpwa.codecs import layout2 as _l2
 from lpwa.codecs import schema as _schema
 from lpwa.codecs.errors import FrameError
-from lpwa.codecs.full import FullEncoder
+from lpwa.codecs.encoding import EncoderBase
 from lpwa.codecs.header import (DIR_UP, F_ALARM, F_ENCRYPTED, F_HMAC, HEADER_LEN, MIC_LEN, T_READING,
                                 T_STATUS, header_byte, u32_into, write_b0)
 
@@ -68,7 +68,7 @@ def code_of(entry, v, bits):
     return 0 if code < 0 else (hi if code > hi else code)
 
 
-class PackedEncoder(FullEncoder):
+class PackedEncoder(EncoderBase):
     """Version 2 frames of one LoRa node. Before encode: `reference` = the stored values of the
     kind's reference fields (layout2.REF_FIELDS) in the last full frame the node sent, then its
     counter; or None. After: `is_ref` says whether this frame is a full frame carrying every
@@ -76,7 +76,19 @@ class PackedEncoder(FullEncoder):
 
     def __init__(self, kind, device_id, key, radio="lora", sf=10, bw_khz=125, encrypt=None,
                  mic="cmac", overflow="fragment", dwell_ms=400, long_ok=False):
-        FullEncoder.__init__(self, kind, device_id, key, radio, sf, bw_khz, encrypt, mic, overflow, dwell_ms)
+        EncoderBase.__init__(self, kind, device_id, radio, sf, bw_khz, dwell_ms)
+        # not FullEncoder's subclass: a LoRa node needs neither the CBOR encoder nor its buffers
+        from lpwa.codecs.keys import Keys
+
+        self.compact = False
+        self.encrypt = kind in _schema.PERSONAL_KINDS if encrypt is None else bool(encrypt)
+        if mic not in ("cmac", "hmac"):
+            raise ValueError("mic must be 'cmac' or 'hmac'")
+        if overflow != "fragment":
+            raise ValueError("version 2 frames overflow into fragments only")
+        self.hmac = mic == "hmac"
+        self.overflow = overflow
+        self.keys = Keys(key)
         self.layout = _l2.LAYOUTS[kind]
         self.ref_js = _l2.ref_indexes(self.layout)  # layout indexes of the reference fields
         self.sf = sf
