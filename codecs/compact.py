@@ -166,7 +166,7 @@ def unseal(raw, keys, device_id, counter):
 
 def decode_compact(raw, device, seq):
     """A compact Sigfox frame; device (8 hex) and seq come from the Sigfox network."""
-    ftype, kind = parse_header(raw)
+    ftype, kind = parse_header(raw, 1)
     if ftype in (T_SEALED, T_SEALED_STATUS):
         raise FrameError("bad-version", "sealed compact frame: unseal first")
     status = ftype == T_COMPACT_STATUS

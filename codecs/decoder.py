@@ -16,6 +16,8 @@ ROUTES = {
     (1, T_COMPACT_STATUS): ("lpwa.codecs.compact", "decode_compact_frame"),
     (1, T_SEALED): ("lpwa.codecs.compact", "decode_sealed_frame"),
     (1, T_SEALED_STATUS): ("lpwa.codecs.compact", "decode_sealed_frame"),
+    (2, T_READING): ("lpwa.codecs.packed", "decode_packed"),
+    (2, T_STATUS): ("lpwa.codecs.packed", "decode_packed"),
 }
 _loaded = {}  # type: dict
 

@@ -145,18 +145,19 @@ def _device_keys(raw, key_for):
         raise FrameError("unknown-device", "%s has no valid 16-byte key" % dhex)
 
 
-def open_frame(raw, key_for, last_counter=None):
+def open_frame(raw, key_for, last_counter=None, version=1):
     """Verify the MIC and decrypt a full frame. -> (ftype, kind, flags, device, counter, body bytes).
 
     key_for(device_hex) -> 16-byte key or None; last_counter(device_hex) -> int or None.
+    Version 2 (packed.py) has the same header and MIC; its flags use every bit.
     """
-    ftype, kind = parse_header(raw)
+    ftype, kind = parse_header(raw, version)
     if ftype not in (T_READING, T_STATUS):
         raise FrameError("bad-version", "not a full frame (type %d)" % ftype)
     if len(raw) < HEADER_LEN + 1 + MIC_LEN:
         raise FrameError("truncated", "%d bytes, a full frame has at least %d" % (len(raw), HEADER_LEN + 1 + MIC_LEN))
     flags = raw[1]
-    if flags & 0xF8:
+    if version == 1 and flags & 0xF8:
         raise FrameError("bad-version", "reserved flag bits set")
     device, dhex, keys = _device_keys(raw, key_for)
     low = (raw[6] << 8) | raw[7]

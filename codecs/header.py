@@ -68,15 +68,17 @@ def split_header(raw):
     return hdr >> 6, (hdr >> 3) & 0x07, kind
 
 
-def parse_header(raw):
-    """-> (type, kind name) of a version 1 frame; checks version, type and kind."""
+def parse_header(raw, version=None):
+    """-> (type, kind name) of a version 1 or 2 frame (or only `version`); checks version, type
+    and kind. Version 2 (LoRa, codecs/packed.py) has types 0-2 only."""
     if len(raw) < 1:
         raise FrameError("truncated", "empty frame")
     hdr = raw[0]
-    if hdr >> 6 != VERSION:
-        raise FrameError("bad-version", "version %d" % (hdr >> 6))
+    v = hdr >> 6
+    if v != (version or v) or v not in (VERSION, 2):
+        raise FrameError("bad-version", "version %d" % v)
     ftype = (hdr >> 3) & 0x07
-    if ftype > T_SEALED_STATUS:
+    if ftype > (T_SEALED_STATUS if v == VERSION else T_FRAGMENT):
         raise FrameError("bad-version", "frame type %d" % ftype)
     kind = _schema.KIND_BY_ID.get(hdr & 0x07)
     if kind is None:

@@ -14,9 +14,10 @@ import gc
 
 from lpwa.firmware import config as configmod
 from lpwa.firmware import downlink
+from lpwa.firmware import uplink
 from lpwa.firmware.drivers.errors import SensorError
 from lpwa.firmware.sensing import Sampler
-from lpwa.firmware.store import CounterStore, MirroredStore, SlotStore, Slots, State
+from lpwa.firmware.store import MirroredStore, SlotStore, Slots, State
 from lpwa.firmware.version import VERSION
 from lpwa.codecs.schema import STATUS_NO_CONSENT
 
@@ -106,7 +107,7 @@ class Node:
         self.reset_cause = b.reset_cause()
         slots = Slots(b.rtc_memory())
         self.slots = slots
-        self.counter = CounterStore(slots, b.flash("counter"), COUNTER_BLOCK)
+        self.counter = uplink.new_counter(b, cfg, slots, COUNTER_BLOCK)
         state = State(slots, b.flash("state"))
         self.state = state
         now = self._now()
@@ -118,7 +119,7 @@ class Node:
         from lpwa.radio import budget as bmod
 
         store = MirroredStore(SlotStore(slots, "budget"), b.flash("budget"))
-        self.budget = bmod.Budget(store, bmod.profile_for(cfg["radio"]))
+        self.budget = bmod.Budget(store, uplink.budget_profile(bmod, cfg, self.lora))
         try:
             self.radio = b.radio(cfg, self.lora)
         except Exception as e:  # a radio that does not answer: sample and save anyway, retry next wake
@@ -296,11 +297,7 @@ class Node:
         cfg = self.cfg
         key = (self.lora["sf"], self.lora["bw_khz"])
         if self.encoder is None or self.encoder_for != key:
-            # Sealed Sigfox frames need the node counter in step with the modem's seqNumber, which
-            # this app does not keep yet (its counter skips ahead by blocks after a reset): clear.
-            opts = {"encrypt": False} if cfg["radio"] == "sigfox" else {}
-            self.encoder = _codec().new_encoder(cfg["kind"], cfg["device_id"], cfg["key"], radio=cfg["radio"],
-                                                 sf=self.lora["sf"], bw_khz=self.lora["bw_khz"], **opts)
+            self.encoder = uplink.new_encoder(_codec(), cfg, self.lora)
             self.encoder_for = key
         return self.encoder
 
@@ -311,13 +308,18 @@ class Node:
             enc.encode(0, readings, alarm=alarm)  # a dry run: a bad value must not cost a counter
         except ValueError:
             readings = self._encodable(enc, readings, alarm)
+        counter = self.counter.take()
+        uplink.before_encode(enc, self.state, alarm)
         try:
-            frames = enc.encode(self.counter.take(), readings, alarm=alarm)
+            frames = enc.encode(counter, readings, alarm=alarm)
         except ValueError as e:  # nothing encodable fits the radio: log it, never crash the wake
             self.log.append({"event": "tx", "what": "reading", "sent": False, "error": "encode: %s" % e})
             return False
         self._mem()
-        return self._transmit(frames, "alarm" if alarm else "reading", urgent, reason, wdt)
+        sent = self._transmit(frames, "alarm" if alarm else "reading", urgent, reason, wdt)
+        if sent:
+            uplink.after_send(enc, self.state, counter)
+        return sent
 
     def _encodable(self, enc, readings, alarm):
         """The readings without the fields the codec refuses (a sensor gone wild), logged."""
@@ -386,7 +388,7 @@ class Node:
             return entry
         want_dl = last and self._want_downlink(now)
         try:
-            self.radio.send(payload, want_dl)
+            uplink.send(self.cfg, self.counter, self.radio, payload, want_dl)
         except OSError as e:
             entry["error"] = str(e)
             return entry

@@ -189,6 +189,20 @@ def _lora(v, out):
     return check_lora(v)
 
 
+def _sigfox(v, out):
+    """`next_seq`: the seqNumber the module sends next (the backend's last seqNumber + 1 when the
+    node is provisioned; 1 for a module that never sent): the start of the node's Sigfox counter."""
+    if not isinstance(v, dict):
+        raise ConfigError("sigfox must be an object")
+    for k in v:
+        if k != "next_seq":
+            raise ConfigError("sigfox: unknown field %r" % k)
+    n = v.get("next_seq", 1)
+    if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= 4095:
+        raise ConfigError("sigfox.next_seq must be a Sigfox sequence number 0..4095")
+    return {"next_seq": n}
+
+
 def _consent(v, out):
     """Personal kinds send readings only with consent; a config may start without it."""
     if not isinstance(v, bool):
@@ -216,6 +230,7 @@ ROWS = (  # type: tuple
     # the pedometer's step counter: "body" (pocket, belt, bag, armband, neck pouch, in hand) or
     # "wrist" (a wrist band: one arm swing per stride, counted as two steps)
     ("step_mode", "body", _one_of("step_mode", STEP_MODES)),
+    ("sigfox", {}, _sigfox),
 )
 
 

@@ -17,6 +17,7 @@ from lpwa.codecs import header as _header
 from lpwa.codecs.errors import FrameError
 from lpwa.codecs.full import open_frame
 from lpwa.codecs.keys import Keys
+from lpwa.gateway import positions
 from lpwa.gateway.reassembly import Reassembler
 
 __all__ = ["FrameDecoder", "FrameError", "loads_body"]
@@ -63,11 +64,15 @@ class FrameDecoder:
     """Verifies, decrypts, reassembles and decodes uplink frames from every radio."""
 
     def __init__(self, key_for, last_counter=None, max_pending=64, fragment_timeout_s=600, clock=time.time,
-                 unknown_compact=False):
+                 unknown_compact=False, reference=None):
         self.key_for = key_for
         self.unknown_compact = unknown_compact  # accept compact (Sigfox) frames of devices without a key
         self._own = {} if last_counter is None else None  # standalone: the counters it decoded
         self._history = self._own.get if last_counter is None else last_counter
+        # version 2 positions: device -> packed reference (gateway.positions); standalone: its own
+        self._refs = {} if reference is None else None
+        self._reference = self._refs.get if reference is None else reference
+        self.unresolved = 0  # relative positions published without a reference
         self.blind = BlindBudget(clock=clock)
         self.reassembler = Reassembler(max_pending, fragment_timeout_s)
         self.clock = clock
@@ -98,6 +103,18 @@ class FrameDecoder:
         """A sealed frame's keystream counter follows the device's Sigfox counter space."""
         return self._history(device + SEALED_SUFFIX)
 
+    def _position(self, msg):
+        """Version 2: rebuild a relative frame's fields from the device's reference (standalone:
+        keep the full frames decoded here; in the gateway the pipeline stores accepted ones)."""
+        from lpwa.codecs.packed import resolve
+
+        if "relative" in msg:
+            resolve(msg, positions.unpack(msg["kind"], self._reference(positions.key(msg["device"]))))
+            if msg["ref"] == "missing":
+                self.unresolved += 1
+        elif self._refs is not None and msg.get("ref") == "full":
+            self._refs[positions.key(msg["device"])] = positions.reference_update(msg)
+
     def _verifies(self, full):
         """Does a rebuilt frame's MIC hold? (decides which fragment copies belong together)"""
         try:
@@ -109,7 +126,7 @@ class FrameDecoder:
     def feed(self, raw, radio, meta=None):
         meta = meta or {}
         raw = bytes(raw)
-        ftype, _kind = _header.parse_header(raw)
+        ftype, _kind = _header.parse_header(raw)  # version 1 or 2
         if ftype == _header.T_FRAGMENT:
             source = (radio, meta.get("sender") or meta.get("device") or "")
             now = meta.get("time")
@@ -125,6 +142,8 @@ class FrameDecoder:
         last = self._sealed_last if sealed else self.last_counter
         decoded = _decoder.decode(raw, radio, meta, self._key, last, loads=loads_body,
                                   compact_needs_key=not self.unknown_compact)
+        if decoded.get("version") == 2:
+            self._position(decoded)
         own = self._own
         if own is not None and (sealed or ftype not in (_header.T_COMPACT, _header.T_COMPACT_STATUS)):
             dev = decoded["device"] + SEALED_SUFFIX if sealed else decoded["device"]

@@ -18,6 +18,7 @@ import time
 
 from lpwa.gateway import consent as consent_mod
 from lpwa.gateway import counters
+from lpwa.gateway import positions
 from lpwa.gateway.consent_sync import ConsentSync
 from lpwa.gateway.downlinks import Downlinks
 from lpwa.gateway.frames import FrameDecoder
@@ -67,7 +68,8 @@ class Pipeline:
         self._pending = {}  # the open transaction's accepted counters (see lpwa.gateway.counters)
         # The decoder rebuilds the counter's high 16 bits from the last counter we accepted (the
         # store's state, or this transaction's): it keeps no copy of its own.
-        self.decoder = decoder if decoder is not None else FrameDecoder(self.key_for, last_counter=self._last_counter)
+        self.decoder = decoder if decoder is not None else FrameDecoder(self.key_for, last_counter=self._last_counter,
+                                                                        reference=self._last_counter)
         self.messages_out = Messages(config)
         self.rejections = collections.Counter()
         self.downlinks = Downlinks(queue, self.state, self._keys, self._devices, self.rejections, clock)
@@ -229,6 +231,9 @@ class Pipeline:
         for row in rows:
             batch.add(*row)
         counters.advance(pending, skey, counter, digest, radio, kind, source)
+        ref = positions.reference_update(msg)  # version 2: an accepted full frame is the new reference
+        if ref is not None:
+            counters.advance(pending, positions.key(device), ref, None, radio, kind, source)
         self.state.get(skey)["accepted"] += 1
         self._observed.append((device, radio, meta, msg.get("readings"), last, counter))
         return None
@@ -329,6 +334,7 @@ class Pipeline:
                 "downlinks": {"queued": self.downlinks.queued, "sent": self.downlinks.sent,
                               "rejected": self.downlinks.rejected},
                 "fragments": self._fragment_status(),
+                "positions": {"unresolved": getattr(self.decoder, "unresolved", 0)},
                 "consent": {"purged": self.consent_purged, "reloads": self.consent.reloads,
                             "nodes": self.consent_sync.status()},
                 "budgets": self.downlinks.budget_status(),

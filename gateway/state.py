@@ -75,6 +75,8 @@ class DeviceState:
             if o is None:
                 o = out[dev] = {"kind": None, "counter": None, "last_seen": None, "radio": None, "source": None,
                                 "accepted": 0, "rejected": 0}
+            if space == "ref":  # a version 2 position reference (lpwa.gateway.positions), not a counter
+                continue
             if space:
                 o["sigfox_seq"] = d["counter"] % 4096 if d["counter"] >= 0 else None
             elif d["counter"] >= 0:

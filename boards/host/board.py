@@ -30,6 +30,7 @@ class HostBoard:
         self.cause = "power-on"
         self.faults = {}  # sensor name -> True while the simulated part is broken
         self.sigfox_seq = 0  # the Sigfox module's own sequence number (kept in its NVM)
+        self.sigfox_refuse = 0  # the module answers ERROR to this many sends (tests)
         self.radios = {}
         self.sensors = {}
         self.hang = False  # the next battery read never returns (for the watchdog test)

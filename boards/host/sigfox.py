@@ -25,7 +25,11 @@ class SimSigfoxUart:
         body = line[6:]
         payload = unhexlify(body.split(",")[0])
         b = self.board
-        b.sigfox_seq += 1
+        if b.sigfox_refuse:  # a module that refuses the send (no transmission, sequence unchanged)
+            b.sigfox_refuse -= 1
+            self.out.append(b"ERR_SFX_ERR_SEND_FRAME_WAIT_TIMEOUT\r\n")
+            return
+        b.sigfox_seq = (b.sigfox_seq + 1) & 0xFFF  # 12 bits on air, as the callback's seqNumber
         air_us = sigfox_total_airtime_us(len(payload))
         b.air.transmit("sigfox", payload, b.clock.ms, air_us, {"device": self.device, "seq": b.sigfox_seq})
         b.clock.sleep_ms(air_us // 1000 + 1000)

@@ -21,6 +21,7 @@ class SigfoxRadio:
         self.clock = clock
         self.downlink = None
         self.errors = 0
+        self.maybe_sent = False  # after a failed send: could the module have sent it (no answer)?
 
     def carrier_sense(self, duration_us):
         return True
@@ -49,8 +50,10 @@ class SigfoxRadio:
         timeout = DOWNLINK_TIMEOUT_MS if want_downlink else SEND_TIMEOUT_MS
         reply = self._read_reply(timeout)
         if reply is None:
+            self.maybe_sent = True  # it may be sending still: its sequence number may have moved
             raise OSError("sigfox module did not answer")
         if reply["reply"] == "ERROR":
+            self.maybe_sent = False  # refused the command: nothing sent, sequence number unchanged
             raise OSError("sigfox module: " + reply["code"])
         if want_downlink:
             # OK comes first, RX=... follows after the downlink window (or nothing when none came)

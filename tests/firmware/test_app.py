@@ -346,7 +346,8 @@ def test_no_torn_fragmented_messages_when_the_hour_is_nearly_spent(monkeypatch):
         return st
 
     monkeypatch.setattr(budget.Budget, "status", nearly_spent)
-    cfg_json = sim_config("buoy", "lora")
+    # channel 41 (924.0 MHz): no 4 s emissions there, so the buoy's 25-byte full fix goes as fragments
+    cfg_json = json.dumps(dict(json.loads(sim_config("buoy", "lora")), lora={"sf": 10, "freq_khz": 924000}))
     r = simulate(config.loads(cfg_json), hours=2)
     held = [e for e in r["events"] if (e.get("budget") or {}).get("reason") == "message-budget"]
     assert held and all(e["budget"]["fragments"] > 1 for e in held)

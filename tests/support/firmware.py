@@ -3,9 +3,11 @@
 from lpwa.radio.budget import profile_for
 
 
-def check_duty_cycle(radio, frames):
-    """ARIB / Sigfox rules from the frames' own start times and airtimes (not the budget's state)."""
-    p = profile_for(radio)
+def check_duty_cycle(radio, frames, channel=37):
+    """ARIB / Sigfox rules from the frames' own start times and airtimes (not the budget's state).
+    LoRa on ARIB channels 24-38 (the simulation's 923.2 MHz is 37) may use 4 s emissions after
+    5 ms carrier sense; channel=None checks the 400 ms rule."""
+    p = profile_for(radio, channel, True) if radio == "lora" and channel is not None else profile_for(radio)
     repeats = p["repeats"]
     starts = [(f["time"] * 1000.0, f["meta"]["airtime_us"] / 1000.0) for f in frames]
     for i in range(len(starts)):

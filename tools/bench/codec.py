@@ -1,10 +1,13 @@
 """`lpwa bench codec`: frame bytes of ours vs Cayenne LPP, SenML-CBOR and JSON; encode/decode cost.
 
-Sizes are for the same readings at our resolution (LPP at its own published resolution, which is
-coarser for position and temperature). "ours" is the whole frame our node sends on raw LoRa or
-Wi-SUN (header, device id, counter, body, 4-byte MIC); LPP carries no identity, counter or MIC,
-so the table also shows LPP inside a LoRaWAN frame (+13 bytes: MHDR, FHDR, FPort, MIC) and our
-CBOR body alone. Times are CPython microseconds per frame, with cbor2.dumps/loads of the same
+Sizes are for the same readings (LPP at its own published resolution, coarser for position and
+temperature). "ours" is the whole frame our node sends on LoRa: frame version 2 (header, device
+id, counter, packed body, 4-byte MIC), as a routine frame (position as an offset from the last
+full frame, 44 m away here) and as the full frame sent every 12 counter values and on alarms;
+"v1" is the version 1 CBOR frame (Wi-SUN). LPP carries no identity, counter or MIC, so it is
+compared inside a LoRaWAN frame (+13 bytes: MHDR, FHDR, FPort, MIC). Emissions: how many LoRa
+frames one reading takes at SF7..SF10/125 kHz (400 ms dwell; 4 s rule on channels 24-38 where
+one frame is cheaper than fragments); airtime per day at SF10 for the default plan's readings. Times are CPython microseconds per frame, with cbor2.dumps/loads of the same
 readings measured in the same run as the baseline. Heap is measured under the real MicroPython.
 """
 
@@ -126,18 +129,27 @@ from lpwa.codecs.frame import FrameEncoder
 import gc, time
 res = {}
 for kind, radio in %r:
-    enc = FrameEncoder(kind, 0x0a1b2c3d, bytes(range(16)), radio=radio)
+    v2 = radio == "lora"
+    enc = FrameEncoder(kind, 0x0a1b2c3d, bytes(range(16)), radio=radio, **({"version": 2} if v2 else {}))
     fields = enc.schema["fields"]
     vals = enc.values
     for i in range(len(vals)):
         vals[i] = fields[i][5] - 1 if fields[i][4] >= 0 else fields[i][4] + 1
+    if v2:  # routine frames (relative to a reference 1..12 counter values back) and every 12th full
+        if kind == "buoy":
+            vals[5] = 0x3F  # version 2 carries the six defined fault bits
+        enc.reference = enc.ref_values() + [0]
     for c in range(50):
+        if v2:
+            enc.reference[-1] = c - 1 - c %% 13
         enc.encode_into(c, vals)
     gc.collect()
     gc.disable()
     before = gc.mem_alloc()
     t = time.ticks_us()
     for c in range(1000):
+        if v2:
+            enc.reference[-1] = c - 1 - c %% 13
         enc.encode_into(c, vals)
     us = time.ticks_diff(time.ticks_us(), t)
     after = gc.mem_alloc()
@@ -152,10 +164,53 @@ def mpy_heap():
 
     from lpwa.codecs import schema
 
-    cases = [(k, r) for k in sorted(schema.KINDS) for r in ("wisun", "sigfox")]
+    cases = [(k, r) for k in sorted(schema.KINDS) for r in ("lora", "wisun", "sigfox")]
     with MicroPython() as mp:
         mp.load_board_files()
         return mp.eval_json(MPY_HEAP % (cases,), "res")
+
+
+DRIFT = 0.0004  # degrees of latitude between the full frame and the routine one (44 m)
+
+
+def _v2_frames(kind, r):
+    """(encoder, full frame, routine frame) of frame version 2 at SF10."""
+    from lpwa.codecs.frame import FrameEncoder
+
+    enc = FrameEncoder(kind, DEVICE, KEY, radio="lora", sf=10, version=2, long_ok=True)
+    full = enc.encode(17, r, ALARM[kind])
+    enc.reference = enc.ref_values() + [17]
+    moved = dict(r)
+    if "lat_deg" in moved:
+        moved["lat_deg"] += DRIFT
+    routine = enc.encode(18, moved, ALARM[kind])
+    return enc, full, routine
+
+
+def _emissions(kind, r):
+    """{sf: (routine emissions, full emissions)} and the day's SF10 airtime (s) of ours, v1, LPP+LoRaWAN."""
+    from lpwa.codecs.frame import FrameEncoder
+    from lpwa.firmware.config import DEFAULT_PLANS
+    from lpwa.radio.airtime import lora_airtime_us
+
+    out = {}
+    for sf in (7, 8, 9, 10):
+        enc = FrameEncoder(kind, DEVICE, KEY, radio="lora", sf=sf, version=2, long_ok=True)
+        full = enc.encode(17, r)
+        enc.reference = enc.ref_values() + [17]
+        out[sf] = (len(enc.encode(18, r)), len(full))
+    _enc, full, routine = _v2_frames(kind, r)
+    v1 = FrameEncoder(kind, DEVICE, KEY, radio="lora", sf=10).encode(17, r, ALARM[kind])
+    per_day = 86400 // DEFAULT_PLANS[kind]["interval_s"]
+
+    def air(frames):
+        return sum(lora_airtime_us(len(f), 10, 125) for f in frames)
+
+    ours = per_day * (11 * air(routine) + air(full)) / 12 / 1e6
+    day = {"ours": round(ours, 1), "v1": round(per_day * air(v1) / 1e6, 1), "readings": per_day}
+    if not lpp_available():
+        day["lpp_lorawan"] = round(per_day * lora_airtime_us(len(lpp_bytes(kind, r)) + LORAWAN_OVERHEAD, 10, 125) / 1e6, 1)
+    return out, day
 
 
 def measure(repeat=2000, with_mpy=True):
@@ -166,15 +221,21 @@ def measure(repeat=2000, with_mpy=True):
 
     out = {"kinds": {}, "lpp_unavailable": lpp_available()}
     for kind, r in READINGS.items():
-        enc = FrameEncoder(kind, DEVICE, KEY, radio="wisun")
-        frame = enc.encode(17, r, ALARM[kind])[0]
+        enc, full, routine = _v2_frames(kind, r)
+        frame = routine[0]
+        v1 = FrameEncoder(kind, DEVICE, KEY, radio="wisun").encode(17, r, ALARM[kind])[0]
         compact = FrameEncoder(kind, DEVICE, KEY, radio="sigfox").encode(17, r, ALARM[kind])[0]
         dec = FrameDecoder(lambda dev: KEY)
-        dec.feed(frame, "wisun", {})
+        dec.feed(full[0], "lora", {})
+        emissions, day = _emissions(kind, r)
         row = {
             "ours_bytes": len(frame),
+            "ours_full_bytes": len(full[0]),
+            "v1_bytes": len(v1),
             "ours_body_bytes": len(frame) - 12,
             "ours_compact_bytes": len(compact),
+            "emissions": emissions,
+            "airtime_day_s": day,
             "senml_bytes": len(senml_cbor(kind, r)),
             "json_bytes": len(json_bytes(kind, r)),
             "encrypted": bool(enc.encrypt),
@@ -183,7 +244,7 @@ def measure(repeat=2000, with_mpy=True):
             row.update(_lpp_columns(kind, r, row))
         blob = cbor2.dumps(r)
         row["encode_us"] = round(_per_frame_us(lambda: enc.encode(17, r, ALARM[kind]), repeat), 1)
-        row["decode_us"] = round(_per_frame_us(lambda: dec.feed(frame, "wisun", {}), repeat), 1)
+        row["decode_us"] = round(_per_frame_us(lambda: dec.feed(frame, "lora", {}), repeat), 1)
         row["cbor2_dumps_us"] = round(_per_frame_us(lambda: cbor2.dumps(r), repeat), 2)
         row["cbor2_loads_us"] = round(_per_frame_us(lambda: cbor2.loads(blob), repeat), 2)
         out["kinds"][kind] = row
@@ -200,7 +261,9 @@ def _lpp_columns(kind, r, row):
             "ours_vs_lpp": round(row["ours_bytes"] / lpp, 3),
             "ours_body_vs_lpp": round(row["ours_body_bytes"] / lpp, 3),
             "ours_compact_vs_lpp": round(row["ours_compact_bytes"] / lpp, 3),
-            "ours_vs_lpp_lorawan": round(row["ours_bytes"] / (lpp + LORAWAN_OVERHEAD), 3)}
+            "ours_vs_lpp_lorawan": round(row["ours_bytes"] / (lpp + LORAWAN_OVERHEAD), 3),
+            "ours_full_vs_lpp_lorawan": round(row["ours_full_bytes"] / (lpp + LORAWAN_OVERHEAD), 3),
+            "v1_vs_lpp_lorawan": round(row["v1_bytes"] / (lpp + LORAWAN_OVERHEAD), 3)}
 
 
 def _measure_heap(out):
@@ -226,15 +289,24 @@ def _pct(row, key):
 
 def render_table(res):
     lines = []
-    hdr = ("kind", "ours", "body", "compact", "LPP", "LPP+LoRaWAN", "SenML", "JSON", "ours/LPP",
-           "body/LPP", "compact/LPP", "ours/(LPP+LoRaWAN)")
+    hdr = ("kind", "ours", "ours full", "v1", "compact", "LPP", "LPP+LoRaWAN", "SenML", "JSON", "ours/LPP",
+           "ours/(LPP+LoRaWAN)", "full/(LPP+LoRaWAN)", "v1/(LPP+LoRaWAN)")
     lines.append("| " + " | ".join(hdr) + " |")
     lines.append("|" + "---|" * len(hdr))
     for kind, r in res["kinds"].items():
-        lines.append("| %s | %d | %d | %d | %s | %s | %d | %d | %s | %s | %s | %s |" % (
-            kind, r["ours_bytes"], r["ours_body_bytes"], r["ours_compact_bytes"], _cell(r, "lpp_bytes"),
+        lines.append("| %s | %d | %d | %d | %d | %s | %s | %d | %d | %s | %s | %s | %s |" % (
+            kind, r["ours_bytes"], r["ours_full_bytes"], r["v1_bytes"], r["ours_compact_bytes"], _cell(r, "lpp_bytes"),
             _cell(r, "lpp_lorawan_bytes"), r["senml_bytes"], r["json_bytes"], _pct(r, "ours_vs_lpp"),
-            _pct(r, "ours_body_vs_lpp"), _pct(r, "ours_compact_vs_lpp"), _pct(r, "ours_vs_lpp_lorawan")))
+            _pct(r, "ours_vs_lpp_lorawan"), _pct(r, "ours_full_vs_lpp_lorawan"), _pct(r, "v1_vs_lpp_lorawan")))
+    lines.append("")
+    lines.append("| kind | LoRa emissions per reading, routine / full: SF7 | SF8 | SF9 | SF10 | readings/day | "
+                 "airtime s/day at SF10: ours | v1 | LPP+LoRaWAN |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    for kind, r in res["kinds"].items():
+        e, d = r["emissions"], r["airtime_day_s"]
+        cells = ["%d / %d" % tuple(e[sf]) for sf in sorted(e)]
+        lines.append("| %s | %s | %d | %.1f | %.1f | %s |" % (kind, " | ".join(cells), d["readings"], d["ours"],
+                                                             d["v1"], d.get("lpp_lorawan", "-")))
     lines.append("")
     lines.append("| kind (CPython, us/frame) | ours encode | cbor2.dumps | ratio | ours decode | cbor2.loads | ratio |")
     lines.append("|---|---|---|---|---|---|---|")
@@ -250,8 +322,9 @@ def render_table(res):
         for case, (heap, us) in sorted(res["mpy"].items()):
             lines.append("| %s | %d | %g | %.0f |" % (case, heap, heap / 1000.0, us))
     lines.append("")
-    lines.append("ours = full frame (header 8 + body + MIC 4); compact = Sigfox frame; goal ours/LPP <= 60%, "
-                 "0 heap bytes per steady-state encode.")
+    lines.append("ours = frame version 2 on LoRa (header 8 + packed body + MIC 4), routine; ours full = with "
+                 "the absolute position (every 12th, alarms); v1 = CBOR frame (Wi-SUN); compact = Sigfox; goal "
+                 "ours/(LPP+LoRaWAN) <= 60%, one emission per reading at SF10, 0 heap bytes per steady-state encode.")
     return "\n".join(lines)
 
 

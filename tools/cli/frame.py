@@ -219,6 +219,7 @@ def render_cddl():
         out.extend(rules)
         out.append("")
     out.append("compact-frame = bstr .size (1..12)  ; header byte + packed fields, FRAMES.md")
+    out.append("v2-body = bstr .size (1..14)  ; frame version 2 (LoRa): bit-packed, not CBOR (FRAMES.md)")
     out.append("")
     return "\n".join(out)
 
@@ -248,6 +249,9 @@ def render_examples():
            "tests/codecs/test_docs.py fails when this section and the code disagree.", ""]
     for example in (_buoy_full, _vital_encrypted, _buoy_fragments, _buoy_compact, _status, _downlink):
         example(out, dev, key)
+    from lpwa.tools.cli.frame_v2 import v2_examples
+
+    v2_examples(out, dev, key, _block, EXAMPLE_READINGS)
     return "\n".join(out)
 
 
@@ -420,7 +424,10 @@ def rewrite_docs(path):
     """Replace the generated sections of FRAMES.md; returns the new text."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    for name, body in (("fields", render_fields()), ("errors", render_errors()), ("examples", render_examples())):
+    from lpwa.tools.cli.frame_v2 import render_v2_fields
+
+    for name, body in (("fields", render_fields()), ("errors", render_errors()), ("examples", render_examples()),
+                       ("v2fields", render_v2_fields())):
         begin = "<!-- generated:%s -->" % name
         end = "<!-- /generated:%s -->" % name
         a = text.index(begin) + len(begin)

@@ -24,7 +24,7 @@ def test_no_node_on_path_is_one_line_and_the_rest_prints(tmp_path):
     assert r.stderr.strip().splitlines() == [
         "lpwa bench codec: MicroPython heap not measured: node is not installed (apt-get install nodejs)"]
     rows = _table_rows(r.stdout)
-    assert len(rows) == 6  # sizes and CPython times for the three kinds
+    assert len(rows) == 9  # sizes, emissions and airtime, CPython times for the three kinds
     assert "MicroPython (1000 encodes" not in r.stdout
 
 
@@ -55,4 +55,14 @@ def test_no_pycayennelpp_is_one_line_and_dashes():
     assert r.stderr.strip().splitlines() == ["lpwa bench codec: Cayenne LPP columns not measured: pycayennelpp "
                                              "is not installed (pip install pycayennelpp, or pip install -e .[dev])"]
     sizes = _table_rows(r.stdout)[:3]
-    assert all(row.split(" | ")[4:6] == ["-", "-"] and row.endswith("| - | - | - | - |") for row in sizes)
+    assert all(row.split(" | ")[5:7] == ["-", "-"] and row.endswith("| - | - | - | - |") for row in sizes)
+
+
+def test_routine_frames_meet_the_goal_one_emission_and_under_60_percent_of_lpp_lorawan():
+    res = codec.measure(repeat=5, with_mpy=False)
+    for kind, row in res["kinds"].items():
+        assert row["emissions"][10] == (1, 1), kind  # routine and full: one LoRa frame at SF10
+        assert row["ours_bytes"] <= 24  # within the 400 ms dwell
+        if row.get("lpp_lorawan_bytes"):
+            assert row["ours_vs_lpp_lorawan"] <= 0.6, kind
+        assert row["airtime_day_s"]["ours"] < row["airtime_day_s"]["v1"]
