@@ -7,6 +7,7 @@ The estimators (steps, waves, pulse oximetry) come from lpwa.firmware.algorithms
 
 import math
 
+from lpwa.codecs.schema import SPO2_BELOW_RANGE
 from lpwa.firmware.drivers.errors import SensorError
 from lpwa.firmware.drivers import gps
 
@@ -170,15 +171,20 @@ class Sampler:
         self.battery(readings)
         if vit is None:
             return False, None
-        hr, spo2 = vit
+        hr, spo2, flags = vit
         readings["heart_rate_bpm"] = int(round(hr))
-        readings["spo2_pct"] = int(round(spo2))
-        tri = triage_for(hr, spo2)
+        readings["spo2_flags"] = flags
+        below = flags & SPO2_BELOW_RANGE
+        if spo2 is not None:
+            readings["spo2_pct"] = int(round(spo2))
+        tri = triage_for(hr, 0 if below else spo2)
         readings["triage"] = tri
         last = self.state.get("triage")
         self.state.set("triage", tri)
         low = self.cfg["alarms"].get("spo2_low", 90)
-        if spo2 < low:
+        if below:
+            return True, "spo2 below range"
+        if spo2 is not None and spo2 < low:
             return True, "spo2 %d" % int(spo2)
         if last is not None and tri != last:
             return True, "triage %d->%d" % (last, tri)
@@ -189,7 +195,8 @@ class Sampler:
         if cls is None:
             return None
         rate = self.plan.get("ppg_rate_hz", 50)
-        est = cls(rate_hz=rate)
+        cal = self.state.get("spo2_cal") or self.cfg.get("spo2_cal")   # a downlinked curve first
+        est = cls(rate_hz=rate, cal=tuple(cal) if cal else None)
         ppg = self.board.sensor("ppg")
         clock = self.board.clock
         samples = []
@@ -210,7 +217,7 @@ class Sampler:
         ppg.shutdown()
         if res is None:
             raise SensorError("max30102", "no pulse found (finger off?)")
-        return res[0], res[1]
+        return res[0], res[1], res[3]
 
     # --- pedometer -----------------------------------------------------------------------------
     def step_tracker(self, slots):

@@ -81,15 +81,15 @@ class PpgEstimator:
         self._high = False
         self._hi = 0
         self._lo = 0
-        self._zmax = -(1 << 30)
         self._zmin = 1 << 30
         self._z = 0
-        self._zstart = 0
         self._sxy = 0
         self._sxx = 0
         self._peak = 0                   # recent upstroke slope peak
         self._last = -1
         self._refractory = 0
+        self._thi = 0
+        self._cycles = 0
         self._beats = 0
         self._result = None
 
@@ -141,53 +141,50 @@ class PpgEstimator:
         if self._n < self._settle:
             return
         self._z = zi
-        if zi > self._zmax:
-            self._zmax = zi
         if zi < self._zmin:
             self._zmin = zi
         self._detect(y, yr, dc_red, dc_ir)
 
     def _detect(self, y, yr, dc_red, dc_ir):
-        """One step of the beat detector on the IR slope `y` (red slope `yr` for SpO2's ratio)."""
+        """One step of the beat detector on the IR slope `y` (red slope `yr` for SpO2's ratio).
+
+        A beat is timed at its steepest upstroke (the slope's maximum: amplitude changes do not
+        move it, as they move a threshold crossing) and booked when the slope turns down."""
         self._sxy += yr * y              # red slope regressed on IR slope over the beat
         self._sxx += y * y
         if self._high:
             if y > self._hi:
                 self._hi = y
+                self._thi = self._n
                 if y > self._peak:       # fast attack: the diastolic bump that follows stays below
                     self._peak = y
-            if y < -MIN_HYST:            # re-armed once the slope turns down
+            if y < -MIN_HYST:            # the upstroke is over: book the beat
                 self._high = False
-                self._lo = y
-        else:
-            if y < self._lo:
-                self._lo = y
-            up = self._peak >> 1         # half the recent upstroke: above the diastolic wave
-            if up < MIN_HYST:
-                up = MIN_HYST
-            if y > up and self._n - self._last >= self._refractory:
-                self._high = True
-                hi = self._hi
-                self._peak = (3 * self._peak + hi) >> 2    # slow decay (attack is above)
-                # crossing to crossing is one cycle: its drift (wander) is taken out of the swing
-                amp = self._zmax - self._zmin + (self._z - self._zstart)
-                self._zstart = self._z
+                self._peak = (3 * self._peak + self._hi) >> 2    # slow decay
+                # the upstroke's rise, foot to peak: 0.1-0.2 s, so respiration wander hardly enters
+                amp = self._z - self._zmin
                 sxy = self._sxy
                 sxx = self._sxx
                 self._sxy = 0
                 self._sxx = 0
-                self._zmax = -(1 << 30)
                 self._zmin = 1 << 30
+                self._beat(self._thi, amp, sxy, sxx, dc_red, dc_ir)
+        else:
+            up = self._peak >> 1         # half the recent upstroke: above the diastolic wave
+            if up < MIN_HYST:
+                up = MIN_HYST
+            if y > up and (self._last < 0 or self._n - self._last >= self._refractory):
+                self._high = True
                 self._hi = y
-                self._beat(amp, sxy, sxx, dc_red, dc_ir)
+                self._thi = self._n
         if self._last >= 0 and self._n - self._last > self._max_int:
             self._reset_detector()       # no beat for too long
 
-    def _beat(self, amp, sxy, sxx, dc_red, dc_ir):
-        n = self._n
+    def _beat(self, n, amp, sxy, sxx, dc_red, dc_ir):
         last = self._last
         self._last = n
-        if last < 0 or amp <= 0 or sxx <= 0:
+        if last < 0 or self._cycles == 0 or amp <= 0 or sxx <= 0:
+            self._cycles += 1
             return                       # the first cycle only starts the clock
         dt = n - last
         # the next upstroke is not expected before 60 % of this interval (a diastolic wave is)

@@ -23,7 +23,7 @@ class CalibrationError(ValueError):
 def evaluate(r_milli, cal=None):
     """(spo2 % or None, flags) for R x 1000 through `cal` (None: the default curve)."""
     flags = 0
-    if cal is None:
+    if not cal:
         cal = DEFAULT
         flags = UNCALIBRATED
     if r_milli < R_MIN or r_milli > R_MAX:
