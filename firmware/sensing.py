@@ -203,7 +203,8 @@ class Sampler:
         most = rate * self.plan.get("ppg_window_s", 15)  # give up after this many samples
         got = 0
         res = None
-        while got < most and res is None:
+        # the last reading of the window, or the first over 8 beats (5-beat ones are noisier)
+        while got < most and not (res is not None and est.full()):
             clock.sleep_ms(200)  # the FIFO holds 32 samples: 0.64 s at 50/s
             del samples[:]
             ppg.read(samples)
@@ -212,7 +213,7 @@ class Sampler:
             for red, ir in samples:
                 est.feed(red, ir)
             got += len(samples)
-            res = est.result()
+            res = est.result() or res
             self.feed()
         ppg.shutdown()
         if res is None:

@@ -27,12 +27,13 @@ FINGER_MIN = 20000       # IR DC counts: below it there is no finger on the sens
 CLIP = 262000            # 18-bit ADC: at or above it the sample is saturated
 MOTION_PCT = 3           # an AC excursion above this % of DC is motion, not a pulse
 SLOPE_MS = 100           # the beat detector works on the 100 ms slope of the smoothed AC
+BOX_MS = 160             # the AC is smoothed over this long
 MIN_HYST = 8             # smallest hysteresis (counts of smoothed AC)
 NBEATS = 8               # beat intervals kept (a reading averages up to this many)
 MIN_INTERVALS = 4        # a reading from 5 beats on
 QUALITY_MIN = 50
-INTERVAL_TOL_PCT = 25    # the largest deviation of an interval from the median (quality 50)
-AMP_SPREAD_PCT = 75      # (max - min) / mean IR amplitude at quality 50
+INTERVAL_TOL_PCT = 20    # the largest deviation of an interval from the median (quality 50)
+AMP_SPREAD_PCT = 100     # (max - min) / mean IR amplitude at quality 50
 PI_MIN_PPM = 1000        # perfusion index 0.1 %: weaker pulses give no reading
 R_SPREAD_PCT = 20        # (max - min) / mean R beyond which no SpO2 is given
 
@@ -50,7 +51,7 @@ class PpgEstimator:
         self._k = k
         self._dc_red = 0
         self._dc_ir = 0
-        nbox = (rate_hz * 16 + 50) // 100
+        nbox = (rate_hz * BOX_MS + 500) // 1000
         if nbox < 2:
             nbox = 2
         self._box_red = array.array("i", [0] * nbox)
@@ -161,15 +162,17 @@ class PpgEstimator:
             if y < -MIN_HYST:            # the upstroke is over: book the beat
                 self._high = False
                 self._peak = (3 * self._peak + self._hi) >> 2    # slow decay
-                # the upstroke's rise, foot to peak: 0.1-0.2 s, so respiration wander hardly enters
+                # the upstroke's rise, the cycle's lowest point to the peak
                 amp = self._z - self._zmin
+                self._zmin = 1 << 30
                 sxy = self._sxy
                 sxx = self._sxx
                 self._sxy = 0
                 self._sxx = 0
-                self._zmin = 1 << 30
                 self._beat(self._thi, amp, sxy, sxx, dc_red, dc_ir)
         else:
+            if self._last >= 0 and self._n - self._last > 2 * self._refractory:
+                self._peak -= self._peak >> 5    # a beat is overdue: the level was too high
             up = self._peak >> 1         # half the recent upstroke: above the diastolic wave
             if up < MIN_HYST:
                 up = MIN_HYST
@@ -260,3 +263,7 @@ class PpgEstimator:
 
     def result(self):
         return self._result
+
+    def full(self):
+        """True once a reading averages NBEATS beats: a caller may stop sampling there."""
+        return self._result is not None and self._beats >= NBEATS

@@ -57,7 +57,7 @@ SPECS = {
     "ppg": ("from lpwa.firmware.algorithms.ppg import PpgEstimator",
             "PpgEstimator(%(rate)d, %(cal)s)", "i", 2,
             "None if obj.result() is None else [fhex(obj.result()[0]), None if obj.result()[1] is None"
-            " else fhex(obj.result()[1]), obj.result()[2], obj.result()[3]]",
+            " else fhex(obj.result()[1]), obj.result()[2], obj.result()[3], obj.full()]",
             "None"),
 }
 

@@ -137,5 +137,5 @@ def test_any_stream_never_crashes_and_is_identical(mpy, rate, data):
     assert a["checks"] == b["checks"]
     for c in a["checks"]:
         if c is not None:
-            hr, value, q, flags = runners.unhex(c)
+            hr, value, q, flags, full = runners.unhex(c)
             assert 35 <= hr <= 220 and (value is None or value <= 100) and 50 <= q <= 100 and 0 <= flags <= 7
