@@ -29,12 +29,14 @@ MOTION_PCT = 3           # an AC excursion above this % of DC is motion, not a p
 SLOPE_MS = 100           # the beat detector works on the 100 ms slope of the smoothed AC
 BOX_MS = 160             # the AC is smoothed over this long
 MIN_HYST = 8             # smallest hysteresis (counts of smoothed AC)
+UP_EIGHTHS = 4           # a beat starts at this many eighths of the recent upstroke's slope
 NBEATS = 8               # beat intervals kept (a reading averages up to this many)
 MIN_INTERVALS = 4        # a reading from 5 beats on
 QUALITY_MIN = 50
 INTERVAL_TOL_PCT = 20    # the largest deviation of an interval from the median (quality 50)
 AMP_SPREAD_PCT = 100     # (max - min) / mean IR amplitude at quality 50
 PI_MIN_PPM = 1000        # perfusion index 0.1 %: weaker pulses give no reading
+SPO2_PI_MIN_PPM = 2000   # SpO2 only from a pulse of 0.2 % of DC or more (R is noise below)
 R_SPREAD_PCT = 20        # (max - min) / mean R beyond which no SpO2 is given
 
 
@@ -86,6 +88,9 @@ class PpgEstimator:
         self._z = 0
         self._sxy = 0
         self._sxx = 0
+        self._sx = 0
+        self._sy = 0
+        self._ns = 0
         self._peak = 0                   # recent upstroke slope peak
         self._last = -1
         self._refractory = 0
@@ -153,6 +158,9 @@ class PpgEstimator:
         move it, as they move a threshold crossing) and booked when the slope turns down."""
         self._sxy += yr * y              # red slope regressed on IR slope over the beat
         self._sxx += y * y
+        self._sx += y                    # with its mean: a wander's slope is taken out
+        self._sy += yr
+        self._ns += 1
         if self._high:
             if y > self._hi:
                 self._hi = y
@@ -165,15 +173,15 @@ class PpgEstimator:
                 # the upstroke's rise, the cycle's lowest point to the peak
                 amp = self._z - self._zmin
                 self._zmin = 1 << 30
-                sxy = self._sxy
-                sxx = self._sxx
-                self._sxy = 0
-                self._sxx = 0
+                # centred sums (x n): the wander's slope, the same in both channels, drops out
+                sxy = self._ns * self._sxy - self._sx * self._sy
+                sxx = self._ns * self._sxx - self._sx * self._sx
+                self._sxy = self._sxx = self._sx = self._sy = self._ns = 0
                 self._beat(self._thi, amp, sxy, sxx, dc_red, dc_ir)
         else:
             if self._last >= 0 and self._n - self._last > 2 * self._refractory:
                 self._peak -= self._peak >> 5    # a beat is overdue: the level was too high
-            up = self._peak >> 1         # half the recent upstroke: above the diastolic wave
+            up = (self._peak * UP_EIGHTHS) >> 3   # a share of the recent upstroke slope
             if up < MIN_HYST:
                 up = MIN_HYST
             if y > up and (self._last < 0 or self._n - self._last >= self._refractory):
@@ -254,11 +262,11 @@ class PpgEstimator:
             self._result = None
             return
         hr = 60 * self.rate_hz * m / sum_int
-        q_r, sum_r = self._score(self._rs, m, R_SPREAD_PCT, False)
-        if q_r < 50 or self._sorted[0] <= 0:
+        q_r, _ = self._score(self._rs, m, R_SPREAD_PCT, False)
+        if q_r < 50 or self._sorted[0] <= 0 or sum_amp < SPO2_PI_MIN_PPM * m:
             spo2, flags = None, spo2mod.NO_SPO2 | (0 if self.cal else spo2mod.UNCALIBRATED)
         else:
-            spo2, flags = spo2mod.evaluate(sum_r // m, self.cal)
+            spo2, flags = spo2mod.evaluate(self._sorted[m // 2], self.cal)    # the median R
         self._result = (hr, spo2, q, flags)
 
     def result(self):

@@ -14,7 +14,7 @@ GOAL_BPM = 3.0
 CHECK_EVERY_S = 0.2
 
 
-def _reading(checks):
+def firmware_reading(checks):
     """What the firmware keeps: the first full (8-beat) reading, else the last one."""
     last = None
     for c in checks:
@@ -29,7 +29,7 @@ def score(run_both, traces):
     rows = []
     for t in traces:
         a, b = run_both("ppg", t, every=int(t.rate_hz * CHECK_EVERY_S))
-        got = _reading(a["checks"])
+        got = firmware_reading(a["checks"])
         row = {"name": t.name, "recording": t.info, "seconds": round(len(t.samples) / float(t.rate_hz), 1),
                "truth_hr": None if t.hr is None else round(t.hr, 1), "estimate_hr": None, "hr_error_bpm": None,
                "quality": None, "identical_micropython": None if b is None else a["checks"] == b["checks"]}

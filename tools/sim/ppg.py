@@ -36,6 +36,7 @@ class PpgTrace:
         self.valid = valid          # per-sample: True where a reading may be given
         self.info = info
         self.cal = None             # the calibration the estimator is given (None: default curve)
+        self.hard = False           # stress at the sensor's limit: no reading is acceptable, a wrong one is not
 
 
 def _clip(x):
@@ -118,6 +119,11 @@ def calibrated(trace):
     return trace
 
 
+def hard(trace):
+    trace.hard = True
+    return trace
+
+
 def bench_traces(scale=1.0):
     s = lambda x: max(20.0, x * scale)  # noqa: E731
     return [
@@ -140,11 +146,11 @@ def stress_traces():
     return [
         ppg("short5s-hr72", 521, 72, 97, 5),
         ppg("short6s-hr60", 522, 60, 98, 6),
-        ppg("short8s-hr95-pi0.3", 523, 95, 96, 8, pi=0.003),
-        ppg("lowpi0.2-hr70", 524, 70, 97, 20, pi=0.002),
-        ppg("lowpi0.5-wander1%-hr84", 525, 84, 95, 20, pi=0.005, wander=0.01),
+        hard(ppg("short8s-hr95-pi0.3", 523, 95, 96, 8, pi=0.003)),
+        hard(ppg("lowpi0.2-hr70", 524, 70, 97, 20, pi=0.002)),
+        hard(ppg("lowpi0.5-wander1%-hr84", 525, 84, 95, 20, pi=0.005, wander=0.01)),
         ppg("resp-am30%-hr66", 526, 66, 98, 20, am=0.3),
-        ppg("lowdc30k-pi0.4-hr78", 527, 78, 97, 20, pi=0.004, dc=30000),
+        hard(ppg("lowdc30k-pi0.4-hr78", 527, 78, 97, 20, pi=0.004, dc=30000)),
         calibrated(ppg("other-sensor-cal-spo290", 528, 80, 90, 20, curve=OTHER_SENSOR)),
         calibrated(ppg("other-sensor-cal-spo275", 529, 92, 75, 20, curve=OTHER_SENSOR)),
         ppg("default-curve-spo278", 530, 100, 78, 20),
