@@ -9,6 +9,7 @@ records of RECORD_S seconds; each record's truth is the mean of the watch's hear
 firmware's 50 Hz grid and mapped to MAX30102-like counts: the watch's value rises with
 absorbance, the MAX30102's light falls, so IR = 100 000 x (2 - value / the record's median),
 which keeps the record's own pulsatile fraction. Red = IR (one wavelength): no SpO2 truth.
+A second reference per record, `acf_hr`, comes from the record's autocorrelation (offline).
 """
 
 import gzip
@@ -64,10 +65,32 @@ def records(seconds, rows=None):
         hrm = [h for _, _, h in part if h > 0]
         truth = sum(hrm) / float(len(hrm)) if len(hrm) > len(part) // 2 else None
         name = "gear %3d-%3d s" % ((start - rows[0][0]) // 1000, (start - rows[0][0]) // 1000 + seconds)
-        out.append(PpgTrace(name, RATE_HZ, [(v, v) for v in ir], truth, None, [True] * len(ir),
-                            "smartwatch wrist PPG, %d s (e2epyppg sample, MIT)" % seconds))
+        trace = PpgTrace(name, RATE_HZ, [(v, v) for v in ir], truth, None, [True] * len(ir),
+                         "smartwatch wrist PPG, %d s (e2epyppg sample, MIT)" % seconds)
+        trace.acf_hr = acf_hr(ir, RATE_HZ)
+        out.append(trace)
         start += seconds * 1000
     return out
+
+
+def acf_hr(values, rate_hz):
+    """A second, offline reference: HR from the record's autocorrelation (45-180 bpm), on the
+    signal minus its 1 s moving mean, the peak lag refined by a parabola. Not our estimator's
+    method (no beats, the whole record at once); it can lock on a harmonic."""
+    n, w = len(values), rate_hz
+    pre = [0.0]
+    for v in values:
+        pre.append(pre[-1] + v)
+    y = []
+    for i in range(n):
+        a, b = max(0, i - w // 2), min(n, i + w // 2)
+        y.append(values[i] - (pre[b] - pre[a]) / (b - a))
+    lags = range(rate_hz * 60 // 180, rate_hz * 60 // 45 + 2)
+    c = [sum(y[i] * y[i + lag] for i in range(n - lag)) / (n - lag) for lag in lags]
+    k = max(range(1, len(c) - 1), key=lambda j: c[j])
+    den = c[k - 1] - 2 * c[k] + c[k + 1]
+    lag = lags[k] + (0.5 * (c[k - 1] - c[k + 1]) / den if den else 0.0)
+    return 60.0 * rate_hz / lag
 
 
 def write_vendored(src, dest=None):
