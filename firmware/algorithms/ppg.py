@@ -1,21 +1,21 @@
-"""Heart rate and SpO2 from MAX30102 red / IR samples, with a signal-quality index.
+"""Heart rate and SpO2 from MAX30102 red / IR samples, with a signal-quality gate.
 
 Method (README.md in this folder): per channel, DC by a ~1.3 s moving mean; AC = sample - DC,
-smoothed by a 0.16 s boxcar (together a 0.12-4 Hz band-pass). Beats are detected on the 100 ms
-slope of the inverted IR AC (absorbance rises at systole): a beat when the slope rises above
-half the recent upstroke peak, re-armed when it turns negative, 35-220 per minute. Per beat:
-the interval, the IR pulse amplitude (peak-to-trough of the smoothed AC, ppm of DC: the
-perfusion index) and the ratio of ratios R = (AC_red / DC_red) / (AC_ir / DC_ir), AC_red / AC_ir
-the least-squares slope of red on IR over the beat. A reading needs MIN_INTERVALS intervals
-(5 beats, a 5 s record at 60 bpm) and uses the last NBEATS at most.
+smoothed by a 0.16 s boxcar (together a 0.12-4 Hz band-pass). Beats are found on the 100 ms
+slope of the inverted IR AC (absorbance rises at systole): an upstroke starts above half the
+recent upstroke slope, not before 60 % of the last interval, and ends when the slope turns
+down; the beat is timed at the steepest point. Per beat: the interval, the pulse amplitude
+(lowest smoothed AC of the cycle to the top of the upstroke, ppm of DC) and the ratio of ratios
+R from the centred least-squares slope of red on IR over the cycle. A reading needs
+MIN_INTERVALS intervals (5 beats) and uses the last NBEATS at most.
 
-Quality gate (0-100, reading only at QUALITY_MIN or more): every interval within
-INTERVAL_TOL_PCT of their median (a missed or doubled beat is 50-100 % off), the beats' amplitude
-spread within AMP_SPREAD_PCT of their mean, and a perfusion index of PI_MIN_PPM or more (below
-it the pulse is not above the sensor's noise). HR = 60 / mean interval. SpO2 comes from R through
-the node's calibration (spo2.py): none when R varies by more than R_SPREAD_PCT over the beats,
-none below the curve's validated range, flagged when the default curve is used. No finger,
-a clipped sample or motion (an AC swing over MOTION_PCT of DC) clears the beat history.
+Quality gate (reading only at QUALITY_MIN or more), over the longest recent run that passes:
+every interval within INTERVAL_TOL_PCT of the run's median, the amplitude spread within
+AMP_SPREAD_PCT of the mean, and a mean amplitude of PI_MIN_PPM or more. HR = 60 / mean
+interval. SpO2 from the median R through the node's calibration (spo2.py): none when R spreads
+beyond R_SPREAD_PCT or the pulse is under SPO2_PI_MIN_PPM (flag NO_SPO2), none below the
+curve's validated range (BELOW_RANGE), flagged UNCALIBRATED on the default curve. No finger, a
+clipped sample or motion (an AC swing over MOTION_PCT of DC) clears the beat history.
 Per-sample arithmetic is integer.
 """
 
