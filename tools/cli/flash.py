@@ -49,6 +49,9 @@ def register(sub):
     p.add_argument("--list-boards", action="store_true", help="list board profiles and exit")
     p.add_argument("--radio-chip", choices=("sx1276", "sx1262"), help="T-Beam: which LoRa module is fitted")
     p.add_argument("--timeout", type=_seconds, default=PROBE_TIMEOUT_S, help="seconds to wait for the board to answer")
+    p.add_argument("--tree", metavar="DIR",
+                   help="lay out DIR/lpwa/<folder> with the files boards/manifest.py names (for a frozen build: "
+                        "make ... FROZEN_MANIFEST=... MICROPY_MANIFEST_LPWA_TREE=DIR; boards/BOARDS.md) and exit")
     p.set_defaults(func=run)
 
 
@@ -102,6 +105,9 @@ def boards_markdown():
         v = UART_MODULES[k]
         out.append("| %s | %s | %d | %s%s |" % (k, v["title"], v["baud"], v["source"],
                                                ("; " + v["note"]) if v.get("note") else ""))
+    from lpwa.tools.cli import frozen_build
+
+    out += [""] + frozen_build.MARKDOWN
     out.append("")
     return "\n".join(out)
 
@@ -130,6 +136,25 @@ def sources():
     from lpwa.tools.mpy import manifest
 
     return [(src, target[:-3] + ".mpy") for src, target in manifest.read()]
+
+
+def lay_tree(root):
+    """Copy every file boards/manifest.py names to root/<its target path> (root/lpwa/<folder>/...),
+    the $(LPWA_TREE) a frozen build reads. root/lpwa must not exist yet: a stale file left there
+    would be frozen too. Returns the target paths."""
+    dest = os.path.join(root, "lpwa")
+    if os.path.lexists(dest):
+        raise FlashError("%s already exists: remove it or pick another --tree folder (stale files would be frozen)"
+                         % dest)
+    files = sources()
+    try:
+        for src, target in [(s, t[:-4] + ".py") for s, t in files]:
+            path = os.path.join(root, *target.split("/"))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            shutil.copyfile(src, path)
+    except OSError as e:
+        raise FlashError("cannot write the tree under %s: %s" % (root, e.strerror or e))
+    return [t[:-4] + ".py" for _s, t in files]
 
 
 def compile_all(build_dir, progress):
@@ -220,6 +245,14 @@ def run(args):
 def _run(args, progress):
     if args.list_boards:
         list_boards()
+        return 0
+    if args.tree:
+        files = lay_tree(args.tree)
+        from lpwa.tools.mpy.manifest import manifest_path
+
+        progress("laid out %d modules under %s; freeze them with: make FROZEN_MANIFEST=%s "
+                 "MICROPY_MANIFEST_LPWA_TREE=%s (the ESP32 build: boards/BOARDS.md)"
+                 % (len(files), os.path.join(args.tree, "lpwa"), manifest_path(), os.path.abspath(args.tree)))
         return 0
     p, cfg_json, cfg, plan = _prepare(args)
     total = len(plan) + 2  # + check the config, compile

@@ -284,27 +284,6 @@ def step_accuracy(cfg_json, frames, day):
     return {"truth": truth, "reported": got, "error_pct": round(100.0 * (got - truth) / truth, 2) if truth else 0.0}
 
 
-# Energy model for the pedometer figures (estimates from datasheets, not measured on a board):
-# ESP32 light sleep 0.8 mA, ESP32-S3 0.24 mA (Espressif datasheets, "Light-sleep"); MPU-6050
-# accelerometer-only 0.5 mA (PS-MPU-6000A 6.4); MCU awake 40 mA; per drain 2 ms of wake-up and
-# INT_STATUS, plus per sample 0.2 ms of I2C burst (6 bytes at 400 kHz) and 0.04 ms of decoding and
-# counting (the WebAssembly port's cost x ~5, unmeasured on an ESP32).
-E_LIGHT_MA = {"esp32": 0.8, "esp32-s3": 0.24}
-E_IMU_MA = 0.5
-E_AWAKE_MA = 40.0
-E_DRAIN_MS = 2.0
-E_SAMPLE_MS = 0.24
-
-
-def pedometer_energy(ped, hours):
-    """Estimated MCU awake time and average current a day, from the simulation's counts."""
-    scale = 24.0 / hours if hours else 1.0
-    awake_s = (ped["drains"] * E_DRAIN_MS + ped["samples"] * E_SAMPLE_MS) / 1000.0 * scale
-    awake_ma = awake_s * E_AWAKE_MA / 86400.0
-    return {"awake_s_per_day": round(awake_s, 1),
-            "avg_ma": {chip: round(E_LIGHT_MA[chip] + E_IMU_MA + awake_ma, 2) for chip in E_LIGHT_MA}}
-
-
 def _load_toml_config(path):
     from lpwa.firmware import config
     from lpwa.gateway import tomlfile
@@ -365,13 +344,15 @@ def run_report(args):
                 if motion is not None:
                     row["steps"] = step_accuracy(cfg, frames, day)
                     row["pedometer"] = info.get("pedometer")
-                    row["energy"] = pedometer_energy(row["pedometer"], args.hours)
                 if interp == "micropython" and args.mem_wakes > 0:
                     row["ram"] = measure_ram(cfg, args.mem_wakes)
                 rows.append(row)
     finally:
         if mpy is not None:
             mpy.close()
+    from lpwa.tools.sim import energy_report
+
+    energy_report.add(rows, sim_config, args.hours, day)  # the energy section: a metered day through the model
     if args.json:
         print(json.dumps(rows))
         return 0
@@ -393,21 +374,20 @@ def run_report(args):
         print("Pedometer: the gait-model wearer's day (lpwa.tools.sim.gait_day: walks at waist/pocket/bag, a run, a bus and a "
               "car ride, shaking, rests); every step counted from the IMU FIFO, decoded at the gateway")
         print("| radio | true steps | reported | error % | samples fed/day | drains/day (moving + still) | "
-              "FIFO overflows | MCU awake s/day (est.) | avg current ESP32 / S3 (est.) |")
+              "FIFO overflows | MCU awake s/day (heltec-v2) | avg current heltec-v2 / v3 |")
         print("|---|---|---|---|---|---|---|---|---|")
         for r in peds:
-            st, p, e = r["steps"], r["pedometer"], r["energy"]
+            st, p, e = r["steps"], r["pedometer"], r["energy"]["boards"]
             print("| %s | %d | %d | %+.2f | %d | %d + %d | %d | %.0f | %.2f / %.2f mA |" % (
                 r["radio"], st["truth"], st["reported"], st["error_pct"], p["samples"], p["drains"] - p["still_drains"],
-                p["still_drains"], p["overflows"], e["awake_s_per_day"],
-                e["avg_ma"]["esp32"], e["avg_ma"]["esp32-s3"]))
-        print("Energy: estimates from datasheet currents (light sleep, MPU-6050 accelerometer-only 0.5 mA, 40 mA "
-              "awake), not measured on a board; radio not included. The old 10 s-window design averaged about "
-              "0.5 mA (an 11 s wake at 40 mA every 15 min) but estimated steps instead of counting them.")
+                p["still_drains"], p["overflows"], e["heltec-v2"]["seconds"]["awake"],
+                e["heltec-v2"]["avg_ma"], e["heltec-v3"]["avg_ma"]))
+        print("Energy: the model, its currents and their sources are in the energy section below.")
     if interp == "micropython":
         print("RAM: MicroPython heap (gc.mem_alloc), WebAssembly port, one wake per call. Resident = live after "
               "gc.collect() between wakes, minus what was live before the first import (modules as source-compiled "
               "bytecode, config, state, simulated board). High-water = resident + the most one wake allocated with "
               "no collection (an upper bound). This is not an ESP32 heap: the wasm port grows its heap on demand "
               "(gc.mem_free() there is meaningless) and cannot collect mid-call; object sizes match a 32-bit port.")
+    energy_report.print_section(rows)
     return 0

@@ -259,3 +259,35 @@ def test_an_mpremote_that_cannot_run_is_a_flash_error(tmp_path, monkeypatch):
     with pytest.raises(cmd_flash.FlashError) as e:
         cmd_flash.Board("/dev/ttyUSB0").call("exec", "print(1)", timeout=5, what="probe")
     assert "cannot run mpremote" in str(e.value)
+
+
+def test_tree_lays_out_exactly_what_the_manifest_freezes(tmp_path):
+    """`--tree DIR` copies the manifest's files to DIR/lpwa/<folder>; the manifest, evaluated as
+    MicroPython's makemanifest evaluates it with LPWA_TREE=DIR, finds every file it names there
+    and nothing else is in the tree to be swept up by package()."""
+    from support.manifest_eval import evaluate
+
+    from lpwa.tools.mpy.manifest import manifest_path, read
+
+    r = flash("--tree", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "MICROPY_MANIFEST_LPWA_TREE=%s" % tmp_path in r.stdout
+    laid = sorted(os.path.relpath(os.path.join(d, n), str(tmp_path)).replace(os.sep, "/")
+                  for d, _dirs, names in os.walk(str(tmp_path)) for n in names)
+    frozen = evaluate(manifest_path(), {"LPWA_TREE": str(tmp_path)})
+    assert sorted(target for _full, target in frozen) == laid
+    assert sorted(target for _src, target in read()) == laid
+    for full, target in frozen:
+        assert full == os.path.join(str(tmp_path), *target.split("/"))
+    src = dict((t, s) for s, t in read())
+    with open(src["lpwa/codecs/cbor.py"], "rb") as a, open(str(tmp_path / "lpwa" / "codecs" / "cbor.py"), "rb") as b:
+        assert a.read() == b.read()
+
+
+def test_tree_refuses_a_folder_that_already_has_lpwa(tmp_path):
+    (tmp_path / "lpwa" / "codecs").mkdir(parents=True)
+    (tmp_path / "lpwa" / "codecs" / "stale.py").write_text("x = 1\n")
+    r = flash("--tree", str(tmp_path))
+    assert r.returncode == 1
+    assert r.stderr.count("\n") == 1 and "already exists" in r.stderr
+    assert os.listdir(str(tmp_path / "lpwa" / "codecs")) == ["stale.py"]
