@@ -28,7 +28,12 @@ COMMANDS = {
     "reset-fault": (4, 1),  # {"mask": 0..255}, default 255 (all)
     "consent": (5, 1),  # {"granted": bool}: personal-data sending allowed
     "request-status": (6, 0),  # send a status frame now
+    # {"coef": "a"|"b"|"c", "value": percent} stages one SpO2 curve coefficient (0.01 steps);
+    # {"coef": "apply", "value": lo %} checks and applies the staged curve, valid from lo; lo 0
+    # drops a downlinked curve (back to the config's, or the default)
+    "set-spo2-cal": (7, 2),
 }
+SPO2_COEFS = ("a", "b", "c", "apply")
 _BY_ID = {}
 for _name in COMMANDS:
     _BY_ID[COMMANDS[_name][0]] = _name
@@ -66,9 +71,46 @@ def _args(command):
             return bytes((mask,))
         if name == "consent":
             return bytes((1 if command["granted"] else 0,))
+        if name == "set-spo2-cal":
+            return _spo2_arg(command)
     except KeyError as e:
         raise FrameError("bad-schema", "%s needs %s" % (name, e))
     return b""
+
+
+def _spo2_arg(command):
+    """2 bytes: slot (bits 15-14) | 14-bit code: a - 50.00 %, b and c signed, apply: lo x 100."""
+    coef = command["coef"]
+    if coef not in SPO2_COEFS:
+        raise FrameError("out-of-range", "coef must be one of %s" % (SPO2_COEFS,))
+    v = command["value"]
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or v - v != 0:
+        raise FrameError("out-of-range", "value must be a number")
+    code = int(round(v * 100))
+    slot = SPO2_COEFS.index(coef)
+    if coef == "a":
+        code -= 5000
+        ok = 0 <= code <= 0x3FFF
+    elif coef == "apply":
+        ok = code == 0 or 5000 <= code <= 9900
+    else:
+        ok = -0x2000 <= code <= 0x1FFF
+        code &= 0x3FFF
+    if not ok:
+        raise FrameError("out-of-range", "%s %r cannot be sent (a 50..213.83, b/c +-81.91, lo 50..99 or 0)"
+                         % (coef, v))
+    word = (slot << 14) | code
+    return bytes((word >> 8, word & 0xFF))
+
+
+def _spo2_decode(a):
+    word = (a[0] << 8) | a[1]
+    slot, code = word >> 14, word & 0x3FFF
+    if slot == 0:
+        code += 5000
+    elif slot < 3 and code & 0x2000:
+        code -= 0x4000
+    return {"coef": SPO2_COEFS[slot], "value": code / 100}
 
 
 def encode_command(device_id, key, counter, command):
@@ -151,4 +193,6 @@ def decode_command(raw, device_id, key, last_counter=None):
         out["mask"] = a[0]
     elif name == "consent":
         out["granted"] = bool(a[0])
+    elif name == "set-spo2-cal":
+        out.update(_spo2_decode(a))
     return out

@@ -41,7 +41,13 @@ DRONE_VITAL_FIELDS = (
     _LON,
     ("triage", "", 1, 0, 0, 4),  # START: 0 unassessed, 1 minor, 2 delayed, 3 immediate, 4 expectant
     _BATTERY,
+    # bit 0: SpO2 from the default (uncalibrated) curve; bit 1: below the curve's validated range
+    # (spo2_pct absent); bit 2: no SpO2 (R inconsistent over the beats). Full frames only.
+    ("spo2_flags", "", 1, 0, 0, 7),
 )
+SPO2_UNCALIBRATED = 1  # the same bits as lpwa.firmware.algorithms.spo2
+SPO2_BELOW_RANGE = 2
+SPO2_NONE = 4
 
 PEDOMETER_FIELDS = (
     ("steps", "steps", 1, 0, 0, 65535),  # steps in this interval

@@ -210,6 +210,19 @@ def _consent(v, out):
     return v
 
 
+def _spo2_cal(v, out):
+    """The pulse oximeter's own curve {a, b, c, lo} (firmware/algorithms/README.md, "SpO2
+    calibration"); absent: the default curve, and every SpO2 reading is flagged uncalibrated."""
+    if v is None:
+        return None
+    from lpwa.firmware.algorithms import spo2
+
+    try:
+        return spo2.from_config(v)
+    except spo2.CalibrationError as e:
+        raise ConfigError(str(e))
+
+
 REQUIRED = object()
 # One row per key, checked in this order (later rows may read earlier ones' clean values):
 # (key, default or REQUIRED, check(value, clean config so far) -> clean value).
@@ -231,6 +244,7 @@ ROWS = (  # type: tuple
     # "wrist" (a wrist band: one arm swing per stride, counted as two steps)
     ("step_mode", "body", _one_of("step_mode", STEP_MODES)),
     ("sigfox", {}, _sigfox),
+    ("spo2_cal", None, _spo2_cal),
 )
 
 
@@ -294,6 +308,8 @@ def to_json(cfg):
         if k == "device_id":
             continue
         v = cfg[k]
+        if k == "spo2_cal" and v is not None:   # back to percent, as the config file has it
+            v = dict(zip(("a", "b", "c", "lo"), [x / 100 for x in v]))
         out[k] = v.hex() if isinstance(v, (bytes, bytearray)) else v
     return json.dumps(out)
 

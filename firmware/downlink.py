@@ -2,7 +2,7 @@
 
 The codec (lpwa.codecs.command) verifies the MIC and the downlink counter (a replay fails the
 MIC), and this module applies the command to the node's durable state: sampling interval, radio
-parameters, reboot, sensor-fault reset, consent, an immediate status frame. A command the node
+parameters, reboot, sensor-fault reset, consent, an immediate status frame, the SpO2 calibration. A command the node
 cannot follow is answered with a reason in the log, never half-applied.
 """
 
@@ -65,7 +65,33 @@ def apply(node, raw):
         state.set("consent", bool(cmd["granted"]), durable=True)
         state.set("status_now", True)  # the next status frame shows the gateway it was applied
         return "consent %s" % ("granted" if cmd["granted"] else "withdrawn")
+    if name == "set-spo2-cal":
+        return _spo2_cal(node, cmd["coef"], int(round(cmd["value"] * 100)))
     if name == "request-status":
         state.set("status_now", True)
         return "status requested"
     return "ignored: " + name
+
+
+def _spo2_cal(node, coef, code):
+    """Stage one coefficient, or check and apply the staged curve ("apply", lo in hundredths)."""
+    from lpwa.firmware.algorithms import spo2
+
+    state = node.state
+    staged = list(state.get("spo2_cal_staged") or [None, None, 0])
+    if coef != "apply":
+        staged["abc".index(coef)] = code
+        state.set("spo2_cal_staged", staged, durable=True)
+        return "spo2 %s staged" % coef
+    if code == 0:
+        state.set("spo2_cal", None, durable=True)
+        return "spo2 calibration from the config" if node.cfg.get("spo2_cal") else "spo2 default curve"
+    if staged[0] is None or staged[1] is None:
+        return "refused: spo2 a and b must be staged first"
+    try:
+        cal = spo2.check((staged[0], staged[1], staged[2], code))
+    except spo2.CalibrationError as e:
+        return "refused: " + str(e)
+    state.set("spo2_cal", list(cal), durable=True)
+    state.set("spo2_cal_staged", None, durable=True)
+    return "spo2 calibration %d %d %d from %d" % cal

@@ -7,6 +7,7 @@ The estimators (steps, waves, pulse oximetry) come from lpwa.firmware.algorithms
 
 import math
 
+from lpwa.codecs.schema import SPO2_BELOW_RANGE
 from lpwa.firmware.drivers.errors import SensorError
 from lpwa.firmware.drivers import gps
 
@@ -170,15 +171,20 @@ class Sampler:
         self.battery(readings)
         if vit is None:
             return False, None
-        hr, spo2 = vit
+        hr, spo2, flags = vit
         readings["heart_rate_bpm"] = int(round(hr))
-        readings["spo2_pct"] = int(round(spo2))
-        tri = triage_for(hr, spo2)
+        readings["spo2_flags"] = flags
+        below = flags & SPO2_BELOW_RANGE
+        if spo2 is not None:
+            readings["spo2_pct"] = int(round(spo2))
+        tri = triage_for(hr, 0 if below else spo2)
         readings["triage"] = tri
         last = self.state.get("triage")
         self.state.set("triage", tri)
         low = self.cfg["alarms"].get("spo2_low", 90)
-        if spo2 < low:
+        if below:
+            return True, "spo2 below range"
+        if spo2 is not None and spo2 < low:
             return True, "spo2 %d" % int(spo2)
         if last is not None and tri != last:
             return True, "triage %d->%d" % (last, tri)
@@ -189,14 +195,16 @@ class Sampler:
         if cls is None:
             return None
         rate = self.plan.get("ppg_rate_hz", 50)
-        est = cls(rate_hz=rate)
+        cal = self.state.get("spo2_cal") or self.cfg.get("spo2_cal")   # a downlinked curve first
+        est = cls(rate_hz=rate, cal=tuple(cal) if cal else None)
         ppg = self.board.sensor("ppg")
         clock = self.board.clock
         samples = []
         most = rate * self.plan.get("ppg_window_s", 15)  # give up after this many samples
         got = 0
         res = None
-        while got < most and res is None:
+        # the last reading of the window, or the first over 8 beats (5-beat ones are noisier)
+        while got < most and not (res is not None and est.full()):
             clock.sleep_ms(200)  # the FIFO holds 32 samples: 0.64 s at 50/s
             del samples[:]
             ppg.read(samples)
@@ -205,12 +213,12 @@ class Sampler:
             for red, ir in samples:
                 est.feed(red, ir)
             got += len(samples)
-            res = est.result()
+            res = est.result() or res
             self.feed()
         ppg.shutdown()
         if res is None:
             raise SensorError("max30102", "no pulse found (finger off?)")
-        return res[0], res[1]
+        return res[0], res[1], res[3]
 
     # --- pedometer -----------------------------------------------------------------------------
     def step_tracker(self, slots):

@@ -28,6 +28,7 @@ SENSORS = {
     "heart_rate_bpm": {"state_class": "measurement", "unit_of_measurement": "bpm", "icon": "mdi:heart-pulse"},
     "spo2_pct": {"state_class": "measurement", "unit_of_measurement": "%", "icon": "mdi:water-percent"},
     "triage": {"device_class": "enum", "options": list(TRIAGE)},
+    "spo2_flags": {"entity_category": "diagnostic", "icon": "mdi:flag-outline"},  # 1 uncalibrated, 2 below range
     "steps": {"state_class": "measurement", "unit_of_measurement": "steps", "icon": "mdi:walk"},
     "steps_total": {"state_class": "total_increasing", "unit_of_measurement": "steps", "icon": "mdi:walk"},
     "interval_start": {"device_class": "timestamp"},

@@ -2,6 +2,8 @@
 
 import math
 
+from lpwa.firmware.algorithms import spo2 as spo2mod
+
 
 class SimMAX30102:
     """FIFO at 50 samples/s: red and IR with a pulse whose ratio encodes the true SpO2."""
@@ -32,7 +34,7 @@ class SimMAX30102:
         count = len(buf) // 6
         t0 = self.board.clock.ms - count * 1000 // self.RATE
         hr, spo2 = self.board.world.vitals(self.board.now_s())
-        r = (110.0 - spo2) / 25.0
+        r = spo2mod.r_for(spo2) / 1000.0      # the default curve: this simulated sensor's own
         ir_dc, ir_ac = 100000.0, 1200.0
         red_dc = 90000.0
         red_ac = r * (ir_ac / ir_dc) * red_dc

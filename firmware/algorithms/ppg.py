@@ -1,45 +1,59 @@
-"""Heart rate and SpO2 from MAX30102 red / IR samples, with a signal-quality index.
+"""Heart rate and SpO2 from MAX30102 red / IR samples, with a signal-quality gate.
 
 Method (README.md in this folder): per channel, DC by a ~1.3 s moving mean; AC = sample - DC,
-smoothed by a 0.16 s boxcar (together a 0.12-4 Hz band-pass). Beats are detected on the 100 ms
-slope of the inverted IR AC (absorbance rises at systole): a beat when the slope rises above
-half the recent upstroke peak, re-armed when it turns negative, 35-220 per minute. Per beat:
-the IR peak-to-trough, and the ratio of ratios R = (AC_red / DC_red) / (AC_ir / DC_ir), with
-AC_red / AC_ir the least-squares slope of the red signal on the IR signal over the whole beat
-(every sample counts, not two noisy extremes). Over the last NBEATS beats: HR = 60 / mean
-interval, SpO2 = 110 - 25 R (mean R). Quality (0-100) is the worst of three spreads over those
-beats -- intervals, IR amplitude and R -- each scored against its limit. No finger (IR DC below
-FINGER_MIN), a clipped sample, or an AC swing beyond MOTION_PCT of DC (motion) clears the beat
-history, so nothing is reported until NBEATS clean beats follow; a quality below QUALITY_MIN
-reports nothing either. Per-sample arithmetic is integer.
+smoothed by a 0.16 s boxcar (together a 0.12-4 Hz band-pass). Beats are found on the 100 ms
+slope of the inverted IR AC (absorbance rises at systole): an upstroke starts above half the
+recent upstroke slope, not before 60 % of the last interval, and ends when the slope turns
+down; the beat is timed at the steepest point. Per beat: the interval, the pulse amplitude
+(lowest smoothed AC of the cycle to the top of the upstroke, ppm of DC) and the ratio of ratios
+R from the centred least-squares slope of red on IR over the cycle. A reading needs
+MIN_INTERVALS intervals (5 beats) and uses the last NBEATS at most.
+
+Quality gate (reading only at QUALITY_MIN or more), over the longest recent run that passes:
+every interval within INTERVAL_TOL_PCT of the run's median, the amplitude spread within
+AMP_SPREAD_PCT of the mean, and a mean amplitude of PI_MIN_PPM or more. HR = 60 / mean
+interval. SpO2 from the median R through the node's calibration (spo2.py): none when R spreads
+beyond R_SPREAD_PCT or the pulse is under SPO2_PI_MIN_PPM (flag NO_SPO2), none below the
+curve's validated range (BELOW_RANGE), flagged UNCALIBRATED on the default curve. No finger, a
+clipped sample or motion (an AC swing over MOTION_PCT of DC) clears the beat history.
+Per-sample arithmetic is integer.
 """
 
 import array
+
+from lpwa.firmware.algorithms import spo2 as spo2mod
 
 FINGER_MIN = 20000       # IR DC counts: below it there is no finger on the sensor
 CLIP = 262000            # 18-bit ADC: at or above it the sample is saturated
 MOTION_PCT = 3           # an AC excursion above this % of DC is motion, not a pulse
 SLOPE_MS = 100           # the beat detector works on the 100 ms slope of the smoothed AC
+BOX_MS = 160             # the AC is smoothed over this long
 MIN_HYST = 8             # smallest hysteresis (counts of smoothed AC)
-NBEATS = 8               # beats averaged for a reading
+UP_EIGHTHS = 4           # a beat starts at this many eighths of the recent upstroke's slope
+NBEATS = 8               # beat intervals kept (a reading averages up to this many)
+MIN_INTERVALS = 4        # a reading from 5 beats on
 QUALITY_MIN = 50
-INTERVAL_SPREAD_PCT = 30   # (max - min) / mean interval at which quality reaches 0
-AMP_SPREAD_PCT = 60        # the same for the IR beat amplitude
-R_SPREAD_PCT = 40          # the same for R
+INTERVAL_TOL_PCT = 20    # the largest deviation of an interval from the median (quality 50)
+AMP_SPREAD_PCT = 100     # (max - min) / mean IR amplitude at quality 50
+PI_MIN_PPM = 1000        # perfusion index 0.1 %: weaker pulses give no reading
+SPO2_PI_MIN_PPM = 2000   # SpO2 only from a pulse of 0.2 % of DC or more (R is noise below)
+R_SPREAD_PCT = 20        # (max - min) / mean R beyond which no SpO2 is given
 
 
 class PpgEstimator:
-    """Feed (red, ir) ADC counts at `rate_hz`; `result()` is (hr_bpm, spo2_pct, quality) or None."""
+    """Feed (red, ir) ADC counts at `rate_hz`; `result()` is (hr_bpm, spo2_pct or None, quality,
+    flags) or None. `cal`: the sensor's SpO2 calibration (spo2.py), None for the default curve."""
 
-    def __init__(self, rate_hz=50):
+    def __init__(self, rate_hz=50, cal=None):
         self.rate_hz = rate_hz
+        self.cal = cal
         k = 1
         while (1 << (k + 1)) * 100 <= rate_hz * 130:
             k += 1
         self._k = k
         self._dc_red = 0
         self._dc_ir = 0
-        nbox = (rate_hz * 16 + 50) // 100
+        nbox = (rate_hz * BOX_MS + 500) // 1000
         if nbox < 2:
             nbox = 2
         self._box_red = array.array("i", [0] * nbox)
@@ -58,6 +72,7 @@ class PpgEstimator:
         self._intervals = array.array("i", [0] * NBEATS)
         self._amps = array.array("i", [0] * NBEATS)     # IR amplitude, ppm of DC
         self._rs = array.array("i", [0] * NBEATS)       # ratio of ratios x 1000
+        self._sorted = array.array("i", [0] * NBEATS)   # scratch for the median
         self._beats = 0
         self._beat_i = 0
         self._n = 0
@@ -69,10 +84,18 @@ class PpgEstimator:
         self._high = False
         self._hi = 0
         self._lo = 0
+        self._zmin = 1 << 30
+        self._z = 0
         self._sxy = 0
         self._sxx = 0
+        self._sx = 0
+        self._sy = 0
+        self._ns = 0
         self._peak = 0                   # recent upstroke slope peak
         self._last = -1
+        self._refractory = 0
+        self._thi = 0
+        self._cycles = 0
         self._beats = 0
         self._result = None
 
@@ -85,7 +108,7 @@ class PpgEstimator:
             # no finger (or first sample): track the level directly and report nothing
             self._dc_red = red << k
             self._dc_ir = ir << k
-            self._settle = self._n + (1 << k)
+            self._settle = self._n + len(self._box_ir) + len(self._slope_ir)
             if self._beats or self._result is not None or self._last >= 0:
                 self._reset_detector()
             return
@@ -109,7 +132,7 @@ class PpgEstimator:
         nb = len(self._box_ir)
         zi = self._sum_ir // nb
         zr = -(self._sum_red // nb)      # red inverted the same way
-        # slope over SLOPE_S: the systolic upstroke stands out, respiration wander does not
+        # slope over SLOPE_MS: the systolic upstroke stands out, respiration wander does not
         j = self._slope_i
         y = zi - self._slope_ir[j]
         yr = zr - self._slope_red[j]
@@ -123,94 +146,132 @@ class PpgEstimator:
             return
         if self._n < self._settle:
             return
+        self._z = zi
+        if zi < self._zmin:
+            self._zmin = zi
         self._detect(y, yr, dc_red, dc_ir)
 
     def _detect(self, y, yr, dc_red, dc_ir):
-        """One step of the beat detector on the IR slope `y` (red slope `yr` for SpO2's ratio)."""
+        """One step of the beat detector on the IR slope `y` (red slope `yr` for SpO2's ratio).
+
+        A beat is timed at its steepest upstroke (the slope's maximum: amplitude changes do not
+        move it, as they move a threshold crossing) and booked when the slope turns down."""
         self._sxy += yr * y              # red slope regressed on IR slope over the beat
         self._sxx += y * y
+        self._sx += y                    # with its mean: a wander's slope is taken out
+        self._sy += yr
+        self._ns += 1
         if self._high:
             if y > self._hi:
                 self._hi = y
-            if y < -MIN_HYST:            # re-armed once the slope turns down
+                self._thi = self._n
+                if y > self._peak:       # fast attack: the diastolic bump that follows stays below
+                    self._peak = y
+            if y < -MIN_HYST:            # the upstroke is over: book the beat
                 self._high = False
-                self._lo = y
+                self._peak = (3 * self._peak + self._hi) >> 2    # slow decay
+                # the upstroke's rise, the cycle's lowest point to the peak
+                amp = self._z - self._zmin
+                self._zmin = 1 << 30
+                # centred sums (x n): the wander's slope, the same in both channels, drops out
+                sxy = self._ns * self._sxy - self._sx * self._sy
+                sxx = self._ns * self._sxx - self._sx * self._sx
+                self._sxy = self._sxx = self._sx = self._sy = self._ns = 0
+                self._beat(self._thi, amp, sxy, sxx, dc_red, dc_ir)
         else:
-            if y < self._lo:
-                self._lo = y
-            up = self._peak >> 1         # half the recent upstroke: above the diastolic wave
+            if self._last >= 0 and self._n - self._last > 2 * self._refractory:
+                self._peak -= self._peak >> 5    # a beat is overdue: the level was too high
+            up = (self._peak * UP_EIGHTHS) >> 3   # a share of the recent upstroke slope
             if up < MIN_HYST:
                 up = MIN_HYST
-            if y > up:
+            if y > up and (self._last < 0 or self._n - self._last >= self._refractory):
                 self._high = True
-                pp = self._hi - self._lo
-                hi = self._hi
-                self._peak = hi if self._peak == 0 else (3 * self._peak + hi) >> 2
-                sxy = self._sxy
-                sxx = self._sxx
-                self._sxy = 0
-                self._sxx = 0
                 self._hi = y
-                self._beat(pp, sxy, sxx, dc_red, dc_ir)
+                self._thi = self._n
         if self._last >= 0 and self._n - self._last > self._max_int:
             self._reset_detector()       # no beat for too long
 
-    def _beat(self, pp, sxy, sxx, dc_red, dc_ir):
-        n = self._n
+    def _beat(self, n, amp, sxy, sxx, dc_red, dc_ir):
         last = self._last
         self._last = n
-        if last < 0 or pp <= 0 or sxy <= 0 or sxx <= 0:
+        if last < 0 or self._cycles == 0 or amp <= 0 or sxx <= 0:
+            self._cycles += 1
             return                       # the first cycle only starts the clock
         dt = n - last
+        # the next upstroke is not expected before 60 % of this interval (a diastolic wave is)
+        self._refractory = dt * 3 // 5
         if dt < self._min_int:
             self._reset_detector()
             self._last = n
             return
         i = self._beat_i
         self._intervals[i] = dt
-        self._amps[i] = pp * 1000000 // dc_ir
-        self._rs[i] = sxy * dc_ir * 1000 // (sxx * dc_red)
+        self._amps[i] = amp * 1000000 // dc_ir
+        self._rs[i] = sxy * dc_ir * 1000 // (sxx * dc_red) if sxy > 0 else 0
         self._beat_i = (i + 1) % NBEATS
         if self._beats < NBEATS:
             self._beats += 1
-        if self._beats == NBEATS:
+        if self._beats >= MIN_INTERVALS:
             self._evaluate()
 
-    @staticmethod
-    def _spread(values):
-        lo = hi = values[0]
-        total = 0
-        for v in values:
-            total += v
-            if v < lo:
-                lo = v
-            if v > hi:
-                hi = v
-        return hi - lo, total
+    def _recent(self, ring, m):
+        """The last `m` values of a beat ring, sorted, in the scratch array (no allocation)."""
+        s = self._sorted
+        j = self._beat_i
+        for i in range(m):
+            j = j - 1 if j > 0 else NBEATS - 1
+            v = ring[j]
+            p = i
+            while p > 0 and s[p - 1] > v:
+                s[p] = s[p - 1]
+                p -= 1
+            s[p] = v
+        return s
 
-    def _evaluate(self):
-        d_int, sum_int = self._spread(self._intervals)
-        d_amp, sum_amp = self._spread(self._amps)
-        d_r, sum_r = self._spread(self._rs)
-        # each spread scored 100 (none) .. 0 (at its limit); quality is the worst
-        q_int = 100 - 100 * 100 * d_int * NBEATS // (INTERVAL_SPREAD_PCT * sum_int)
-        q_amp = 100 - 100 * 100 * d_amp * NBEATS // (AMP_SPREAD_PCT * sum_amp) if sum_amp else 0
-        q_r = 100 - 100 * 100 * d_r * NBEATS // (R_SPREAD_PCT * sum_r) if sum_r > 0 else 0
-        q = q_int
+    def _score(self, ring, m, limit_pct, from_median):
+        """(quality 0-100 of one spread, sum of the values): 50 at `limit_pct`."""
+        s = self._recent(ring, m)
+        total = 0
+        for i in range(m):
+            total += s[i]
+        if total <= 0:
+            return 0, total
+        if from_median:
+            med = s[m // 2] if m & 1 else (s[m // 2 - 1] + s[m // 2]) // 2
+            dev = med - s[0] if med - s[0] > s[m - 1] - med else s[m - 1] - med
+            return 100 - 50 * 100 * dev // (limit_pct * med), total
+        return 100 - 50 * 100 * (s[m - 1] - s[0]) * m // (limit_pct * total), total
+
+    def _quality(self, m):
+        """(quality, sum of intervals, sum of amplitudes) over the last `m` beats."""
+        q, sum_int = self._score(self._intervals, m, INTERVAL_TOL_PCT, True)
+        q_amp, sum_amp = self._score(self._amps, m, AMP_SPREAD_PCT, False)
         if q_amp < q:
             q = q_amp
-        if q_r < q:
-            q = q_r
-        if q < 0:
-            q = 0
-        if q < QUALITY_MIN:
+        return (q if q > 0 else 0), sum_int, sum_amp
+
+    def _evaluate(self):
+        # the longest recent run of beats that passes the gate (a bad first beat ages out)
+        m = self._beats
+        while True:
+            q, sum_int, sum_amp = self._quality(m)
+            if q >= QUALITY_MIN or m == MIN_INTERVALS:
+                break
+            m -= 1
+        if q < QUALITY_MIN or sum_amp < PI_MIN_PPM * m:
             self._result = None
             return
-        hr = 60 * self.rate_hz * NBEATS / sum_int
-        spo2 = (110 * 1000 * NBEATS - 25 * sum_r) / (1000 * NBEATS)
-        if spo2 > 100:
-            spo2 = 100.0
-        self._result = (hr, spo2, q)
+        hr = 60 * self.rate_hz * m / sum_int
+        q_r, _ = self._score(self._rs, m, R_SPREAD_PCT, False)
+        if q_r < 50 or self._sorted[0] <= 0 or sum_amp < SPO2_PI_MIN_PPM * m:
+            spo2, flags = None, spo2mod.NO_SPO2 | (0 if self.cal else spo2mod.UNCALIBRATED)
+        else:
+            spo2, flags = spo2mod.evaluate(self._sorted[m // 2], self.cal)    # the median R
+        self._result = (hr, spo2, q, flags)
 
     def result(self):
         return self._result
+
+    def full(self):
+        """True once a reading averages NBEATS beats: a caller may stop sampling there."""
+        return self._result is not None and self._beats >= NBEATS

@@ -19,6 +19,11 @@ COMMANDS = [
     {"cmd": "consent", "granted": True},
     {"cmd": "consent", "granted": False},
     {"cmd": "request-status"},
+    {"cmd": "set-spo2-cal", "coef": "a", "value": 94.85},
+    {"cmd": "set-spo2-cal", "coef": "b", "value": -81.92},
+    {"cmd": "set-spo2-cal", "coef": "c", "value": 81.91},
+    {"cmd": "set-spo2-cal", "coef": "apply", "value": 70.0},
+    {"cmd": "set-spo2-cal", "coef": "apply", "value": 0.0},
 ]
 
 
@@ -74,6 +79,12 @@ def test_bad_downlinks(raw, reason):
     ({"cmd": "self-destruct"}, "unknown-kind"), ({"cmd": "set-interval", "seconds": 0}, "out-of-range"),
     ({"cmd": "set-interval", "seconds": 70000}, "out-of-range"), ({"cmd": "set-interval"}, "bad-schema"),
     ({"cmd": "set-radio", "radio": "wifi"}, "out-of-range"), ({"cmd": "set-radio", "radio": "lora", "sf": 13}, "out-of-range"),
+    ({"cmd": "set-spo2-cal", "coef": "a", "value": 49.99}, "out-of-range"),
+    ({"cmd": "set-spo2-cal", "coef": "b", "value": 82}, "out-of-range"),
+    ({"cmd": "set-spo2-cal", "coef": "apply", "value": 45}, "out-of-range"),
+    ({"cmd": "set-spo2-cal", "coef": "d", "value": 1}, "out-of-range"),
+    ({"cmd": "set-spo2-cal", "coef": "a", "value": float("nan")}, "out-of-range"),
+    ({"cmd": "set-spo2-cal", "coef": "a"}, "bad-schema"),
 ])
 def test_bad_commands_on_encode(cmd, reason):
     with pytest.raises(FrameError) as e:

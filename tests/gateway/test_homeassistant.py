@@ -82,7 +82,7 @@ def queued(tmp_path_factory):
 def test_every_discovery_payload_passes_home_assistants_schema(queued):
     configs, _ = queued
     # every field of the kind and of the status frame, a position (lat + lon) being one device_tracker
-    assert len(configs) == sum(len(fields_of(k)) - ("lon_deg" in fields_of(k)) for k in KINDS.values()) == 39
+    assert len(configs) == sum(len(fields_of(k)) - ("lon_deg" in fields_of(k)) for k in KINDS.values()) == 40
     for topic, payload in configs.items():
         component = topic.split("/")[1]
         out = ha_mqtt.validate(component, payload)

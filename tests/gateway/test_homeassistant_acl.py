@@ -56,7 +56,7 @@ def test_readme_acl_lets_the_gateway_publish_discovery_and_home_assistant_read_i
             assert gw.queue.dead == 0, gw.queue.dead_rows()
         configs = [t for t in ha.topics() if t.startswith("homeassistant/") and t.endswith("/config")]
         assert len([t for t in configs if "_0a1b2c3d/" in t]) == 10  # every buoy entity
-        assert len([t for t in configs if "_11223344/" in t]) == 10  # and the drone-vital node's
+        assert len([t for t in configs if "_11223344/" in t]) == 11  # and the drone-vital node's (spo2_flags too)
         assert [m["kind"] for m in ha.uplinks()] == ["buoy"]  # no personal data for Home Assistant's user
         status = [json.loads(p) for t, p, r in ha.messages if t == "lpwa/gw-test/status"]
         assert status and status[0]["state"] == "online"

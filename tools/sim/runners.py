@@ -55,8 +55,9 @@ SPECS = {
               "WaveEstimator(%(rate)d, %(window)d)", "h", 1,
               "None if obj.result() is None else [fhex(v) for v in obj.result()]", "None"),
     "ppg": ("from lpwa.firmware.algorithms.ppg import PpgEstimator",
-            "PpgEstimator(%(rate)d)", "i", 2,
-            "None if obj.result() is None else [fhex(obj.result()[0]), fhex(obj.result()[1]), obj.result()[2]]",
+            "PpgEstimator(%(rate)d, %(cal)s)", "i", 2,
+            "None if obj.result() is None else [fhex(obj.result()[0]), None if obj.result()[1] is None"
+            " else fhex(obj.result()[1]), obj.result()[2], obj.result()[3], obj.full()]",
             "None"),
 }
 
@@ -146,7 +147,8 @@ def program(algo, trace, every=None, window_s=256, mode="body"):
     raw = array.array(typecode, _flatten(algo, trace)).tobytes()
     if every is None:
         every = trace.rate_hz * (window_s if algo == "waves" else 1)
-    params = {"rate": trace.rate_hz, "window": window_s, "mode": mode}   # mode: the step counter's
+    params = {"rate": trace.rate_hz, "window": window_s, "mode": mode,   # mode: the step counter's
+              "cal": repr(getattr(trace, "cal", None))}
     return (PRELUDE + BODY % {
         "imp": imp, "typecode": typecode, "hex": binascii.hexlify(raw).decode(), "width": width,
         "every": every, "check": check, "ctor": ctor % params, "final": final % params,

@@ -61,4 +61,4 @@ def test_ppg_estimator_state_is_fixed():
         e.feed(red, ir)
     after = shape(e)
     same_shape(before, after)
-    assert after["_result"] == ("tuple", 3)
+    assert after["_result"] == ("tuple", 4)

@@ -1,0 +1,108 @@
+"""Real PPG recordings for `lpwa bench algorithms`: a wrist PPG with the device's own heart rate.
+
+The only PPG with a reference heart rate that a registry package ships under a licence that lets
+us vendor it: the sample recording of e2epyppg (MIT; tests/data/ppg/README.md): 735 s of a
+smartwatch's wrist PPG at ~20 Hz (one wavelength) with the watch's own heart rate
+(`hrm`, its built-in estimator, 1 bpm steps) beside every sample. It is cut into consecutive
+records of RECORD_S seconds; each record's truth is the mean of the watch's heart rate over it
+(records where the watch reported none have no truth). Samples are interpolated onto the
+firmware's 50 Hz grid and mapped to MAX30102-like counts: the watch's value rises with
+absorbance, the MAX30102's light falls, so IR = 100 000 x (2 - value / the record's median),
+which keeps the record's own pulsatile fraction. Red = IR (one wavelength): no SpO2 truth.
+A second reference per record, `acf_hr`, comes from the record's autocorrelation (offline).
+"""
+
+import gzip
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+VENDORED = os.path.join(ROOT, "tests", "data", "ppg")
+GEAR_FILE = "e2epyppg_201902020222.csv.gz"
+RATE_HZ = 50
+RECORD_S = (10, 30)
+IR_LEVEL = 100000
+
+
+def read_gear(path=None):
+    """[(t_ms, value, hrm)] of the vendored watch recording (t from its first sample)."""
+    path = path or os.path.join(VENDORED, GEAR_FILE)
+    rows = []
+    with gzip.open(path, "rt") as f:
+        next(f)
+        for line in f:
+            t, v, h = line.split(",")
+            rows.append((int(t), int(v), int(h)))
+    return rows
+
+
+def _resample(rows, rate_hz):
+    """Linear interpolation of (t_ms, value) onto a regular grid from the first sample."""
+    out, j = [], 0
+    step = 1000.0 / rate_hz
+    t = rows[0][0]
+    while t <= rows[-1][0]:
+        while rows[j + 1][0] < t:
+            j += 1
+        (t0, v0), (t1, v1) = rows[j][:2], rows[j + 1][:2]
+        out.append(v0 + (v1 - v0) * (t - t0) / float(t1 - t0) if t1 > t0 else v0)
+        t += step
+    return out
+
+
+def records(seconds, rows=None):
+    """The recording cut into consecutive `seconds`-long PpgTraces (truth: the watch's HR)."""
+    from lpwa.tools.sim.ppg import PpgTrace
+    rows = rows or read_gear()
+    out = []
+    start = rows[0][0]
+    while True:
+        part = [r for r in rows if start <= r[0] < start + seconds * 1000]
+        if len(part) < 2 or part[-1][0] - part[0][0] < (seconds - 1) * 1000:
+            break
+        values = _resample(part, RATE_HZ)
+        med = sorted(values)[len(values) // 2]
+        ir = [int(round(IR_LEVEL * (2 - v / med))) for v in values]
+        hrm = [h for _, _, h in part if h > 0]
+        truth = sum(hrm) / float(len(hrm)) if len(hrm) > len(part) // 2 else None
+        name = "gear %3d-%3d s" % ((start - rows[0][0]) // 1000, (start - rows[0][0]) // 1000 + seconds)
+        trace = PpgTrace(name, RATE_HZ, [(v, v) for v in ir], truth, None, [True] * len(ir),
+                         "smartwatch wrist PPG, %d s (e2epyppg sample, MIT)" % seconds)
+        trace.acf_hr = acf_hr(ir, RATE_HZ)
+        out.append(trace)
+        start += seconds * 1000
+    return out
+
+
+def acf_hr(values, rate_hz):
+    """A second, offline reference: HR from the record's autocorrelation (45-180 bpm), on the
+    signal minus its 1 s moving mean, the peak lag refined by a parabola. Not our estimator's
+    method (no beats, the whole record at once); it can lock on a harmonic."""
+    n, w = len(values), rate_hz
+    pre = [0.0]
+    for v in values:
+        pre.append(pre[-1] + v)
+    y = []
+    for i in range(n):
+        a, b = max(0, i - w // 2), min(n, i + w // 2)
+        y.append(values[i] - (pre[b] - pre[a]) / (b - a))
+    lags = range(rate_hz * 60 // 180, rate_hz * 60 // 45 + 2)
+    c = [sum(y[i] * y[i + lag] for i in range(n - lag)) / (n - lag) for lag in lags]
+    k = max(range(1, len(c) - 1), key=lambda j: c[j])
+    den = c[k - 1] - 2 * c[k] + c[k + 1]
+    lag = lags[k] + (0.5 * (c[k - 1] - c[k + 1]) / den if den else 0.0)
+    return 60.0 * rate_hz / lag
+
+
+def write_vendored(src, dest=None):
+    """The compact copy from e2epyppg's data/201902020222_Data.csv (tab-separated, ms stamps)."""
+    dest = os.path.join(dest or VENDORED, GEAR_FILE)
+    with open(src) as f:
+        head = f.readline().split("\t")
+        it, iv, ih = head.index("timestamp"), head.index("ppg"), head.index("hrm")
+        rows = [line.split("\t") for line in f if line.strip()]
+    t0 = int(rows[0][it])
+    with gzip.GzipFile(dest, "wb", mtime=0) as g:
+        g.write(b"t_ms,ppg,hrm\n")
+        for r in rows:
+            g.write(("%d,%d,%d\n" % (int(r[it]) - t0, int(float(r[iv])), int(float(r[ih])))).encode())
+    return dest
