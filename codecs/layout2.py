@@ -30,6 +30,7 @@ BUOY = (
 DRONE_VITAL = (
     ("heart_rate_bpm", 9, 1, 0, False, 0),
     ("spo2_pct", 7, 1, 0, False, 0),
+    ("spo2_flags", 3, 1, 0, False, 0),  # schema.py: uncalibrated, below range, no SpO2
     ("body_temp_c", 8, 10, 2000, False, 0),  # 20.0 .. 45.5 degC
     _LAT[:5] + (14,),  # relative: +-9 km from the last full fix (a firefighter moves)
     _LON[:5] + (14,),
