@@ -92,9 +92,10 @@ def _seconds(stamp):
     return int(hh) * 3600 + int(mm) * 60 + int(ss)
 
 
-def read_imu_z(path):
-    """(start second of day, [(t_s, az_mg)]): the record's body z axis, the 1 s timestamps spread
-    evenly over the samples that share them (the logger's rate is ~12 Hz, not exact)."""
+def read_imu(path):
+    """(start second of day, [(t_s, (ax, ay, az) mg)]): the record's body-frame accelerometer, the
+    1 s timestamps spread evenly over the samples that share them (the logger's rate is ~12 Hz,
+    not exact)."""
     groups = []
     with open(path) as f:
         for line in f:
@@ -102,17 +103,23 @@ def read_imu_z(path):
             if len(p) < 4:
                 continue
             sec = _seconds(p[0])
-            z = float(p[3]) * G_MG
+            v = (float(p[1]) * G_MG, float(p[2]) * G_MG, float(p[3]) * G_MG)
             if groups and groups[-1][0] == sec:
-                groups[-1][1].append(z)
+                groups[-1][1].append(v)
             else:
-                groups.append((sec, [z]))
+                groups.append((sec, [v]))
     t0 = groups[0][0]
     out = []
-    for sec, zs in groups:
-        n = len(zs)
-        out.extend((sec - t0 + i / n, z) for i, z in enumerate(zs))
+    for sec, vs in groups:
+        n = len(vs)
+        out.extend((sec - t0 + i / n, v) for i, v in enumerate(vs))
     return t0, out
+
+
+def read_imu_z(path):
+    """(start second of day, [(t_s, az_mg)]): the record's body z axis (see read_imu)."""
+    t0, pts = read_imu(path)
+    return t0, [(t, v[2]) for t, v in pts]
 
 
 def resample(points, rate_hz):
