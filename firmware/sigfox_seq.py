@@ -14,9 +14,7 @@ resumes at "sent", which is what the modem did unless the same power loss also c
 own NVM write. A module that answers ERROR did not send, so the counter steps back.
 """
 
-import struct
-
-_BAD = 0x5A5A5A5A
+from lpwa.firmware.store import pack_word, unpack_word
 
 
 class SigfoxCounter:
@@ -26,23 +24,15 @@ class SigfoxCounter:
     def __init__(self, rtc_slots, flash, first_seq=1):
         self.rtc = rtc_slots
         self.flash = flash
-        value = self._unpack(rtc_slots.get("sfc"))
+        value = unpack_word(rtc_slots.get("sfc"))
         if value is None:
-            value = self._unpack(flash.read())
+            value = unpack_word(flash.read())
         self.cold = value is None
         self.next = first_seq & 0xFFF if value is None else value
         self.pending = None
 
-    @staticmethod
-    def _unpack(raw):
-        if raw and len(raw) == 8:
-            value, check = struct.unpack("<II", raw)
-            if check == value ^ _BAD:
-                return value
-        return None
-
     def _write(self, value):
-        raw = struct.pack("<II", value, value ^ _BAD)
+        raw = pack_word(value)
         self.rtc.put("sfc", raw)
         self.rtc.flush()
         self.flash.write(raw)

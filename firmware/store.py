@@ -19,6 +19,20 @@ def _check(data):
     return crc32(data) & 0xFFFFFFFF
 
 
+def pack_word(value):
+    """A 32-bit counter with its check word, as the counters keep it in flash (and RTC)."""
+    return struct.pack("<II", value, value ^ 0x5A5A5A5A)
+
+
+def unpack_word(raw):
+    """pack_word's value, or None when `raw` is missing, torn or not such a word."""
+    if raw and len(raw) == 8:
+        value, check = struct.unpack("<II", raw)
+        if check == (value ^ 0x5A5A5A5A):
+            return value
+    return None
+
+
 class FileStore:
     """Bytes in a flash file, replaced atomically (write a temp file, then rename over)."""
 
@@ -143,15 +157,11 @@ class CounterStore:
         self.cold = nxt is None
 
     def _read_ceiling(self):
-        raw = self.flash.read()
-        if raw and len(raw) == 8:
-            value, check = struct.unpack("<II", raw)
-            if check == (value ^ 0x5A5A5A5A):
-                return value
-        return 0
+        value = unpack_word(self.flash.read())
+        return 0 if value is None else value
 
     def _write_ceiling(self, value):
-        self.flash.write(struct.pack("<II", value, value ^ 0x5A5A5A5A))
+        self.flash.write(pack_word(value))
         self.ceiling = value
 
     def take(self):
