@@ -38,8 +38,9 @@ def at_least(low):
     return lambda v: None if v >= low else "must be at least %d" % low
 
 
-def between(low, high):
-    return lambda v: None if low <= v <= high else "must be %d..%d" % (low, high)
+def between(low, high, unit=""):
+    text = "must be %s..%s%s" % (low, high, " " + unit if unit else "")
+    return lambda v: None if low <= v <= high else text
 
 
 def max_utf8(limit, what):

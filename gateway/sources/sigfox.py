@@ -27,14 +27,10 @@ import json
 from aiohttp import web
 
 from lpwa.codecs import command
-from lpwa.gateway.options import Row
+from lpwa.gateway.options import Row, between
 from lpwa.gateway.sources.base import SourceBase, check_listen, parse_listen
 from lpwa.gateway.sources.http_guard import BodyTimeout, Guard
 from lpwa.radio import sigfox
-
-
-def _seconds(low, high):
-    return lambda v: None if low <= v <= high else "must be %g..%g seconds" % (low, high)
 
 
 NAME = "sigfox"
@@ -43,13 +39,13 @@ OPTIONS = {
     "secret": (str, "", "shared secret the callback must send (required)"),
     "path": (str, "/sigfox", "URL path of the callback"),
     "head_timeout_s": Row(float, 10.0, "seconds a client has to send a request head (after connecting or its "
-                                       "previous answer); then it is closed and counted", _seconds(0.1, 300)),
+                                       "previous answer); then it is closed and counted", between(0.1, 300, "seconds")),
     "body_timeout_s": Row(float, 10.0, "seconds a client has to send the body once the head is in; then 408, "
-                                       "closed and counted", _seconds(0.1, 300)),
+                                       "closed and counted", between(0.1, 300, "seconds")),
     "max_connections": Row(int, 64, "open connections at most; one more closes the oldest (counted)",
-                           lambda v: None if 1 <= v <= 10000 else "must be 1..10000"),
+                           between(1, 10000)),
     "stop_grace_s": Row(float, 2.0, "on SIGTERM, seconds requests in progress may finish before they are closed "
-                                    "(the unit's TimeoutStopSec is 20)", _seconds(0, 10)),
+                                    "(the unit's TimeoutStopSec is 20)", between(0, 10, "seconds")),
 }
 BINDS = {"listen": "tcp"}  # what `lpwa gateway check` test-binds (lpwa.gateway.preflight)
 MAX_BODY = 16 * 1024  # a callback is a few hundred bytes
