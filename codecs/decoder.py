@@ -5,8 +5,8 @@ A new version is one new module plus its rows in ROUTES. Fragments are reassembl
 """
 
 from lpwa.codecs.errors import FrameError
-from lpwa.codecs.header import (T_COMPACT, T_COMPACT_STATUS, T_FRAGMENT, T_READING, T_SEALED,
-                                T_SEALED_STATUS, T_STATUS, split_header)
+from lpwa.codecs.header import (T_COMPACT, T_COMPACT_STATUS, T_FRAGMENT, T_READING, T_READING_R2,
+                                T_SEALED, T_SEALED_STATUS, T_STATUS, split_header)
 
 # (version, frame type) -> (module, function): imported on first use
 ROUTES = {
@@ -18,6 +18,7 @@ ROUTES = {
     (1, T_SEALED_STATUS): ("lpwa.codecs.compact", "decode_sealed_frame"),
     (2, T_READING): ("lpwa.codecs.packed", "decode_packed"),
     (2, T_STATUS): ("lpwa.codecs.packed", "decode_packed"),
+    (2, T_READING_R2): ("lpwa.codecs.packed", "decode_packed"),
 }
 _loaded = {}  # type: dict
 

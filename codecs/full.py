@@ -19,7 +19,7 @@ from lpwa.codecs import schema as _schema
 from lpwa.codecs.encoding import EncoderBase
 from lpwa.codecs.errors import FrameError
 from lpwa.codecs.header import (DIR_UP, F_ALARM, F_ENCRYPTED, F_HMAC, HEADER_LEN, MAX_BODY, MIC_LEN,
-                                PREFIX_LEN, T_READING, T_STATUS, device_hex, header_byte, mic_equal,
+                                PREFIX_LEN, T_READING, T_STATUS, device_hex, header_byte, is_full_type, mic_equal,
                                 parse_header, u32_into, write_b0)
 from lpwa.codecs.keys import Keys, keys_of
 from lpwa.codecs.readings import present_count, readings_from_body, result
@@ -152,7 +152,7 @@ def open_frame(raw, key_for, last_counter=None, version=1):
     Version 2 (packed.py) has the same header and MIC; its flags use every bit.
     """
     ftype, kind = parse_header(raw, version)
-    if ftype not in (T_READING, T_STATUS):
+    if not is_full_type(raw[0]):
         raise FrameError("bad-version", "not a full frame (type %d)" % ftype)
     if len(raw) < HEADER_LEN + 1 + MIC_LEN:
         raise FrameError("truncated", "%d bytes, a full frame has at least %d" % (len(raw), HEADER_LEN + 1 + MIC_LEN))

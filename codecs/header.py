@@ -10,6 +10,7 @@ VERSION = 1
 T_READING = 0
 T_STATUS = 1
 T_FRAGMENT = 2
+T_READING_R2 = 3  # version 2 only: a reading in layout revision 2 (codecs/layout2.py REVISION_1)
 T_COMPACT = 3
 T_COMPACT_STATUS = 4
 T_SEALED = 5  # compact reading, AES-CTR encrypted (personal kinds over Sigfox)
@@ -70,7 +71,7 @@ def split_header(raw):
 
 def parse_header(raw, version=None):
     """-> (type, kind name) of a version 1 or 2 frame (or only `version`); checks version, type
-    and kind. Version 2 (LoRa, codecs/packed.py) has types 0-2 only."""
+    and kind. Version 2 (LoRa, codecs/packed.py) has types 0-3 only."""
     if len(raw) < 1:
         raise FrameError("truncated", "empty frame")
     hdr = raw[0]
@@ -78,12 +79,18 @@ def parse_header(raw, version=None):
     if v != (version or v) or v not in (VERSION, 2):
         raise FrameError("bad-version", "version %d" % v)
     ftype = (hdr >> 3) & 0x07
-    if ftype > (T_SEALED_STATUS if v == VERSION else T_FRAGMENT):
+    if ftype > (T_SEALED_STATUS if v == VERSION else T_READING_R2):
         raise FrameError("bad-version", "frame type %d" % ftype)
     kind = _schema.KIND_BY_ID.get(hdr & 0x07)
     if kind is None:
         raise FrameError("unknown-kind", "kind id %d" % (hdr & 0x07))
     return ftype, kind
+
+
+def is_full_type(hdr):
+    """Does this header byte start a full frame (a reading or status with a MIC, what fragments carry)?"""
+    ftype = (hdr >> 3) & 0x07
+    return ftype in (T_READING, T_STATUS) or (hdr >> 6 == 2 and ftype == T_READING_R2)
 
 
 def mic_equal(a, a_off, b, b_off):

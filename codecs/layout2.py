@@ -1,10 +1,12 @@
 """Frame version 2 (LoRa): the bit layout of each kind's packed body, resolution set by the sensor.
 
-Entry: (name, bits, step, base, signed, rel_bits): code = round((stored - base) / step) on `bits`
-bits (two's complement when signed), `stored` being the version 1 integer of schema.py, so both
-versions share one set of units and ranges. Positions have rel_bits > 0: in a relative frame they
-are offsets from the device's reference fix on rel_bits bits instead. Unsigned codes saturate at
-their ends (a value never wraps); a field not sent is a 0 bit in the presence mask, not a code.
+Entry: (name, bits, step, base, signed, rel_bits[, short]): code = round((stored - base) / step)
+on `bits` bits (two's complement when signed), `stored` being the version 1 integer of schema.py,
+so both versions share one set of units and ranges. Positions have rel_bits > 0: in a relative
+frame they are offsets from the device's reference fix on rel_bits bits instead. Unsigned codes
+saturate at their ends (a value never wraps); a field not sent is a 0 bit in the presence mask,
+not a code. An exact count with `short` bits is sent as 0 + its code on `short` bits when it
+fits them, else 1 + its code on `bits` bits: every value stays exact, common ones cost less.
 
 Resolution against each sensor's real accuracy (FRAMES.md "Frame version 2"):
   water 0.2 degC (DS18B20 +-0.5 degC), waves 0.1 m (IMU significant height, about +-0.1 m),
@@ -37,12 +39,19 @@ DRONE_VITAL = (
     ("triage", 3, 1, 0, False, 0),
     _BATTERY,
 )
-PEDOMETER = (
+PEDOMETER_R1 = (  # frame type 0: pedometer readings sent before layout revision 2 (still decoded)
     ("steps", 16, 1, 0, False, 0),
     ("steps_total", 30, 1, 0, False, 0),
     ("interval_start", 30, 1, 0, False, 0),  # seconds since 2020-01-01, as version 1
     _BATTERY,
     ("interval_s", 17, 1, 0, False, -1),  # implied by the reference in relative frames
+)
+PEDOMETER = (  # layout revision 2, frame type 3: the same fields and ranges, short codes
+    ("steps", 16, 1, 0, False, 0, 12),  # below 4096 (a 15 min walk is ~1500): 13 bits, else 17
+    ("steps_total", 30, 1, 0, False, 0, 24),  # below 16.8 million (4.6 years at 10000/day): 25, else 31
+    ("interval_start", 30, 1, 0, False, 0),  # seconds since 2020-01-01, as version 1
+    _BATTERY,
+    ("interval_s", 17, 1, 0, False, -1, 12),  # up to 68 min (plans): 13 bits, else 18; implied
 )
 STATUS = (
     _BATTERY,
@@ -55,6 +64,9 @@ STATUS = (
 # reference (rel_bits -1: left out of relative frames; a change makes a full frame).
 REF_FIELDS = {"buoy": ("lat_deg", "lon_deg"), "drone-vital": ("lat_deg", "lon_deg"), "pedometer": ("interval_s",)}
 LAYOUTS = {"buoy": BUOY, "drone-vital": DRONE_VITAL, "pedometer": PEDOMETER}
+# kinds whose current layout is revision 2: their readings are frame type 3 (T_READING_R2), their
+# type 0 readings are decoded with the revision 1 layout here
+REVISION_1 = {"pedometer": PEDOMETER_R1}
 # counter values between full frames: a frame whose reference is older is a full frame (the
 # 4-bit age field could say 15)
 FULL_EVERY = 12
@@ -63,3 +75,15 @@ FULL_EVERY = 12
 def ref_indexes(layout):
     """The layout indexes of the reference fields (rel_bits != 0), in order."""
     return [j for j in range(len(layout)) if layout[j][5]]
+
+
+def short_bits(entry):
+    """The short code width of an entry, 0 when it has one fixed width."""
+    return entry[6] if len(entry) > 6 else 0
+
+
+def reading_layout(kind, revised):
+    """The layout of a `kind` reading: revision 2 (type 3) when revised, else type 0's."""
+    if revised:
+        return LAYOUTS[kind]
+    return REVISION_1.get(kind, LAYOUTS[kind])

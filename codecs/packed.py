@@ -1,6 +1,7 @@
 """Frame version 2 (LoRa): version 1's header and MIC around a bit-packed body (layout2.py).
 
-    0      hdr      version 2 | type (0 reading, 1 status, 2 fragment) | kind
+    0      hdr      version 2 | type (0 reading, 1 status, 2 fragment, 3 reading in layout
+                    revision 2: layout2.REVISION_1 kinds' type 0 is the older layout) | kind
     1      flags    bit 0 alarm, bit 1 encrypted, bit 2 HMAC MIC, bit 3 full frame (carries
                     every reference field: the device's next reference), bits 4-7 age: a
                     relative frame refers to the full frame sent `age` counter values earlier
@@ -23,7 +24,7 @@ from lpwa.codecs import schema as _schema
 from lpwa.codecs.errors import FrameError
 from lpwa.codecs.encoding import EncoderBase
 from lpwa.codecs.header import (DIR_UP, F_ALARM, F_ENCRYPTED, F_HMAC, HEADER_LEN, MIC_LEN, T_READING,
-                                T_STATUS, header_byte, u32_into, write_b0)
+                                T_READING_R2, T_STATUS, header_byte, u32_into, write_b0)
 
 VERSION = 2
 F_FULL = 0x08  # a full frame: every reference field, absolute (the next reference)
@@ -50,6 +51,27 @@ def get_bits(raw, pos, nbits):
         v = (v << take) | ((raw[pos >> 3] >> (room - take)) & ((1 << take) - 1))
         pos += take
     return v, pos
+
+
+def put_code(buf, pos, entry, code, bits):
+    """Write one absolute code; an entry with a short width says which width with a leading bit."""
+    short = _l2.short_bits(entry)
+    if short:
+        if code < (1 << short):
+            return put_bits(buf, pos + 1, code, short)
+        pos = put_bits(buf, pos, 1, 1)
+    return put_bits(buf, pos, code, bits)
+
+
+def code_width(raw, pos, entry, bits):
+    """-> (width, new pos) of the absolute code at pos: `bits`, or the short width's choice."""
+    short = _l2.short_bits(entry)
+    if not short:
+        return bits, pos
+    if pos + 1 > len(raw) * 8:
+        raise FrameError("truncated", "body ends inside %s" % entry[0])
+    long_, pos = get_bits(raw, pos, 1)
+    return (bits if long_ else short), pos
 
 
 def code_of(entry, v, bits):
@@ -90,6 +112,7 @@ class PackedEncoder(EncoderBase):
         self.overflow = overflow
         self.keys = Keys(key)
         self.layout = _l2.LAYOUTS[kind]
+        self.reading_type = T_READING_R2 if kind in _l2.REVISION_1 else T_READING
         self.ref_js = _l2.ref_indexes(self.layout)  # layout indexes of the reference fields
         self.sf = sf
         self.bw_khz = bw_khz
@@ -161,11 +184,10 @@ class PackedEncoder(EncoderBase):
             f = fields[i]
             if not isinstance(v, int) or v < f[4] or v > f[5]:
                 raise FrameError("out-of-range", "%s stored %r not in %d..%d" % (f[0], v, f[4], f[5]))
-            bits = e[1]
             if e[5] > 0 and age:
-                v -= ref[self.ref_js.index(j)]
-                bits = e[5]
-            pos = put_bits(buf, pos, code_of(e, v, bits), bits)
+                pos = put_bits(buf, pos, code_of(e, v - ref[self.ref_js.index(j)], e[5]), e[5])
+            else:
+                pos = put_code(buf, pos, e, code_of(e, v, e[1]), e[1])
         end = (pos + 7) >> 3
         self.is_ref = False
         if not status and age == 0 and self.ref_js:
@@ -184,7 +206,7 @@ class PackedEncoder(EncoderBase):
         buf = self.buf
         s = self.start
         write_b0(buf, 0, DIR_UP, self.device_id, counter)
-        buf[s] = header_byte(T_STATUS if status else T_READING, self.kind_id, VERSION)
+        buf[s] = header_byte(T_STATUS if status else self.reading_type, self.kind_id, VERSION)
         buf[s + 1] = (F_ALARM if alarm else 0) | (F_ENCRYPTED if self.encrypt else 0) | \
             (F_HMAC if self.hmac else 0) | (age << 4)
         u32_into(buf, s + 2, self.device_id)
@@ -242,6 +264,8 @@ def _fields_from(body, layout, fields, age):
             raise FrameError("bad-schema", "%s is implied by the reference in a relative frame" % e[0])
         rel = bool(e[5] > 0 and age)
         bits = e[5] if rel else e[1]
+        if not rel:
+            bits, pos = code_width(body, pos, e, bits)
         if pos + bits > len(body) * 8:
             raise FrameError("truncated", "body ends inside %s" % e[0])
         code, pos = get_bits(body, pos, bits)
@@ -268,7 +292,9 @@ def decode_packed(raw, radio, meta, key_for, last_counter=None, loads=None, comp
 
     ftype, kind, flags, device, counter, body = open_frame(raw, key_for, last_counter, VERSION)
     status = ftype == T_STATUS
-    layout = _l2.STATUS if status else _l2.LAYOUTS[kind]
+    if ftype == T_READING_R2 and kind not in _l2.REVISION_1:
+        raise FrameError("bad-version", "frame type 3 is no %s layout" % kind)
+    layout = _l2.STATUS if status else _l2.reading_layout(kind, ftype == T_READING_R2)
     fields = _schema.STATUS_FIELDS if status else _schema.KINDS[kind]["fields"]
     age = flags >> 4
     if (flags & F_FULL and age) or (status and flags & 0xF8):

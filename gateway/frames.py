@@ -136,7 +136,7 @@ class FrameDecoder:
             if full is None:
                 return []
             raw = full
-            if _header.parse_header(raw)[0] not in (_header.T_READING, _header.T_STATUS):
+            if not _header.is_full_type(raw[0]):
                 raise FrameError("fragment", "reassembled frame is not a full frame")
         sealed = ftype in (_header.T_SEALED, _header.T_SEALED_STATUS)
         last = self._sealed_last if sealed else self.last_counter

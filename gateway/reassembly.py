@@ -19,7 +19,7 @@ import itertools
 
 from lpwa.codecs.errors import FrameError
 from lpwa.codecs.fragment import parse_fragment
-from lpwa.codecs.header import T_READING, T_STATUS
+from lpwa.codecs.header import is_full_type
 
 __all__ = ["Reassembler"]
 
@@ -28,7 +28,7 @@ def _first_matches(hdr, tag, chunk):
     """A first fragment starts with the full frame's header: its type, kind and tag must agree."""
     if len(chunk) < 8:
         return True  # too short to carry the device id: the MIC decides
-    if (chunk[0] & 0xC7) != (hdr & 0xC7) or ((chunk[0] >> 3) & 7) not in (T_READING, T_STATUS):
+    if (chunk[0] & 0xC7) != (hdr & 0xC7) or not is_full_type(chunk[0]):
         return False
     return tag == chunk[2] ^ chunk[3] ^ chunk[4] ^ chunk[5] ^ chunk[7]
 

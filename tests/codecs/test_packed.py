@@ -110,7 +110,7 @@ def test_full_frames_on_schedule_on_alarm_and_when_an_offset_does_not_fit():
 
 
 def test_a_frame_longer_than_400_ms_is_one_emission_only_where_the_4_s_rule_allows():
-    r = READINGS["pedometer"]
+    r = dict(READINGS["pedometer"], steps_total=20000000, interval_s=5000)  # both past their short codes
     long_ok = FrameEncoder("pedometer", DEV, KEY, sf=10, version=2, long_ok=True).encode(12, r)
     short = FrameEncoder("pedometer", DEV, KEY, sf=10, version=2).encode(12, r)
     assert len(long_ok) == 1 and len(long_ok[0]) > 24 and len(short) == 2
@@ -179,3 +179,57 @@ def test_the_version_2_worked_examples_decode_to_what_frames_md_says():
     assert a["ref"] == "full" and b["ref"] == "relative" and b["counter"] == 25
     assert abs(b["readings"]["lat_deg"]["value"] - 35.123856) < 1e-5
     assert b["readings"]["lon_deg"] == a["readings"]["lon_deg"]
+
+
+# a pedometer full frame and the next routine frame as main sent them before layout revision 2
+# (frame type 0: steps_total, interval_start 30 bits, interval_s 17), READINGS["pedometer"], counters 40, 41
+PEDOMETER_R1_FRAMES = ("830a0a1b2c3d0028c8ac16cfac5f8df4e215cc8d24318328c391",
+                       "83120a1b2c3d002969feea1216b3281a1ac40601339188")
+# exact counts at the ends of their short and long codes (layout2.PEDOMETER)
+PEDOMETER_EDGES = [dict(READINGS["pedometer"], steps=s, steps_total=t, interval_s=i)
+                   for s, t, i in ((0, 0, 1), (4095, 16777215, 4095), (4096, 16777216, 4096), (65535, 999999999, 86400))]
+
+
+def test_the_pedometer_full_frame_is_at_most_0_6_of_lpp_with_lorawan():
+    """LPP with the LoRaWAN header is 41 bytes for this reading (lpwa bench codec): at most 24."""
+    enc = FrameEncoder("pedometer", DEV, KEY, sf=10, version=2)
+    full = enc.encode(40, READINGS["pedometer"])
+    assert len(full) == 1 and len(full[0]) <= 0.6 * 41 and enc.is_ref
+    assert full[0][0] >> 3 & 7 == 3  # layout revision 2
+    enc.reference = enc.ref_values() + [40]
+    assert len(enc.encode(41, READINGS["pedometer"])[0]) <= 22
+
+
+EDGES = """
+from lpwa.codecs.frame import FrameEncoder
+_enc = FrameEncoder("pedometer", 0x0a1b2c3d, bytes(range(16)), radio="lora", sf=10, version=2, long_ok=True)
+_out = [_enc.encode(40 + _k, _r)[0].hex() for _k, _r in enumerate(%r)]
+"""
+
+
+def test_pedometer_counts_stay_exact_at_both_code_widths_on_both_interpreters(mpy):
+    from conftest import CPython
+
+    hexes = mpy.eval_json(EDGES % PEDOMETER_EDGES, "_out")
+    assert hexes == CPython().eval_json(EDGES % PEDOMETER_EDGES, "_out")
+    for r, h in zip(PEDOMETER_EDGES, hexes):
+        d = decode(bytes.fromhex(h), "lora", {}, lambda dev: KEY)
+        assert {k: v["value"] for k, v in d["readings"].items()} == r
+
+
+def test_pedometer_frames_of_layout_revision_1_still_decode():
+    full, rel = (bytes.fromhex(h) for h in PEDOMETER_R1_FRAMES)
+    a = decode(full, "lora", {}, lambda dev: KEY)
+    assert a["ref"] == "full" and {k: v["value"] for k, v in a["readings"].items()} == READINGS["pedometer"]
+    b = resolve(decode(rel, "lora", {}, lambda dev: KEY), reference_of(a))
+    assert b["ref"] == "relative" and b["readings"] == a["readings"]
+
+
+def test_layout_revision_2_is_refused_for_kinds_that_have_none():
+    enc = FrameEncoder("buoy", DEV, KEY, version=2)
+    n = enc.encode_into(1, enc.values)
+    enc.buf[enc.start] |= 3 << 3  # type 3, with a valid MIC
+    enc.keys.mic_into(enc.buf, 0, enc.start + n - 4, enc.start + n - 4)
+    with pytest.raises(FrameError) as e:
+        decode(bytes(enc.buf[enc.start:enc.start + n]), "lora", {}, lambda dev: KEY)
+    assert e.value.reason == "bad-version"
