@@ -55,3 +55,13 @@ def test_worked_examples_decode_to_their_readings():
     assert dec.feed(bytes.fromhex(hexes[3]), "lora", {})[0]["readings"] == buoy["readings"]
     compact = dec.feed(bytes.fromhex(hexes[4]), "sigfox", {"device": "0a1b2c3d", "seq": 1})[0]
     assert compact["readings"]["water_temp_c"]["value"] == 18.25
+
+
+def test_the_pedometer_version_2_example_is_one_24_byte_frame_of_its_readings():
+    with open(FRAMES_MD, encoding="utf-8") as f:
+        text = f.read()
+    hexes = [line for b in re.findall(r"```\n(.*?)```", text, re.S) for line in b.split()]
+    raw = bytes.fromhex(hexes[-3])  # before the two buoy version 2 examples
+    d = FrameDecoder(lambda dev: KEY).feed(raw, "lora", {})[0]
+    assert len(raw) == 24 and d["kind"] == "pedometer" and d["ref"] == "full"
+    assert {k: v["value"] for k, v in d["readings"].items()} == EXAMPLE_READINGS["pedometer"]

@@ -95,3 +95,14 @@ def test_forged_fragments_are_held_not_accepted_and_the_store_stays_bounded(tmp_
         assert outs[-1].messages == 1 and p.status()["accepted"] == 1
     finally:
         p.queue.close()
+
+
+def test_fragments_of_a_version_2_type_3_frame_reassemble_and_decode():
+    """A pedometer full frame past its short codes (26 bytes) on a channel without the 4 s rule."""
+    r = {"steps": 5000, "steps_total": 20000000, "interval_start": 1767225600, "battery_v": 3.8, "interval_s": 5000}
+    frames = FrameEncoder("pedometer", 0xB0000001, KEYS["b0000001"], radio="lora", sf=10, version=2).encode(3, r)
+    assert len(frames) == 2 and frames[0][3] >> 3 & 7 == 3  # the first chunk starts with the type 3 header
+    dec = decoder()
+    assert dec.feed(frames[0], "lora", {}) == []
+    got = dec.feed(frames[1], "lora", {})[0]
+    assert got["ref"] == "full" and {k: v["value"] for k, v in got["readings"].items()} == r

@@ -231,6 +231,8 @@ EXAMPLE_READINGS = {
              "battery_v": 3.7, "fault_flags": 0, "salinity_psu": 34.5},
     "drone-vital": {"heart_rate_bpm": 112, "spo2_pct": 93, "body_temp_c": 38.4, "lat_deg": 35.681236,
                     "lon_deg": 139.767125, "triage": 3, "battery_v": 3.9},
+    "pedometer": {"steps": 1234, "steps_total": 123456, "interval_start": 1767225600, "battery_v": 3.8,
+                  "interval_s": 900},
     "status": {"battery_v": 3.61, "firmware": "1.4.2", "reset_reason": "watchdog", "uptime_s": 86400,
                "fault_flags": 2},
 }

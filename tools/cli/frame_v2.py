@@ -23,7 +23,9 @@ def render_v2_fields():
                 rng = "%s .. %s" % (lo, schema.to_natural(f, min(hi, f[5])) if f[1] != "version" else "255.255.254")
             rel = "offset, %d bits (+-%g)" % (e[5], ((1 << (e[5] - 1)) - 1) * step) if e[5] > 0 else \
                 ("implied by the reference" if e[5] < 0 else "same")
-            out.append("| `%s` | %d | %g %s | %s | %s |" % (e[0], e[1], step, f[1] or "", rng, rel))
+            short = layout2.short_bits(e)
+            bits = "1 + %d or 1 + %d" % (short, e[1]) if short else "%d" % e[1]
+            out.append("| `%s` | %s | %g %s | %s | %s |" % (e[0], bits, step, f[1] or "", rng, rel))
         out.append("")
     return "\n".join(out)
 
@@ -32,6 +34,7 @@ def v2_examples(out, dev, key, block, readings):
     """A buoy full frame and a routine frame 44 m away, version 2 at SF10 (one 24-byte emission each)."""
     from lpwa.codecs.frame import FrameEncoder
 
+    _pedometer(out, dev, key, block, readings["pedometer"])
     r = readings["buoy"]
     enc = FrameEncoder("buoy", dev, key, radio="lora", sf=10, version=2)
     full = enc.encode(24, r)[0]
@@ -52,3 +55,22 @@ def v2_examples(out, dev, key, block, readings):
     block(out, "The next buoy reading 44 m north: a routine frame (21 bytes)",
           "enc.reference = enc.ref_values() + [24]; enc.encode(25, {... \"lat_deg\": %s ...})" % moved["lat_deg"],
           [rel], parts, "The gateway adds the offsets to the reference it stored when it accepted counter 24.")
+
+
+def _pedometer(out, dev, key, block, r):
+    """A pedometer full frame in layout revision 2 (type 3): 24 bytes, encrypted (a personal kind)."""
+    from lpwa.codecs.frame import FrameEncoder
+    from lpwa.codecs.full import open_frame
+
+    raw = FrameEncoder("pedometer", dev, key, radio="lora", sf=10, version=2).encode(30, r)[0]
+    plain = open_frame(raw, lambda d: key, None, 2)[5]
+    parts = [("hdr", raw[0:1], "version 2, type 3 (reading, layout revision 2), kind 3 (pedometer)"),
+             ("flags", raw[1:2], "encrypted, bit 3: full frame (carries interval_s; the next reference)"),
+             ("device", raw[2:6], "0x%08x" % dev), ("counter", raw[6:8], "30"),
+             ("body", raw[8:-4], "AES-CTR of `%s`: mask `11111`, steps `0` + 12 bits, steps_total `0` + 24 bits, "
+                                 "interval_start 30 bits (s since 2020-01-01), battery 7 bits, interval_s `0` + 12 "
+                                 "bits, zero padding" % plain.hex()),
+             ("MIC", raw[-4:], "as version 1")]
+    block(out, "Pedometer reading, frame version 2 on LoRa SF10: a full frame (24 bytes, one emission)",
+          "FrameEncoder('pedometer', dev, key, radio='lora', sf=10, version=2).encode(30, %s)" % json.dumps(r),
+          [raw], parts, "Its routine frames leave interval_s out (implied by this reference): 22 bytes.")
