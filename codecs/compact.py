@@ -28,6 +28,33 @@ def requantise(v, step, offset, lo, hi):
     return code
 
 
+def pair_byte(a, b):
+    """Two fields of at most 3 bits in one byte: a in bits 2-0 (7: absent), b in bits 5-3 when bit
+    6 is set; both absent is 0xff, the one-field byte's sentinel, so older frames read the same."""
+    if a is None and b is None:
+        return 0xFF
+    return (7 if a is None else a) | (0 if b is None else 0x40 | (b << 3))
+
+
+def pair_of(code):
+    """-> (a, b) of a pair byte, None for absent; "bad-schema" for a bit no encoder sets."""
+    if code == 0xFF:
+        return None, None
+    if code & 0x80 or (not code & 0x40 and code & 0x38):
+        raise FrameError("bad-schema", "pair byte 0x%02x" % code)
+    a = code & 7
+    return (None if a == 7 else a), ((code >> 3) & 7 if code & 0x40 else None)
+
+
+def _checked(fields, name, values):
+    i = _schema.field_index(fields, name)
+    v = values[i]
+    f = fields[i]
+    if v is not None and (not isinstance(v, int) or v < f[4] or v > f[5]):
+        raise FrameError("out-of-range", "%s stored %r not in %d..%d" % (f[0], v, f[4], f[5]))
+    return v
+
+
 def _code_of(entry, v):
     nbytes = entry[1]
     if entry[2]:
@@ -75,12 +102,10 @@ class CompactEncoder(EncoderBase):
         for j in range(len(layout)):
             entry = layout[j]
             nbytes = entry[1]
-            i = _schema.field_index(fields, entry[0])
-            v = values[i]
-            f = fields[i]
-            if v is not None and (not isinstance(v, int) or v < f[4] or v > f[5]):
-                raise FrameError("out-of-range", "%s stored %r not in %d..%d" % (f[0], v, f[4], f[5]))
-            if entry[0] == "battery_v":
+            v = _checked(fields, entry[0], values)
+            if len(entry) > 5:
+                buf[p] = pair_byte(v, _checked(fields, entry[5], values))
+            elif entry[0] == "battery_v":
                 code = 127 if v is None else requantise(v, entry[3], entry[4], 0, 126)
                 buf[p] = code | (0x80 if alarm else 0)
             elif v is None:  # the sentinel: 0x80 00.. signed, 0xff.. unsigned
@@ -164,6 +189,16 @@ def unseal(raw, keys, device_id, counter):
     return bytes(out)
 
 
+def _put(readings, fields, name, stored, exact):
+    """One decoded reading; an exact code (a pair byte's) over its field's range is refused."""
+    if stored is None:
+        return
+    f = fields[_schema.field_index(fields, name)]
+    if exact and stored > f[5]:
+        raise FrameError("bad-schema", "%s code %d over %d" % (name, stored, f[5]))
+    readings[name] = {"value": _schema.to_natural(f, stored), "unit": f[1]}
+
+
 def decode_compact(raw, device, seq):
     """A compact Sigfox frame; device (8 hex) and seq come from the Sigfox network."""
     ftype, kind = parse_header(raw, 1)
@@ -186,12 +221,14 @@ def decode_compact(raw, device, seq):
         for k in range(entry[1]):
             code = (code << 8) | raw[p + k]
         p += entry[1]
+        if len(entry) > 5:
+            for name, v in zip((entry[0], entry[5]), pair_of(code)):
+                _put(readings, fields, name, v, True)
+            continue
         code, bit = _value_of(entry, code)
         alarm = alarm or bit
-        if code is None:
-            continue
-        f = fields[_schema.field_index(fields, entry[0])]
-        readings[entry[0]] = {"value": _schema.to_natural(f, (code + entry[4]) * entry[3]), "unit": f[1]}
+        if code is not None:
+            _put(readings, fields, entry[0], (code + entry[4]) * entry[3], False)
     return result(kind, status, alarm, device, seq, readings, raw)
 
 

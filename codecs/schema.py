@@ -42,7 +42,7 @@ DRONE_VITAL_FIELDS = (
     ("triage", "", 1, 0, 0, 4),  # START: 0 unassessed, 1 minor, 2 delayed, 3 immediate, 4 expectant
     _BATTERY,
     # bit 0: SpO2 from the default (uncalibrated) curve; bit 1: below the curve's validated range
-    # (spo2_pct absent); bit 2: no SpO2 (R inconsistent over the beats). Full frames only.
+    # (spo2_pct absent); bit 2: no SpO2 (R inconsistent over the beats). Compact: in triage's byte.
     ("spo2_flags", "", 1, 0, 0, 7),
 )
 SPO2_UNCALIBRATED = 1  # the same bits as lpwa.firmware.algorithms.spo2
@@ -71,7 +71,8 @@ STATUS_NO_CONSENT = 0x80
 RESET_REASONS = ("power-on", "watchdog", "brown-out", "software", "deep-sleep", "hard-fault", "external")
 
 # Compact (Sigfox) layouts: (name, nbytes, signed, step, offset): code = round(stored / step) - offset,
-# a big-endian integer of nbytes; 1 header byte + these <= 12.
+# a big-endian integer of nbytes; 1 header byte + these <= 12. A sixth item names a 3-bit field
+# sharing the byte of a 3-bit one (compact.pair_byte).
 BUOY_COMPACT = (
     ("water_temp_c", 2, True, 1, 0),  # 0.01 degC
     ("wave_height_m", 1, False, 10, 0),  # 0.1 m, 0..25.4
@@ -86,7 +87,8 @@ DRONE_VITAL_COMPACT = (
     ("body_temp_c", 1, False, 10, 240),  # 0.1 degC from 24.0, 24.0..49.4
     ("lat_deg", 3, True, 100, 0),
     ("lon_deg", 3, True, 100, 0),
-    ("triage", 1, False, 1, 0),
+    # triage 0..4 needs 3 bits of its byte: spo2_flags (3 bits) rides in the rest (compact.py)
+    ("triage", 1, False, 1, 0, "spo2_flags"),
     ("battery_v", 1, False, 20, 100),
 )
 PEDOMETER_COMPACT = (

@@ -56,3 +56,48 @@ def test_sealed_frame_needs_the_key():
     with pytest.raises(Exception) as e:
         FrameDecoder(lambda d: None, unknown_compact=True).feed(raw, "sigfox", {"device": "0a1b2c3d", "seq": 1})
     assert e.value.reason == "unknown-device"
+
+
+FLAGGED = """
+from lpwa.codecs.encoder import new_encoder
+import binascii
+enc = new_encoder('drone-vital', 0x0a1b2c3d, bytes(range(16)), radio='sigfox')
+res = [binascii.hexlify(enc.encode(c, r)[0]).decode() for c, r in %r]
+"""
+# what each reading's spo2_flags and triage come back as (None: absent)
+FLAG_CASES = [(dict(VITAL, spo2_flags=1), 1, 1),  # SpO2 from the uncalibrated default curve
+              (dict(VITAL, spo2_pct=None, spo2_flags=2), 2, 1),  # below the validated range
+              (dict(VITAL, triage=None, spo2_flags=7), 7, None), (dict(VITAL, triage=4, spo2_flags=0), 0, 4),
+              (dict(VITAL, triage=None), None, None), (VITAL, None, 1)]
+
+
+def test_spo2_flags_ride_in_the_triage_byte_of_sealed_frames(impl):
+    """Encoded under both interpreters, decoded at the gateway from the Sigfox callback."""
+    sent = [(10 + k, r) for k, (r, _f, _t) in enumerate(FLAG_CASES)]
+    hexes = impl.eval_json(FLAGGED % sent, "res")
+    dec = FrameDecoder(lambda d: KEY)
+    for (c, r), (_r, flags, triage), h in zip(sent, FLAG_CASES, hexes):
+        assert len(h) == 24  # still 12 bytes
+        got = dec.feed(bytes.fromhex(h), "sigfox", {"device": "0a1b2c3d", "seq": c})[0]["readings"]
+        assert got.get("spo2_flags", {}).get("value") == flags and got.get("triage", {}).get("value") == triage
+        assert ("spo2_pct" in got) == (r["spo2_pct"] is not None)
+
+
+def test_sealed_frames_sent_before_the_flags_still_decode():
+    """Counters 5 and 6 of main's encoder (no spo2_flags on Sigfox): triage 1, then triage absent."""
+    dec = FrameDecoder(lambda d: KEY)
+    for seq, h, triage in ((5, "6a21eeb30dc839a8adb2be45", 1), (6, "6a9bd041f2205fd451de01eb", None)):
+        got = dec.feed(bytes.fromhex(h), "sigfox", {"device": "0a1b2c3d", "seq": seq})[0]["readings"]
+        assert got.get("triage", {}).get("value") == triage and "spo2_flags" not in got
+        assert got["heart_rate_bpm"]["value"] == 72
+
+
+@pytest.mark.parametrize("code", [0x80, 0x08, 0x38, 0x05, 0x46])
+def test_a_pair_byte_no_encoder_sends_is_refused(code):
+    from lpwa.codecs.errors import FrameError
+
+    raw = bytearray(compact.CompactEncoder("drone-vital", DEV, KEY, encrypt=False).encode(1, VITAL)[0])
+    raw[10] = code  # the triage byte: header, heart rate, SpO2, temperature, lat 3, lon 3
+    with pytest.raises(FrameError) as e:
+        compact.decode_compact(bytes(raw), "0a1b2c3d", 1)
+    assert e.value.reason == "bad-schema"

@@ -98,7 +98,7 @@ def assert_close(kind, sent, got, compact=False):
 
 def compact_range(f, entry):
     """Natural values the compact code can carry (FRAMES.md: codes below the missing sentinel)."""
-    name, nbytes, signed, step, offset = entry
+    name, nbytes, signed, step, offset = entry[:5]
     if name == "battery_v":
         lo, hi = 0, 126
     elif signed:

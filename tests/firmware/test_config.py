@@ -41,3 +41,16 @@ def test_a_configured_calibration_is_used_from_the_first_reading(mpy):
              for d in dec.feed(bytes.fromhex(f["hex"]), f["radio"], f["meta"])
              if d["type"] in ("reading", "alarm") and "spo2_flags" in d["readings"]]
     assert flags and set(flags) == {0}
+
+
+def test_without_a_calibration_sigfox_readings_are_flagged_uncalibrated_too(mpy):
+    """The whole node under MicroPython on Sigfox: spo2_flags rides in the compact frame's triage byte."""
+    from lpwa.gateway.frames import FrameDecoder
+    from lpwa.tools.cli.node import run_sim
+    cfg_json = sim_config("drone-vital", "sigfox")
+    frames, _, _ = run_sim(cfg_json, 1.0, "micropython", mpy=mpy)
+    cfg = json.loads(cfg_json)
+    dec = FrameDecoder({cfg["device"]: bytes.fromhex(cfg["key"])}.get)
+    got = [d["readings"] for f in frames for d in dec.feed(bytes.fromhex(f["hex"]), f["radio"], f["meta"])
+           if d["type"] in ("reading", "alarm")]
+    assert got and all(r["spo2_flags"]["value"] & 1 for r in got)  # SPO2_UNCALIBRATED on every reading

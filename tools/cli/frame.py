@@ -386,6 +386,7 @@ def render_fields():
               ("status (any kind)", schema.STATUS_FIELDS, schema.STATUS_COMPACT)]
     for title, fields, compact in groups:
         layout = {e[0]: e for e in compact}
+        pairs = {e[5]: e[0] for e in compact if len(e) > 5}
         out.append("#### " + title)
         out.append("")
         out.append("| # | field | unit | resolution | stored range | natural range | compact |")
@@ -398,8 +399,12 @@ def render_fields():
             else:
                 nat = "%s .. %s" % (schema.to_natural(f, lo), schema.to_natural(f, hi))
             c = layout.get(name)
-            if c is None:
+            if name in pairs:
+                ctext = "bits 5-3 of `%s`'s byte, when its bit 6 is set" % pairs[name]
+            elif c is None:
                 ctext = "-"
+            elif len(c) > 5:
+                ctext = "bits 2-0 of a byte (7: absent) shared with `%s`; 0xff: both absent" % c[5]
             elif name == "battery_v":
                 ctext = "7 bits, 0.02 V from 2.00 (bit 7: alarm)"
             else:
