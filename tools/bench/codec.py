@@ -18,11 +18,13 @@ import time
 LORAWAN_OVERHEAD = 13
 KEY = bytes(range(16))
 DEVICE = 0x0A1B2C3D
+# what the firmware sends (firmware/sensing.py): a buoy's EC probe gives conductivity and salinity,
+# a drone-vital reading carries its SpO2 flags (1: the default, uncalibrated curve)
 READINGS = {
     "buoy": {"water_temp_c": 18.25, "wave_height_m": 1.25, "lat_deg": 35.123456, "lon_deg": 139.654321,
-             "battery_v": 3.7, "fault_flags": 0, "salinity_psu": 34.5},
+             "battery_v": 3.7, "fault_flags": 0, "salinity_psu": 34.5, "conductivity_ms_cm": 45.6},
     "drone-vital": {"heart_rate_bpm": 112, "spo2_pct": 93, "body_temp_c": 38.4, "lat_deg": 35.681236,
-                    "lon_deg": 139.767125, "triage": 3, "battery_v": 3.9},
+                    "lon_deg": 139.767125, "triage": 3, "battery_v": 3.9, "spo2_flags": 1},
     "pedometer": {"steps": 412, "steps_total": 123456, "interval_start": 1764000000, "battery_v": 3.8,
                   "interval_s": 300},
 }
@@ -71,6 +73,7 @@ def lpp_bytes(kind, r):
         f.add_voltage(4, r["battery_v"])
         f.add_digital_input(5, r["fault_flags"])
         f.add_analog_input(6, r["salinity_psu"])
+        f.add_analog_input(7, r["conductivity_ms_cm"])
     elif kind == "drone-vital":
         f.add_analog_input(1, r["heart_rate_bpm"])
         f.add_percentage(2, r["spo2_pct"])
@@ -79,6 +82,7 @@ def lpp_bytes(kind, r):
         f.add_digital_input(5, r["triage"])
         f.add_digital_input(6, 1 if ALARM[kind] else 0)
         f.add_voltage(7, r["battery_v"])
+        f.add_digital_input(8, r["spo2_flags"])
     else:
         f.add_generic(1, r["steps"])
         f.add_generic(2, r["steps_total"])
@@ -194,11 +198,15 @@ def _emissions(kind, r):
     from lpwa.radio.airtime import lora_airtime_us
 
     out = {}
+    long_ = []  # the SFs at which a frame goes out whole under the 4 s rule (over 400 ms)
     for sf in (7, 8, 9, 10):
         enc = FrameEncoder(kind, DEVICE, KEY, radio="lora", sf=sf, version=2, long_ok=True)
         full = enc.encode(17, r)
+        full_long = enc.long
         enc.reference = enc.ref_values() + [17]
         out[sf] = (len(enc.encode(18, r)), len(full))
+        if full_long or enc.long:
+            long_.append(sf)
     _enc, full, routine = _v2_frames(kind, r)
     v1 = FrameEncoder(kind, DEVICE, KEY, radio="lora", sf=10).encode(17, r, ALARM[kind])
     per_day = 86400 // DEFAULT_PLANS[kind]["interval_s"]
@@ -207,7 +215,7 @@ def _emissions(kind, r):
         return sum(lora_airtime_us(len(f), 10, 125) for f in frames)
 
     ours = per_day * (11 * air(routine) + air(full)) / 12 / 1e6
-    day = {"ours": round(ours, 1), "v1": round(per_day * air(v1) / 1e6, 1), "readings": per_day}
+    day = {"ours": round(ours, 1), "v1": round(per_day * air(v1) / 1e6, 1), "readings": per_day, "long_sf": long_}
     if not lpp_available():
         day["lpp_lorawan"] = round(per_day * lora_airtime_us(len(lpp_bytes(kind, r)) + LORAWAN_OVERHEAD, 10, 125) / 1e6, 1)
     return out, day
@@ -304,7 +312,7 @@ def render_table(res):
     lines.append("|---|---|---|---|---|---|---|---|---|")
     for kind, r in res["kinds"].items():
         e, d = r["emissions"], r["airtime_day_s"]
-        cells = ["%d / %d" % tuple(e[sf]) for sf in sorted(e)]
+        cells = ["%d / %d%s" % (e[sf] + (" (4 s rule)" if sf in d["long_sf"] else "",)) for sf in sorted(e)]
         lines.append("| %s | %s | %d | %.1f | %.1f | %s |" % (kind, " | ".join(cells), d["readings"], d["ours"],
                                                              d["v1"], d.get("lpp_lorawan", "-")))
     lines.append("")
@@ -324,7 +332,8 @@ def render_table(res):
     lines.append("")
     lines.append("ours = frame version 2 on LoRa (header 8 + packed body + MIC 4), routine; ours full = with "
                  "the absolute position or the pedometer's interval (every 12th, alarms); v1 = CBOR frame (Wi-SUN); "
-                 "compact = Sigfox; goal ours and full/(LPP+LoRaWAN) <= 60%, one emission per reading at SF10, 0 heap bytes per steady-state encode.")
+                 "compact = Sigfox; (4 s rule): one emission over 400 ms, legal on ARIB channels 24-38 after 5 ms carrier "
+                 "sense (fragments elsewhere); goal ours and full/(LPP+LoRaWAN) <= 60%, one emission per reading at SF10, 0 heap bytes per steady-state encode.")
     return "\n".join(lines)
 
 
