@@ -9,9 +9,13 @@ right step, steady when a pocket's leg swings harder than the other) within 20 %
 stride and of the run's mean, swings within a factor of 2 of the same leg's last swing -- and then
 all of them count, with the candidates of irregular runs just before (a walk's start and turns).
 Steps closer than 0.28 s break the run (shaking) unless one is a weak echo; a gap over 1 s ends
-it. While counting, a gap of 1.6-3.4 mean steps counts its missed steps, and too many intervals
-off the rhythm end the run (a bumpy ride keeps no rhythm). Wrist mode: one arm swing per stride
-is the candidate (0.4 s smoothing, intervals doubled) and counts two steps.
+it, or, once its rhythm is known, over 3.5 of its mean steps (a gap of 1.6-3.5 counts its missed
+steps with the run that confirms next). While counting, such a gap counts its missed steps, and
+too many intervals off the rhythm end the run (a bumpy ride keeps no rhythm); if the swings go
+on and a run at the same cadence confirms, the stretch in between counts the steps its duration
+holds at that cadence, if at least half of them showed as candidates (a swinging purse scrambles the peaks, the feet keep walking).
+Wrist mode: one arm swing per stride is the candidate (0.4 s smoothing, intervals doubled) and
+counts two steps.
 All per-sample arithmetic is on small integers, so the board and CPython count identically.
 """
 import array
@@ -35,12 +39,12 @@ FLUSH_MIN = 4           # flush(): a pending run this long counts at the end of 
 # save_state() / load_state(): every int of the detector, then the boxcar ring (RTC memory on
 # the board keeps it through deep sleep and resets; sample indices wrap after 2**31 samples,
 # 2.7 years at 25 Hz).
-_STATE_VERSION = 2
+_STATE_VERSION = 3
 _STATE_HEAD = "<BHBB"       # version, rate_hz, boxcar length, steps per candidate (the mode)
-_STATE_INTS = "<25i"
+_STATE_INTS = "<29i"
 _STATE_NAMES = ("steps", "_g", "_mag", "_box_i", "_box_sum", "_n", "_high", "_hi", "_hi_n", "_lo", "_pp",
                 "_last", "_last_seen", "_run_sum", "_run_n", "_prev_dt", "_prev2_dt", "_pp1", "_pp2",
-                "_pending", "_carry", "_counting", "_close", "_odd", "_avg16")
+                "_pending", "_carry", "_counting", "_close", "_odd", "_avg16", "_first", "_bridge", "_bridge16", "_bridge_c")
 _STATE_BOOLS = ("_high", "_counting", "_close")
 
 
@@ -93,6 +97,10 @@ class StepCounter:
         self._close = False                # while counting: the last candidate was merged
         self._odd = 0                      # while counting: recent intervals off the rhythm
         self._avg16 = 0                    # while counting: mean step interval x 16
+        self._first = 0                    # sample index of the first candidate of the run
+        self._bridge = -1                  # rhythm lost while walking on: the last counted peak
+        self._bridge16 = 0                 # ... and that run's mean step interval x 16
+        self._bridge_c = 0                 # ... and the candidates seen since
 
     def feed(self, ax_mg, ay_mg, az_mg):
         n2 = int(ax_mg * ax_mg + ay_mg * ay_mg + az_mg * az_mg)   # int() also takes float input
@@ -139,8 +147,12 @@ class StepCounter:
         limit = self._max_int
         if self._counting:             # while counting, allow for one missed step
             limit = self._avg16 * GAP_X10 // 160
-            if limit < self._max_int:
-                limit = self._max_int
+        elif self._run_n >= 2 and self._last >= 0:   # confirming a rhythm: the same
+            limit = self._run_sum * GAP_X10 // (10 * self._run_n)
+        if limit < self._max_int:
+            limit = self._max_int
+        if self._bridge >= 0 and self._n - self._last_seen > self._bridge16 * GAP_X10 // 160:
+            self._bridge = -1          # no swing for 3.5 steps: the wearer stood still
         if self._last >= 0 and self._n - self._last_seen > limit:
             self._last = -1            # stopped: forget the run and let the threshold relax
             self._pending = 0
@@ -153,12 +165,7 @@ class StepCounter:
         least FLUSH_MIN regular steps (a window of a few seconds cannot show CONFIRM).
         Returns `steps`. Streaming callers never need it."""
         if not self._counting and self._pending >= FLUSH_MIN and self._run_n:
-            self.steps += self._per * (self._pending + self._carry)
-            self._pending = 0
-            self._carry = 0
-            self._counting = True
-            self._odd = 0
-            self._avg16 = 16 * self._run_sum // self._run_n
+            self._start_counting()
         return self.steps
 
     def _cycle(self, pp, n):
@@ -169,6 +176,7 @@ class StepCounter:
             self._close = True             # a doubled peak inside one step (or, confirming, a
             return                         # weak echo of it): merged, once
         self._close = False
+        self._bridge_c += 1
         self._pp = pp if self._pp == 0 else (3 * self._pp + pp) >> 2
         self._last = n
         if last < 0:
@@ -193,6 +201,7 @@ class StepCounter:
         self._run_n = 0
         self._pp1 = pp
         self._pp2 = 0
+        self._first = self._last
 
     def _count(self, dt, pp):
         """Counting: this interval's steps (missed ones included); too many intervals off the
@@ -208,6 +217,9 @@ class StepCounter:
             self._odd += ODD_COST
             if self._odd > ODD_MAX:
                 self._odd = 0
+                self._bridge = self._last      # counted; walking may go on through the stretch
+                self._bridge16 = avg
+                self._bridge_c = 0
                 self._new_run(pp)
         elif self._odd:
             self._odd -= 1
@@ -228,12 +240,15 @@ class StepCounter:
             self._prev_dt = dt
             self._prev2_dt = 0
             return
+        rs = self._run_sum
+        rn = self._run_n
+        if rn >= 2 and 5 * dt * rn > 8 * rs:
+            self._skip_gap(10 * dt * rn // rs, pp)
+            return
         stride = dt + self._prev_dt
         ref = self._prev_dt + self._prev2_dt if self._prev2_dt else 0
         self._prev2_dt = self._prev_dt
         self._prev_dt = dt
-        rs = self._run_sum
-        rn = self._run_n
         if ((ref == 0 or 5 * abs(stride - ref) <= ref) and (p2 == 0 or (2 * pp >= p2 and pp <= 2 * p2))
                 and (rn < 2 or (5 * abs(stride * rn - 2 * rs) <= 2 * rs and 2 * abs(dt * rn - rs) <= rs))):
             self._pending += 1
@@ -247,16 +262,42 @@ class StepCounter:
             self._pending = 2
             self._run_sum = dt
             self._run_n = 1
+            self._first = self._last - dt
         if self._pending >= CONFIRM:
-            self.steps += self._per * (self._pending + self._carry)
-            self._pending = 0
-            self._carry = 0
-            self._counting = True
-            self._odd = 0
-            self._avg16 = 16 * self._run_sum // self._run_n
+            self._start_counting()
+
+    def _skip_gap(self, r10, pp):
+        """Confirming, a gap of 1.6-3.5 of the run's mean steps (longer ends the run in feed()):
+        1-2 steps too weak to see, as while counting. The run so far and its missed steps are
+        kept to count if the run that starts here confirms (a walk's first steps are weak)."""
+        c = self._carry + self._pending + (r10 + 5) // 10 - 1
+        self._new_run(pp)
+        self._carry = c if c < CARRY_MAX else CARRY_MAX
+
+    def _start_counting(self):
+        """A run confirmed: its candidates count, with those of the irregular stretch before it --
+        or, when a counted run lost its rhythm and the swings never stopped (_bridge) and this run
+        walks at the same cadence (within 20 %), the steps that stretch's duration holds at that
+        cadence, if at least half of them showed as candidates: a purse swinging on its strap hides and doubles steps for a while, the feet do
+        not stop."""
+        avg16 = 16 * self._run_sum // self._run_n
+        before = self._carry
+        b16 = self._bridge16
+        if self._bridge >= 0 and 5 * abs(avg16 - b16) <= b16:
+            mean16 = (avg16 + b16) >> 1
+            held = (32 * (self._first - self._bridge) + mean16) // (2 * mean16) - 1
+            if 2 * self._bridge_c >= held:     # the swings went on at about the step rate
+                before = held if held > 0 else 0
+        self.steps += self._per * (self._pending + before)
+        self._pending = 0
+        self._carry = 0
+        self._bridge = -1
+        self._counting = True
+        self._odd = 0
+        self._avg16 = avg16
 
     def save_state(self):
-        """The whole detector as bytes (117 B at 25 Hz): restore it with load_state()."""
+        """The whole detector as bytes (133 B at 25 Hz): restore it with load_state()."""
         vals = [int(getattr(self, name)) for name in _STATE_NAMES]
         box = self._box
         return (struct.pack(_STATE_HEAD, _STATE_VERSION, self.rate_hz, len(box), self._per)
@@ -290,6 +331,7 @@ class StepCounter:
         self._pending = 0
         self._carry = 0
         self._counting = False
+        self._bridge = -1
         self._pp = 0
         self._high = False
         self._hi = 0

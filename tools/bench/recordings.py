@@ -45,7 +45,10 @@ def score_steps(run_both, walks):
                      "identical_micropython": _same(a, b)})
     groups = {}
     for r in rows:
-        g = groups.setdefault(r["placement"], {"walks": 0, "truth": 0, "estimate": 0, "abs_error_steps": 0})
+        g = groups.setdefault(r["placement"], {"walks": 0, "truth": 0, "estimate": 0, "abs_error_steps": 0,
+                                               "worst_walk": None, "worst_error_pct": None})
+        if g["worst_walk"] is None or abs(r["error_pct"]) > abs(g["worst_error_pct"]):
+            g["worst_walk"], g["worst_error_pct"] = r["name"], r["error_pct"]
         g["walks"] += 1
         g["truth"] += r["truth"]
         g["estimate"] += r["estimate"]
@@ -109,11 +112,13 @@ def print_tables(res):
             _f(r["error_pct"], "%+.2f") + ("" if abs(r["error_pct"]) <= r["goal_pct"] else " !"),
             _same_txt(r["identical_micropython"])))
     tot = res["steps"]["recordings_totals"]
-    print("%-14s %5s %7s %8s %8s %10s" % ("placement", "walks", "truth", "estimate", "error%", "mean|err|%"))
+    print("%-14s %5s %7s %8s %8s %10s  %s" % ("placement", "walks", "truth", "estimate", "error%", "mean|err|%",
+                                              "worst walk"))
     for name in sorted(tot["placements"]):
         g = tot["placements"][name]
-        print("%-14s %5d %7d %8d %8s %10s" % (name, g["walks"], g["truth"], g["estimate"],
-                                              _f(g["error_pct"], "%+.2f"), _f(g["mean_abs_error_pct"], "%.2f")))
+        print("%-14s %5d %7d %8d %8s %10s  %s %s" % (name, g["walks"], g["truth"], g["estimate"],
+                                                     _f(g["error_pct"], "%+.2f"), _f(g["mean_abs_error_pct"], "%.2f"),
+                                                     _f(g["worst_error_pct"], "%+.2f"), g["worst_walk"]))
     t = tot["total"]
     print("%-14s %5d %7d %8d %8s %10s" % ("TOTAL", t["walks"], t["truth"], t["estimate"],
                                           _f(t["error_pct"], "%+.2f"), _f(t["mean_abs_error_pct"], "%.2f")))

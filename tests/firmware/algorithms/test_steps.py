@@ -1,6 +1,8 @@
 """Step counter: accuracy on the gait model, ~0 on non-walking motion, identical under
 MicroPython and CPython, fixed RAM."""
 
+import math
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -42,6 +44,49 @@ def test_counting_waits_for_a_regular_run_then_counts_all_of_it():
     assert count(t) == 0
     t = gait.gait("longer", 7, 1.8, 8.0, "waist")
     assert abs(count(t) - t.truth) <= 1
+
+
+def _gravity(t):
+    still = t.samples[:t.rate_hz]                 # the bout starts standing still
+    return [sum(s[a] for s in still) / len(still) for a in range(3)]
+
+
+def _weaken(t, start_s, length_s, keep=0.1):
+    """Shrink the motion in [start_s, start_s + length_s) to `keep` of itself: a step too weak to see."""
+    g = _gravity(t)
+    for i in range(int(start_s * t.rate_hz), int((start_s + length_s) * t.rate_hz)):
+        t.samples[i] = tuple(int(g[a] + keep * (t.samples[i][a] - g[a])) for a in range(3))
+
+
+def _swing(t, start_s, length_s, f_hz, amp_mg):
+    """Add an oscillation along gravity: a bag swinging on its strap, beating with the steps."""
+    g = _gravity(t)
+    norm = sum(v * v for v in g) ** 0.5
+    i0 = int(start_s * t.rate_hz)
+    for i in range(i0, int((start_s + length_s) * t.rate_hz)):
+        e = amp_mg * math.sin(2 * math.pi * f_hz * (i - i0) / t.rate_hz) / norm
+        t.samples[i] = tuple(int(t.samples[i][a] + e * g[a]) for a in range(3))
+
+
+def test_a_weak_step_while_confirming_keeps_the_walks_first_steps():
+    """The fifth step of a walk too weak to see (a 1.1 s gap, two mean steps): before, the run
+    being confirmed ended there and its first 5-6 steps were lost; now the gap counts its missed
+    step and the steps before it count with the run that confirms."""
+    for seed in (1, 2, 4, 5):
+        t = gait.gait("weak", seed, 1.8, 30, "waist", rate_hz=25)
+        _weaken(t, 3.0 + 4.2 / 1.8, 1.0 / 1.8)
+        assert abs(count(t) - t.truth) <= 1, (seed, t.truth, count(t))
+
+
+def test_a_swinging_bag_that_hides_the_rhythm_loses_no_steps():
+    """A strap pendulum (0.8 Hz, 400 mg along gravity) for 12 s of a 60 s walk: the counted run
+    loses its rhythm and the candidates are irregular until it ends. The feet do not stop: when
+    a run at the same cadence confirms with no still gap in between, the stretch counts its
+    duration's steps (before: 11-14 steps lost)."""
+    for seed in (1, 2, 3, 4):
+        t = gait.gait("purse", seed, 1.8, 60, "bag", rate_hz=25)
+        _swing(t, 23.0, 12.0, 0.8, 400)
+        assert abs(count(t) - t.truth) <= 2, (seed, t.truth, count(t))
 
 
 def test_same_counts_under_micropython_and_cpython(mpy):
@@ -130,9 +175,6 @@ def test_saved_state_resumes_exactly_under_both_interpreters(mpy):
 
 STEP_GOAL = {"body": 0.05, "wrist": 0.10}
 TOTAL_GOAL = 0.02
-# Known miss, kept visible: a purse swinging on its strap hides ~20 steps in 15 s of one walk
-# (the rhythm is lost, no 8 regular candidates in a row). Guarded so it cannot get worse.
-KNOWN_MISSES = {"Pixel_Jamie_Hard_Purse_2": 0.07}
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +201,7 @@ def test_real_walks_each_within_5_percent_wrist_10_and_total_within_2(walks):
     off = []
     for w in walks:
         n = _count_walk(w, _mode(w))
-        goal = KNOWN_MISSES.get(w.name, STEP_GOAL[_mode(w)])
+        goal = STEP_GOAL[_mode(w)]
         if abs(n - w.truth) > goal * w.truth:
             off.append((w.name, w.truth, n))
         truth += w.truth

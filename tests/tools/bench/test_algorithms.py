@@ -74,6 +74,10 @@ def test_bench_json_scores_the_vendored_recordings_without_shared(monkeypatch):
     totals = res["steps"]["recordings_totals"]
     assert totals["total"]["truth"] == sum(r["truth"] for r in rows)
     assert sum(g["walks"] for g in totals["placements"].values()) == 48
+    err = {r["name"]: (r["placement"], r["error_pct"]) for r in rows}
+    for name, g in totals["placements"].items():          # each placement's worst walk, named
+        assert err[g["worst_walk"]] == (name, g["worst_error_pct"])
+        assert all(abs(e) <= abs(g["worst_error_pct"]) for p, e in err.values() if p == name)
     assert res["waves"]["recordings"] == []
     ppg_rows = res["ppg"]["recordings"]        # the PPG is vendored: scored with or without ../shared
     assert len(ppg_rows) == 73 + 24 and all(set(r) >= {"name", "truth_hr", "estimate_hr", "hr_error_bpm", "acf_hr"}
