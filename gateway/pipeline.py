@@ -84,6 +84,7 @@ class Pipeline:
         self.accepted = 0
         self.messages = 0
         self.consent_purged = 0
+        self.rejected_unknown = 0
         self.fragments_held = collections.Counter()  # per source: acknowledged, held for reassembly
         self._log_times = {}
         self.on_enqueue = []  # callables() run after a commit that added rows (wakes the sink)
@@ -289,6 +290,8 @@ class Pipeline:
         self.sources[source]["rejected"] += 1
         if device and device in self._keys:  # only configured devices: garbage ids must not grow state
             self.state.get(device)["rejected"] += 1
+        elif device:
+            self.rejected_unknown += 1  # claimed ids we have no key for: one bucket
         now = time.monotonic()
         key = (device, reason)
         seen = self._log_times.get(key)
@@ -344,7 +347,7 @@ class Pipeline:
 
     def _status(self):
         return {"accepted": self.accepted, "messages": self.messages,
-                "rejections": dict(sorted(self.rejections.items())),
+                "rejections": dict(sorted(self.rejections.items())), "rejected_unknown_device": self.rejected_unknown,
                 "sources": {k: dict(v) for k, v in sorted(self.sources.items())},
                 "devices": self._device_summary(),
                 "downlinks": {"queued": self.downlinks.queued, "sent": self.downlinks.sent,
