@@ -7,12 +7,15 @@ them to paho at a time (back-pressure: the rest wait in SQLite, not in memory); 
 are deleted in batches. After a reconnect paho re-sends its unacknowledged messages (DUP set)
 inside the CONNACK handling, before this thread publishes anything new, so per-device order
 holds. Delivery is at-least-once: a message whose PUBACK was lost in a crash is published again.
+A broker that stops acknowledging is left after mqtt.puback_timeout (see _check_stall); personal
+messages carry an MQTT 5 message expiry (mqtt.personal_expiry, see _personal_props).
 
 Topics (prefix = `<topic_prefix>/<gateway id>`):
   <prefix>/status                       retained {"state": "online"|"offline", ...}; the last will says offline
                                         (see _status_payload: a will is fixed at connect time)
   <prefix>/<kind>/<device>/up           JSON uplinks (written by the pipeline)
   <prefix>/<kind>/<device>/raw          raw frame bytes (mqtt.raw_topic = true)
+  <prefix>/consent/<device>             retained {"consent": "withdrawn"|"granted", "since": ...} (the pipeline)
   <prefix>/+/<device>/down              subscribed: JSON commands queued as downlinks
 """
 
