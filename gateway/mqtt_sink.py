@@ -456,4 +456,4 @@ class MqttSink:
                 "connect_attempts": self.connect_attempts, "connect_refused": self.connect_refused,
                 "refused_reason": self.refused_reason, "backoff_s": round(self._backoff, 2),
                 "expired": self.expired, "puback_timeout_s": self.puback_timeout, "stalls": self.stalls,
-                "stalled_reason": self.stalled_reason}
+                "stalled_reason": self.stalled_reason, "handed_seq": self._cursor}

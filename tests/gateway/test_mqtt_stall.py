@@ -70,12 +70,13 @@ def test_a_hung_broker_is_noticed_by_the_puback_timeout_and_nothing_is_lost(brok
     sub.close()
 
 
-def test_withdrawal_with_a_hung_broker_says_what_was_recalled_and_leaves_a_retained_notice(broker, tmp_path):
+@pytest.mark.parametrize("sink", ["thread", "process"])
+def test_withdrawal_with_a_hung_broker_says_what_was_recalled_and_leaves_a_retained_notice(broker, tmp_path, sink):
     consent_file = tmp_path / "consent.toml"
     consent_file.write_text('devices = { "%s" = true }\n' % PEDOMETER)
     sub = Subscriber(broker)
     cfg = make_config(tmp_path / "state", broker, consent=False, queue={"max_inflight": 20},
-                      mqtt={"keepalive": 60, "puback_timeout": 600})
+                      mqtt={"keepalive": 60, "puback_timeout": 600, "sink_process": sink == "process"})
     cfg["consent"]["file"] = str(consent_file)
     with running(cfg) as gw:
         wait_for(lambda: gw.sink.connected, 10, "connected")
