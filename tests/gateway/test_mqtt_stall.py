@@ -119,3 +119,28 @@ def test_personal_messages_expire_at_the_broker_for_an_offline_subscriber(broker
     print("pedometer messages delivered after expiry: %d of 10" % devices.count(PEDOMETER))
     assert PEDOMETER not in devices  # expired at the broker: before, all 10 arrived
     back.close()
+
+
+def test_personal_rows_older_than_the_expiry_are_not_published_and_are_counted(broker, tmp_path):
+    """After an outage longer than mqtt.personal_expiry the backlog's personal rows are deleted
+    unpublished (counted); buoy rows are published as always. The sink's clock runs 2 h ahead."""
+    from lpwa.gateway.mqtt_sink import MqttSink
+    from lpwa.gateway.pipeline import Pipeline
+
+    sub = Subscriber(broker)
+    cfg = make_config(tmp_path, broker, mqtt={"personal_expiry": 3600})
+    p = Pipeline(cfg)
+    for c in range(1, 6):
+        assert p.ingest("lora", frame(PEDOMETER, c), {}, "udp").accepted
+        assert p.ingest("lora", frame("0a1b2c3d", c), {}, "udp").accepted
+    sink = MqttSink(cfg, p.queue, consent=p.consent, clock=lambda: time.time() + 7200)
+    sink.start()
+    try:
+        wait_for(lambda: p.queue.depth == 0 or (sink.status()["expired"] == 5 and sink.published == 5), 10, "drained")
+    finally:
+        sink.stop()
+        p.queue.close()
+    assert sink.status()["expired"] == 5
+    wait_for(lambda: len(sub.uplinks()) == 5, 5, "five buoy uplinks")
+    assert {m["device"] for m in sub.uplinks()} == {"0a1b2c3d"}
+    sub.close()
