@@ -64,6 +64,12 @@ SCHEMA = {
         "tls_insecure": Row(bool, False, "skip the server host name check (testing only)"),
         "client_id": Row(str, "", "MQTT client id; default lpwa-<gateway id>", _MQTT_STRING),
         "keepalive": Row(int, 30, "seconds between keep-alive pings", between(5, 65535)),  # a 16-bit CONNECT field
+        "puback_timeout": Row(int, 10, "seconds the oldest publish in flight (or the CONNACK) may wait before the broker "
+                              "counts as stalled and the connection is renewed (well under the keep-alive)",
+                              between(1, 3600, "s")),
+        "personal_expiry": Row(int, 3600, "MQTT 5 message expiry of personal-data publishes, in seconds from reception; "
+                               "older ones are not published, the broker drops undelivered ones; 0 = never",
+                               between(0, 4294967295, "s")),
         "sink_process": Row(bool, False, "run the MQTT sink in a process of its own (uses a second CPU core)"),
     },
     "queue": {

@@ -4,7 +4,8 @@ The `consent` flag of each [[devices]] entry is the baseline; the optional `cons
 (TOML, `devices = {"0a1b2c3d" = true}`), edited by the operator and reloaded on SIGHUP, overrides
 it. Without a grant the answer is no. A withdrawal takes effect at once: the pipeline stops
 accepting and the sink stops publishing that device's personal messages, the queued ones are
-purged, and the withdrawal itself is logged.
+purged (those already handed to the broker cannot be: the status says how many), a retained
+`<prefix>/consent/<device>` notice is queued, and the withdrawal itself is logged.
 """
 
 import logging

@@ -68,6 +68,13 @@ class Messages:
         self.discovery = Discovery(config, self.prefix) if mqtt["ha_discovery"] else None
         self.now_text = ""  # iso_time of the current batch, set once per transaction
 
+    def consent_notice(self, device, granted, now):
+        """The retained `<prefix>/consent/<device>` row: what subscribers act on when consent is withdrawn
+        (delete what they hold of the device; messages already with the broker cannot be recalled)."""
+        body = {"device": device, "consent": "granted" if granted else "withdrawn", "since": iso_time(now),
+                "ts": now, "gateway": self.gateway_id}
+        return (device, 0, "%s/consent/%s" % (self.prefix, device), encode(body).encode(), max(self.qos, 1), 1, now)
+
     def rows(self, msg, radio, meta, source, now):
         device, kind = msg["device"], msg["kind"]
         personal = 1 if is_personal(kind) else 0

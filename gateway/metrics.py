@@ -149,6 +149,11 @@ def _mqtt(gw, mq):
              mq.get("refused", 0)),
         _one("counter", "lpwa_mqtt_consent_dropped_total", "queued personal messages dropped at publish time", gw,
              mq.get("consent_dropped", 0)),
+        _one("counter", "lpwa_mqtt_stalls_total",
+             "connections renewed because the broker sent no PUBACK (or CONNACK) within mqtt.puback_timeout", gw,
+             mq.get("stalls", 0)),
+        _one("counter", "lpwa_mqtt_expired_total", "personal messages older than mqtt.personal_expiry, not published",
+             gw, mq.get("expired", 0)),
     ]
 
 
@@ -168,11 +173,17 @@ def _sources(gw, status, backlog):
             value = _number(value)
             if value is not None and key not in ("received", "accepted", "rejected"):
                 events.add_metric([gw, name, key], value)
+    peers = _family("counter", "lpwa_source_peer_rejected_total",
+                    "rejected frames per sender address (the 16 worst of at most 256 kept per source)",
+                    ["gateway", "source", "peer"])
+    for name, stats in sorted(status.get("source_stats", {}).items()):
+        for peer, n in sorted((stats.get("rejected_by_peer") or {}).items()):
+            peers.add_metric([gw, name, peer], n)
     depth = _family("gauge", "lpwa_source_queue_depth",
                     "messages from this source's devices waiting in the queue (backlog per source)", labels)
     for name in sorted(set(backlog) | set(status.get("source_stats", {}))):
         depth.add_metric([gw, name], backlog.get(name, 0))
-    return list(fams.values()) + [events, depth]
+    return list(fams.values()) + [events, peers, depth]
 
 
 DEVICE_GAUGES = (  # (name, help, observer key)
@@ -204,6 +215,7 @@ def _devices(gw, p, seen):
         for f, key in gauges:
             if o.get(key) is not None:
                 f.add_metric(lab, o[key])
+    rejected.add_metric([gw, "unknown", ""], p.get("rejected_unknown_device", 0))  # ids without a key: one label
     return [accepted, rejected, last, lost] + [f for f, _k in gauges]
 
 

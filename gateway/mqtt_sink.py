@@ -7,12 +7,15 @@ them to paho at a time (back-pressure: the rest wait in SQLite, not in memory); 
 are deleted in batches. After a reconnect paho re-sends its unacknowledged messages (DUP set)
 inside the CONNACK handling, before this thread publishes anything new, so per-device order
 holds. Delivery is at-least-once: a message whose PUBACK was lost in a crash is published again.
+A broker that stops acknowledging is left after mqtt.puback_timeout (see _check_stall); personal
+messages carry an MQTT 5 message expiry (mqtt.personal_expiry, see _personal_props).
 
 Topics (prefix = `<topic_prefix>/<gateway id>`):
   <prefix>/status                       retained {"state": "online"|"offline", ...}; the last will says offline
                                         (see _status_payload: a will is fixed at connect time)
   <prefix>/<kind>/<device>/up           JSON uplinks (written by the pipeline)
   <prefix>/<kind>/<device>/raw          raw frame bytes (mqtt.raw_topic = true)
+  <prefix>/consent/<device>             retained {"consent": "withdrawn"|"granted", "since": ...} (the pipeline)
   <prefix>/+/<device>/down              subscribed: JSON commands queued as downlinks
 """
 
@@ -20,12 +23,15 @@ import collections
 import json
 import logging
 import random
+import socket
 import ssl
 import threading
 import time
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from lpwa.gateway import config as config_mod
 
@@ -121,9 +127,15 @@ class MqttSink:
         self.published = 0
         self.refused = 0
         self.consent_dropped = 0
+        self.expired = 0  # personal rows older than mqtt.personal_expiry: never published
+        self.puback_timeout = m["puback_timeout"]
+        self.personal_expiry = m["personal_expiry"] if m["protocol"] == 5 else 0
+        self.stalls = 0
+        self.stalled_reason = None  # set while the broker holds our publishes unacknowledged (status)
+        self._progress = time.monotonic()  # the last PUBACK, CONNACK or connect attempt
         self.last_error = None
         self._acks = collections.deque()  # (mid, reason_code) from paho's thread
-        self._inflight = {}  # mid -> (seq, device, personal)
+        self._inflight = {}  # mid -> (seq, device, personal, monotonic time handed to paho), oldest first
         self._cursor = 0
         self._flushed = 0.0
         self._stop = threading.Event()
@@ -212,6 +224,7 @@ class MqttSink:
                                                            "refusals": self.connect_refused})
         self.refused_reason = None
         self._backoff = BACKOFF_MIN_S
+        self._progress = time.monotonic()
         self.connected = True
         self.connects += 1
         client.publish(self.status_topic, self._status_payload("online"), qos=1, retain=True)
@@ -266,6 +279,8 @@ class MqttSink:
                 self._process_acks()
                 self._feed()
                 rc = self.client.loop(timeout=0.0 if self._woken else 0.5 if self._sockpair_ok() else 0.005)
+                if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    self._check_stall()
                 if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                     if self.connected or not self.last_error:
                         self.last_error = paho.error_string(rc)
@@ -277,11 +292,38 @@ class MqttSink:
                 self._stop.wait(0.5)
         self._shutdown()
 
+    def _check_stall(self):
+        """A hung broker keeps its TCP connection open: keep-alive notices it only after 1.5 periods, with
+        the whole window stuck. When the oldest publish in flight has had no PUBACK (or our CONNECT no
+        CONNACK) for mqtt.puback_timeout seconds, renew the connection; paho keeps the unacknowledged
+        messages and re-sends them after the next CONNACK (at-least-once: their rows are still queued)."""
+        if self.client.socket() is None or (self.connected and not self._inflight):
+            return
+        since = self._progress
+        if self.connected:
+            since = max(since, next(iter(self._inflight.values()))[3])
+        waited = time.monotonic() - since
+        if waited < self.puback_timeout:
+            return
+        reason = "no %s for %.0f s (%d in flight)" % ("PUBACK" if self.connected else "CONNACK", waited,
+                                                       len(self._inflight))
+        self.stalls += 1
+        if self.stalled_reason is None:
+            log.warning("mqtt broker stalled; renewing the connection", extra={
+                "event": "mqtt-stalled", "reason": reason, "inflight": len(self._inflight)})
+        self.stalled_reason = self.last_error = reason
+        self._progress = time.monotonic()
+        try:
+            self.client.socket().shutdown(socket.SHUT_RDWR)  # paho's next read sees the loss and closes
+        except OSError:
+            pass
+
     def _sockpair_ok(self):
         return getattr(self.client, "_sockpairW", None) is not None
 
     def _connect(self):
         self.connect_attempts += 1
+        self._progress = time.monotonic()  # the CONNACK is due within puback_timeout
         self._since = self.clock()  # the will of this connection says since when it was up
         self.client.will_set(self.status_topic, self._status_payload("offline", will=True), qos=1, retain=True)
         try:
@@ -333,6 +375,10 @@ class MqttSink:
         if done:
             self.queue.ack(done)
             self.published += len(done)
+            self._progress = time.monotonic()
+            if self.stalled_reason is not None:
+                log.info("mqtt broker acknowledging again", extra={"event": "mqtt-stalled-end", "stalls": self.stalls})
+                self.stalled_reason = None
         # Deletes ride along with the pipeline's next transaction; when it is quiet, delete here
         # (a commit per 200 rows or 50 ms, or when nothing is in flight) if the writer is free.
         pending = self.queue.acked_pending()
@@ -364,20 +410,39 @@ class MqttSink:
             rows = self.queue.read_after(self._cursor, min(room, self.batch))
             if not rows:
                 return
-            for seq, device, personal, topic, payload, qos, retain in rows:
-                if personal and self.consent is not None and not self.consent.allowed_personal(device):
-                    self.consent_dropped += 1
-                    self.queue.ack([seq])  # deleted with the next write, never published
-                    self._cursor = seq
-                    continue
-                info = self.client.publish(topic, payload, qos=qos, retain=bool(retain))
+            for seq, device, personal, topic, payload, qos, retain, created in rows:
+                props = None
+                if personal:
+                    props = self._personal_props(device, created)
+                    if props is False:
+                        self.queue.ack([seq])  # deleted with the next write, never published
+                        self._cursor = self.queue.handed = seq
+                        continue
+                info = self.client.publish(topic, payload, qos=qos, retain=bool(retain), properties=props)
                 if info.rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE or (qos == 0 and info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS):
                     return  # not taken by paho; this row is retried later (cursor not advanced)
                 # QoS 1/2: paho keeps the message until its PUBACK, re-sending it after a reconnect;
                 # QoS 0: on_publish fires once it is written to the socket.
-                self._cursor = seq
-                self._inflight[info.mid] = (seq, device, personal)
+                self._cursor = self.queue.handed = seq
+                self._inflight[info.mid] = (seq, device, personal, time.monotonic())
             self._process_acks()
+
+    def _personal_props(self, device, created):
+        """False: not to be published (consent withdrawn, or older than mqtt.personal_expiry); else the
+        PUBLISH properties: MQTT 5 message expiry, the rest of personal_expiry, so a broker holding it
+        for a slow or offline subscriber drops it rather than delivering it much later."""
+        if self.consent is not None and not self.consent.allowed_personal(device):
+            self.consent_dropped += 1
+            return False
+        if not self.personal_expiry:
+            return None
+        left = int(created + self.personal_expiry - self.clock())
+        if left <= 0:
+            self.expired += 1
+            return False
+        props = Properties(PacketTypes.PUBLISH)
+        props.MessageExpiryInterval = left
+        return props
 
     # -- status --------------------------------------------------------------------------------
 
@@ -389,4 +454,6 @@ class MqttSink:
                 "refused": self.refused, "consent_dropped": self.consent_dropped, "connects": self.connects,
                 "disconnects": self.disconnects, "last_error": self.last_error,
                 "connect_attempts": self.connect_attempts, "connect_refused": self.connect_refused,
-                "refused_reason": self.refused_reason, "backoff_s": round(self._backoff, 2)}
+                "refused_reason": self.refused_reason, "backoff_s": round(self._backoff, 2),
+                "expired": self.expired, "puback_timeout_s": self.puback_timeout, "stalls": self.stalls,
+                "stalled_reason": self.stalled_reason, "handed_seq": self._cursor}

@@ -75,6 +75,8 @@ class Pipeline:
         self.downlinks = Downlinks(queue, self.state, self._keys, self._devices, self.rejections, clock)
         self.consent_sync = ConsentSync(self.downlinks, self.state, self._keys, self._devices)
         self.consent.on_change.append(self.consent_sync.changed)
+        self.consent.on_change.append(self._consent_notice)
+        self.withdrawals = {}  # device -> what its last withdrawal could and could not recall (status)
         self._fragments_purged = 0.0
         self._restore_fragments()
         self.lock = queue.lock  # one lock for decoder, state and writer connection
@@ -82,6 +84,7 @@ class Pipeline:
         self.accepted = 0
         self.messages = 0
         self.consent_purged = 0
+        self.rejected_unknown = 0
         self.fragments_held = collections.Counter()  # per source: acknowledged, held for reassembly
         self._log_times = {}
         self.on_enqueue = []  # callables() run after a commit that added rows (wakes the sink)
@@ -254,11 +257,25 @@ class Pipeline:
     # -- consent -------------------------------------------------------------------------------
 
     def _purge_personal(self, device):
-        n = self.queue.purge_personal(device)
+        """Withdrawal: delete what is still ours; say how many were already handed to the broker."""
+        n, handed = self.queue.purge_personal(device)
         self.consent_purged += n
-        if n:
-            log.warning("queued personal messages purged", extra={"event": "consent-purged", "device": device,
-                                                                  "messages": n})
+        self.withdrawals[device] = {"since": iso_time(self.clock()), "purged": n, "handed_to_broker": handed}
+        if n or handed:
+            log.warning("queued personal messages purged", extra={
+                "event": "consent-purged", "device": device, "messages": n, "handed_to_broker": handed})
+
+    def _consent_notice(self, device, granted):
+        """Queue the retained consent notice (durable, published in order after what was handed)."""
+        try:
+            with self.lock, self.queue.transaction() as batch:
+                batch.add(*self.messages_out.consent_notice(device, granted, self.clock()))
+        except Exception as e:  # queue full or storage failure: logged, the withdrawal itself stands
+            log.error("consent notice not queued", extra={"event": "consent-notice-failed", "device": device,
+                                                          "error": type(e).__name__})
+            return
+        for hook in self.on_enqueue:
+            hook()
 
     # -- rejections ----------------------------------------------------------------------------
 
@@ -273,6 +290,8 @@ class Pipeline:
         self.sources[source]["rejected"] += 1
         if device and device in self._keys:  # only configured devices: garbage ids must not grow state
             self.state.get(device)["rejected"] += 1
+        elif device:
+            self.rejected_unknown += 1  # claimed ids we have no key for: one bucket
         now = time.monotonic()
         key = (device, reason)
         seen = self._log_times.get(key)
@@ -328,7 +347,7 @@ class Pipeline:
 
     def _status(self):
         return {"accepted": self.accepted, "messages": self.messages,
-                "rejections": dict(sorted(self.rejections.items())),
+                "rejections": dict(sorted(self.rejections.items())), "rejected_unknown_device": self.rejected_unknown,
                 "sources": {k: dict(v) for k, v in sorted(self.sources.items())},
                 "devices": self._device_summary(),
                 "downlinks": {"queued": self.downlinks.queued, "sent": self.downlinks.sent,
@@ -336,6 +355,7 @@ class Pipeline:
                 "fragments": self._fragment_status(),
                 "positions": {"unresolved": getattr(self.decoder, "unresolved", 0)},
                 "consent": {"purged": self.consent_purged, "reloads": self.consent.reloads,
+                            "withdrawals": dict(sorted(self.withdrawals.items())),
                             "nodes": self.consent_sync.status()},
                 "budgets": self.downlinks.budget_status(),
                 "queue": {"depth": self.queue.depth, "max_frames": self.queue.max_frames,

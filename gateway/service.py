@@ -165,6 +165,10 @@ class Gateway:
         source_stats = {}
         for name, source in self.sources.items():
             stats = dict(getattr(source, "stats", {}) or {})
+            peers = getattr(source, "rejected_by_peer", None)
+            if peers is not None and peers.counts:
+                stats["rejected_by_peer"] = peers.top(16)  # the full LRU is 256; status shows the worst
+                stats["peers_evicted"] = peers.evicted
             source_stats[name] = stats
         return {"gateway": self.config["gateway"]["id"], "pid": os.getpid(), "time": time.time(),
                 "started": self.started, "uptime_s": round(time.time() - self.started, 1) if self.started else 0,

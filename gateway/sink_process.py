@@ -206,6 +206,7 @@ class SinkProcess:
                 st["process"] = pid
                 st["restarts"] = self.restarts
                 self._status = st
+                self.queue.handed = st.get("handed_seq", 0)  # a withdrawal purges only rows above it
                 self._ready.set()
             elif msg[0] == "downlink" and self.on_downlink is not None:
                 try:

@@ -128,6 +128,7 @@ class Store:
         self._reader_lock = threading.Lock()
         self._depth = self.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
         self._dead = self.db.execute("SELECT COUNT(*) FROM dead").fetchone()[0]
+        self.handed = 0  # the sink's cursor: rows up to this seq were handed to the broker (in this process)
         self.full_events = 0
         self.enqueued = 0
         self._deleted = 0
@@ -202,11 +203,16 @@ class Store:
         return self.max_frames - self.depth
 
     def purge_personal(self, device):
-        """Delete queued, unpublished personal-data messages of one device (consent withdrawn)."""
+        """Delete queued personal-data messages of one device (consent withdrawn) that the sink has not
+        handed to the broker yet (seq above `handed`); those handed are in flight and cannot be recalled:
+        their rows stay until the PUBACK. Returns (purged, handed and still unacknowledged)."""
         with self.lock:
-            n = self.db.execute("DELETE FROM outbox WHERE device = ? AND personal = 1", (device,)).rowcount
+            n = self.db.execute("DELETE FROM outbox WHERE device = ? AND personal = 1 AND seq > ?",
+                                (device, self.handed)).rowcount
             self._depth -= n
-            return n
+            kept = self.db.execute("SELECT COUNT(*) FROM outbox WHERE device = ? AND personal = 1",
+                                   (device,)).fetchone()[0]
+            return n, kept
 
     # -- device state, fragments, downlinks ----------------------------------------------------
 
@@ -244,10 +250,10 @@ class Store:
             return dict(self._reader.execute("SELECT device, COUNT(*) FROM outbox GROUP BY device").fetchall())
 
     def read_after(self, seq, limit):
-        """Up to `limit` rows (seq, device, personal, topic, payload, qos, retain) after `seq`, in order."""
+        """Up to `limit` rows (seq, device, personal, topic, payload, qos, retain, created) after `seq`, in order."""
         with self._reader_lock:
             return self._reader.execute(
-                "SELECT seq, device, personal, topic, payload, qos, retain FROM outbox "
+                "SELECT seq, device, personal, topic, payload, qos, retain, created FROM outbox "
                 "WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
 
     def ack(self, seqs):

@@ -3,6 +3,8 @@ and bad input logged once per reason (then only counted), so a noisy radio canno
 
 import logging
 
+from lpwa.gateway.sources.peers import PeerCounts
+
 # Keys every section may carry that belong to the service, not the source.
 SERVICE_KEYS = ("enabled",)
 # Rejections that mean "not stored" rather than "bad frame": the source must not acknowledge.
@@ -49,6 +51,7 @@ class SourceBase:
         # every key exists from the start: status() copies this dict while a serial thread counts
         self.stats = {"received": 0, "accepted": 0, "rejected": 0, "not_queued": 0, "malformed": 0,
                       "errors": 0, "downlinks": 0, "downlinks_lost": 0}
+        self.rejected_by_peer = PeerCounts()  # sender address -> rejected frames (sources that know it)
         self.done = None
         self.log = logging.getLogger("lpwa.gateway.sources." + self.NAME)
         self._warned = set()
@@ -75,12 +78,20 @@ class SourceBase:
             return None
         return outcome
 
-    def ingest_many(self, frames):
+    def ingest_many(self, frames, peer=None):
         """ingest() for a list of (radio, raw, meta): one pipeline transaction when the pipeline offers
-        `ingest_batch`. Returns one Outcome per frame, None for each frame that was not stored."""
+        `ingest_batch`. Returns one Outcome per frame, None for each frame that was not stored.
+        `peer`: the sender's address, whose rejected frames are counted (bounded, see peers.py)."""
         batch = getattr(self.pipeline, "ingest_batch", None)
         if batch is None or len(frames) == 1:
-            return [self.ingest(raw, meta, radio) for radio, raw, meta in frames]
+            outcomes = [self.ingest(raw, meta, radio) for radio, raw, meta in frames]
+        else:
+            outcomes = self._ingest_batch(batch, frames)
+        if peer is not None:
+            self.rejected_by_peer.note(peer, sum(1 for o in outcomes if o is not None and not o.accepted))
+        return outcomes
+
+    def _ingest_batch(self, batch, frames):
         self.stats["received"] += len(frames)
         try:
             outcomes = batch([(radio, bytes(raw), meta, self.NAME) for radio, raw, meta in frames])

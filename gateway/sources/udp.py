@@ -175,7 +175,7 @@ class Source(SourceBase):
             meta = dict(meta)
             meta["gateway_eui"] = msg.get("eui")
             batch.append(("lora", payload, meta))
-        outcomes = self.ingest_many(batch) if batch else []
+        outcomes = self.ingest_many(batch, peer=addr[0]) if batch else []
         for (_, _, meta), outcome in zip(batch, outcomes):
             if outcome is not None and outcome.downlink:
                 self._downlink(outcome.downlink, meta, msg.get("eui"))

@@ -69,8 +69,8 @@ def pipeline_rows(tmp_path):
                     assert p.ingest(radio, bytes(raw), meta, "test").accepted
     rows = p.queue.read_after(0, 10000)
     p.queue.close()
-    configs = {t: json.loads(pl) for _, _, _, t, pl, _, r in rows if t.startswith("homeassistant/")}
-    ups = [(t, pl.decode()) for _, _, _, t, pl, _, _ in rows if t.endswith("/up")]
+    configs = {t: json.loads(pl) for _, _, _, t, pl, _, r, _c in rows if t.startswith("homeassistant/")}
+    ups = [(t, pl.decode()) for _, _, _, t, pl, _, _, _c in rows if t.endswith("/up")]
     return configs, ups
 
 

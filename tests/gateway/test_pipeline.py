@@ -35,7 +35,7 @@ def pipe(tmp_path):
 def test_accepted_frame_is_queued_with_values_units_and_metadata(pipe):
     out = pipe.ingest("lora", frame("0a1b2c3d", 7), {"rssi": -91, "snr": 6.5, "freq": 923.2}, "udp")
     assert isinstance(out, Outcome) and out.accepted and out.messages == 1 and out.reason is None
-    (seq, device, personal, topic, payload, qos, retain), = rows(pipe)
+    (seq, device, personal, topic, payload, qos, retain, _created), = rows(pipe)
     assert (device, personal, topic, qos, retain) == ("0a1b2c3d", 0, "lpwa/gw-test/buoy/0a1b2c3d/up", 1, 0)
     msg = json.loads(payload)
     assert msg["readings"]["water_temp_c"] == {"value": 18.25, "unit": "degC"}
@@ -110,7 +110,7 @@ def test_personal_kinds_need_consent(tmp_path):
     assert p.ingest("lora", frame("0a1b2c3d", 1), {}, "udp").accepted  # buoy: not personal
     p.consent.set("11223344", True)
     assert p.ingest("lora", frame("11223344", 2), {}, "udp").accepted
-    (row,) = [r for r in rows(p) if r[1] == "11223344"]
+    (row,) = [r for r in rows(p) if r[1] == "11223344" and r[3].endswith("/up")]
     assert row[2] == 1 and row[3] == "lpwa/gw-test/drone-vital/11223344/up"
     p.queue.close()
 
@@ -129,7 +129,7 @@ def test_consent_withdrawal_from_the_file_purges_queued_personal_data_and_is_log
     assert p.consent.reload()
     withdrawn = [r for r in caplog.records if getattr(r, "event", None) == "consent-withdrawn"]
     assert [r.device for r in withdrawn] == ["11223344"]
-    assert sorted(r[1] for r in rows(p)) == ["0a1b2c3d", "55667788"]  # queued drone-vital data is gone
+    assert sorted(r[1] for r in rows(p) if r[3].endswith("/up")) == ["0a1b2c3d", "55667788"]  # drone-vital data is gone
     assert p.ingest("lora", frame("11223344", 2), {}, "udp").reason == "no-consent"
     consent_file.write_text("devices = [1, 2]\n")  # a broken edit keeps the current state
     assert not p.consent.reload() and p.consent.allowed_personal("55667788")

@@ -26,7 +26,7 @@ def test_an_old_file_is_migrated_and_keeps_its_rows(tmp_path):
     assert store.dead_rows() == [(7, "", "b/up", "Not authorized", 3.0, 2)]
     assert store.requeue_dead([7]) == 1 and store.depth == 2 and store.dead == 0
     row = store.read_after(1, 10)[0]
-    assert row[1:] == ("", 1, "b/up", b"{}", 1, 0)  # an old dead row has no device: treated as personal
+    assert row[1:7] == ("", 1, "b/up", b"{}", 1, 0)  # an old dead row has no device: treated as personal
     store.close()
     again = Store(path)  # a second open migrates nothing
     assert again.depth == 2
@@ -42,5 +42,5 @@ def test_buried_rows_keep_device_qos_and_retain(tmp_path):
     assert store.depth == 0 and store.dead == 1
     assert store.drop_dead([seq + 100]) == 0  # not a dead row: nothing happens
     store.requeue_dead()
-    assert store.read_after(0, 10)[0][1:] == ("11223344", 1, "x/config", b"{}", 0, 1)
+    assert store.read_after(0, 10)[0][1:7] == ("11223344", 1, "x/config", b"{}", 0, 1)
     store.close()

@@ -13,7 +13,10 @@ SQLite store (no broker: this is about what the gateway keeps and acknowledges, 
 - slow HTTP clients (point 6; the real `lpwa gateway run` process, see slow_clients.py): of
   --slow-heads + --slow-bodies slow clients on the Sigfox endpoint, how many are still open after
   12 s, what a real callback gets meanwhile, and the seconds from SIGTERM to exit under them,
-  against the same stop with no slow client (--slow-heads 0 skips this).
+  against the same stop with no slow client (--slow-heads 0 skips this);
+- forged flood through the real service (flood.py: `lpwa gateway run`, Semtech UDP, Mosquitto):
+  real frames acknowledged (PUSH_ACK within 100 ms, at all) and published during --flood-rate
+  forged frames/s at one device, before (budget lifted) and after (--flood-seconds 0 skips this).
 """
 
 import json
@@ -35,6 +38,8 @@ def add_arguments(p):
     p.add_argument("--forged", type=int, default=64, help="forged groups between a real message's fragments")
     p.add_argument("--flood-rate", type=int, default=1000, help="forged frames per second for the CPU figure")
     p.add_argument("--flood", type=int, default=200000, help="forged fragments for the row/size figure")
+    p.add_argument("--flood-seconds", type=int, default=10, help="seconds of forged flood through the real service (0: skip)")
+    p.add_argument("--flood-real", type=int, default=10, help="real frames per second during that flood")
     p.add_argument("--slow-heads", type=int, default=300, help="slow-head clients on the Sigfox endpoint (0: skip)")
     p.add_argument("--slow-bodies", type=int, default=50, help="slow-body clients on the Sigfox endpoint")
 
@@ -153,6 +158,10 @@ def main(args):
     res["flood"] = flood(args.flood)
     if args.slow_heads:
         res["slow http"] = slow_http(args.slow_heads, args.slow_bodies)
+    if args.flood_seconds:
+        from lpwa.tools.bench import flood as flood_service
+
+        res["service flood"] = flood_service.measure(args.flood_rate, args.flood_real, args.flood_seconds)
     if args.json:
         print(json.dumps(res, sort_keys=True))
         return 0
@@ -160,7 +169,7 @@ def main(args):
     for name, r in res.items():
         if name.startswith("cpu "):
             continue
-        if name not in ("flood", "slow http"):
+        if name not in ("flood", "slow http", "service flood"):
             print("%-32s %8d %10d %13d" % (name, r["sent"], r["delivered"], r["lost_counted"]))
     print("\n%-40s %18s %26s" % ("one second of traffic (100 real frames)", "CPU s per 1 s", "real frames accepted"))
     for name, r in res.items():
@@ -173,6 +182,10 @@ def main(args):
                                                f["restart_s"] / max(f["restart_empty_s"], 1e-6)))
     if "slow http" in res:
         _print_slow(res["slow http"])
+    if "service flood" in res:
+        from lpwa.tools.bench import flood as flood_service
+
+        flood_service.print_table(res["service flood"], args.flood_rate)
     return 0
 
 

@@ -25,6 +25,7 @@ from lpwa.codecs.frame import FrameEncoder
 SECRET = "bench-slow-callback-secret"
 DEVICE, KEY = "b0000003", bytes(range(2, 18))
 DRIBBLE_S = 0.5
+LAUNCHER = ("-m", "lpwa.tools.cli")  # the interpreter arguments before `gateway run`
 STOP_BOUND_S = 20.0  # TimeoutStopSec of gateway/lpwa-gateway.service
 
 
@@ -51,10 +52,11 @@ def write_config(state_dir, sigfox_port, metrics_port, sigfox_options=None):
 class Service:
     """`lpwa gateway run -c <config>` as a child process, stderr to a file."""
 
-    def __init__(self, config_path, ports):
+    def __init__(self, config_path, ports, launcher=LAUNCHER):
+        """`launcher`: the interpreter arguments before `gateway run` (a bench may run a variant)."""
         self.log_path = config_path + ".log"
         with open(self.log_path, "w") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "lpwa.tools.cli", "gateway", "run", "-c", config_path],
+            self.proc = subprocess.Popen([sys.executable] + list(launcher) + ["gateway", "run", "-c", config_path],
                                          stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + 30
         while not all(_listening(p) for p in ports):

@@ -366,3 +366,43 @@ def test_kernel_drops_read_from_proc_rows_by_inode(tmp_path):
             % inode)
         assert udp.kernel_drops(s, (str(table),)) == 17
         assert udp.kernel_drops(s, (str(tmp_path / "missing"),)) is None
+
+
+def test_forged_frames_are_counted_per_claimed_device_and_per_sender_address(tmp_path, caplog):
+    """Issue #13 point 8: bad-mic was logged with "device": null and counted per device nowhere,
+    although the id is in the clear header; ids without a key share one bucket, senders are counted."""
+    from lpwa.gateway.pipeline import Pipeline
+    from support.gateway import frame, make_config
+
+    async def main():
+        pipeline = Pipeline(make_config(tmp_path))
+        source = await started(pipeline)
+        fwd = Forwarder(source.address)
+        real = frame("0a1b2c3d", 5)
+        forged = real[:-1] + bytes([real[-1] ^ 1])
+        stranger = real[:2] + bytes.fromhex("deadbeef") + real[6:]
+        await fwd.send(sudp.build_push_data(3, EUI, [sudp.make_rxpk(forged), sudp.make_rxpk(stranger)]))
+        assert sudp.parse(await fwd.recv())["type"] == sudp.PUSH_ACK
+        st = pipeline.status()
+        assert st["devices"]["0a1b2c3d"]["rejected"] == 1 and "deadbeef" not in st["devices"]
+        assert st["rejected_unknown_device"] == 1
+        assert source.rejected_by_peer.top() == {"127.0.0.1": 2}
+        fwd.close()
+        await source.stop()
+        pipeline.queue.close()
+
+    with caplog.at_level("WARNING", logger="lpwa.gateway.pipeline"):
+        run(main())
+    assert {getattr(r, "device", "-") for r in caplog.records if getattr(r, "event", None) == "rejected"} == \
+        {"0a1b2c3d", "deadbeef"}
+
+
+def test_rejections_per_sender_are_bounded():
+    from lpwa.gateway.sources.peers import PeerCounts
+
+    peers = PeerCounts(limit=256)
+    for i in range(10000):
+        peers.note("10.0.%d.%d" % (i // 256, i % 256))
+    peers.note("10.0.39.15", 5)  # the most recent keeps its count
+    assert len(peers.counts) == 256 and peers.evicted == 10000 - 256
+    assert next(iter(peers.top(1).items())) == ("10.0.39.15", 6)
