@@ -49,6 +49,12 @@ GYRO_FS_500 = 1  # +-500 deg/s: a small hull rocks at up to ~350 deg/s
 MOTION_MG = 40  # MOT_THR 20: well above the 12 mg noise, far below a step's 250+ mg swing
 
 
+def _s16(b, i):
+    """The big-endian signed 16-bit word at b[i]."""
+    v = (b[i] << 8) | b[i + 1]
+    return v - 0x10000 if v & 0x8000 else v
+
+
 class MPU6050:
     def __init__(self, i2c, addr=ADDR):
         self.i2c = i2c
@@ -72,20 +78,18 @@ class MPU6050:
     def _read8(self, reg):
         return self.i2c.readfrom_mem(self.addr, reg, 1)[0]
 
-    def accel_mg(self):
-        """(ax, ay, az) in milli-g."""
+    def _burst(self, buf):
+        """buf filled from ACCEL_XOUT_H on: accel x y z, then temperature and gyro x y z."""
         try:
-            self.i2c.readfrom_mem_into(self.addr, ACCEL_XOUT_H, self.buf)
+            self.i2c.readfrom_mem_into(self.addr, ACCEL_XOUT_H, buf)
         except OSError:
             raise SensorError("mpu6050", "read failed")
-        b = self.buf
-        out = []
-        for i in (0, 2, 4):
-            v = (b[i] << 8) | b[i + 1]
-            if v & 0x8000:
-                v -= 0x10000
-            out.append((v * 1000) >> self.shift)
-        return out[0], out[1], out[2]
+        return buf
+
+    def accel_mg(self):
+        """(ax, ay, az) in milli-g."""
+        b = self._burst(self.buf)
+        return _s16(b, 0) * 1000 >> self.shift, _s16(b, 2) * 1000 >> self.shift, _s16(b, 4) * 1000 >> self.shift
 
     def start_motion(self, rate_hz=8, range_g=4):
         """Accelerometer and gyro on (+-500 deg/s), DLPF 5 Hz, sampled at rate_hz, for motion()."""
@@ -102,20 +106,12 @@ class MPU6050:
         self.shift = 14 - afs
 
     def motion(self):
-        """(ax, ay, az) in mg and (gx, gy, gz) in 0.1 deg/s, one burst: the same instant."""
-        try:
-            self.i2c.readfrom_mem_into(self.addr, ACCEL_XOUT_H, self.mbuf)
-        except OSError:
-            raise SensorError("mpu6050", "read failed")
-        b = self.mbuf
-        out = []
-        for i in (0, 2, 4, 8, 10, 12):
-            v = (b[i] << 8) | b[i + 1]
-            if v & 0x8000:
-                v -= 0x10000
-            # gyro: 65.5 LSB per deg/s -> 0.1 deg/s is v * 20 / 131 (floor, like the accel's shift)
-            out.append((v * 1000) >> self.shift if i < 8 else (v * 20) // 131)
-        return out
+        """(ax, ay, az) in mg and (gx, gy, gz) in 0.1 deg/s, one burst: the same instant.
+        Gyro: 65.5 LSB per deg/s, so 0.1 deg/s is v * 20 / 131 (floored, like the accel's shift)."""
+        b = self._burst(self.mbuf)
+        sh = self.shift
+        return (_s16(b, 0) * 1000 >> sh, _s16(b, 2) * 1000 >> sh, _s16(b, 4) * 1000 >> sh,
+                _s16(b, 8) * 20 // 131, _s16(b, 10) * 20 // 131, _s16(b, 12) * 20 // 131)
 
     # --- FIFO (continuous sampling while the MCU sleeps) ----------------------------------------
     def fifo_running(self, rate_hz):
