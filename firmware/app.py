@@ -148,7 +148,7 @@ class Node:
         if kind == "buoy":
             alarm, reason = sampler.buoy_position_alarm(readings)
             if due or alarm:
-                sampler.buoy(readings)
+                sampler.buoy(readings, now // 1000)
         elif kind == "drone-vital":
             if sampling:
                 alarm, reason = sampler.vitals(readings)

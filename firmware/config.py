@@ -27,7 +27,8 @@ REGIONS = ("JP920",)
 # continuously (IMU FIFO at imu_rate_hz, drained from light sleep): its interval is only how
 # often the count is sent.
 DEFAULT_PLANS = {
-    "buoy": {"interval_s": 600, "check_s": 300, "status_every": 6, "wave_window_s": 128, "wave_rate_hz": 4},
+    "buoy": {"interval_s": 600, "check_s": 300, "status_every": 6, "wave_window_s": 1024, "wave_rate_hz": 8,
+             "wave_every_s": 10800},
     "drone-vital": {"interval_s": 180, "check_s": 180, "status_every": 10, "ppg_window_s": 15, "ppg_rate_hz": 50},
     "pedometer": {"interval_s": 900, "check_s": 900, "status_every": 8, "imu_rate_hz": 25},
 }

@@ -19,6 +19,7 @@ F_GNSS = 8
 F_BATTERY = 16
 F_PPG = 32  # drone-vital: pulse oximeter
 FAULT_LIMIT = 3
+WAVE_EVERY_S = 10800  # a wave record every 3 hours (plan wave_every_s): 8 a day
 LOW_BATTERY_V = 3.4
 EARTH_RADIUS_M = 6371000.0
 
@@ -126,7 +127,7 @@ class Sampler:
             return True, "drift %dm" % int(d)
         return False, None
 
-    def buoy(self, readings):
+    def buoy(self, readings, now_s=None):
         temp = self._try(F_TEMP, lambda: self.board.sensor("temp").measure(self.board.clock))
         if temp is not None:
             readings["water_temp_c"] = round(temp, 2)
@@ -135,28 +136,42 @@ class Sampler:
                 readings["conductivity_ms_cm"] = round(cond[0], 2)
                 if 2 <= cond[1] <= 42:
                     readings["salinity_psu"] = round(cond[1], 2)
-        waves = self._try(F_IMU, self._waves)
-        if waves is not None:
-            readings["wave_height_m"] = round(waves[0], 2)
+        if self._wave_due(now_s):
+            waves = self._try(F_IMU, self._waves)
+            if waves is not None:
+                readings["wave_height_m"] = round(waves[0], 2)
+                self.state.set("wave_at_s", now_s)
         self.battery(readings)
 
+    def _wave_due(self, now_s):
+        """A wave record is due every plan wave_every_s (a 17 min record costs 17 min awake)."""
+        last = self.state.get("wave_at_s")
+        every = self.plan.get("wave_every_s", WAVE_EVERY_S)
+        return now_s is None or last is None or now_s - last >= every or now_s < last
+
     def _waves(self):
-        cls = _algorithm("waves", "WaveEstimator")
+        """One record: accel + gyro at wave_rate_hz through the earth-vertical wave estimator."""
+        cls = _algorithm("imu_waves", "ImuWaveEstimator")
         if cls is None:
             return None
-        rate = self.plan.get("wave_rate_hz", 4)
-        window = self.plan.get("wave_window_s", 128)
+        rate = self.plan.get("wave_rate_hz", 8)
+        window = self.plan.get("wave_window_s", 1024)
         if window <= 0:  # waves switched off in the plan
             return None
         est = cls(rate_hz=rate, window_s=window)
         imu = self.board.sensor("imu")
+        imu.start_motion(rate)
         clock = self.board.clock
         step = 1000 // rate
-        for i in range(rate * window):
-            est.feed(imu.accel_mg()[2])
-            clock.sleep_ms(step)
-            if i % 64 == 0:
-                self.feed()
+        try:
+            for i in range(rate * window):
+                m = imu.motion()
+                est.feed(m[0], m[1], m[2], m[3], m[4], m[5])
+                clock.sleep_ms(step)
+                if i % 64 == 0:
+                    self.feed()
+        finally:
+            imu.sleep()            # gyro off: 3.9 mA -> 5 uA between records
         return est.result()
 
     def feed(self):

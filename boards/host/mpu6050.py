@@ -8,7 +8,8 @@ class SimMPU6050:
     is written at fifo_t0 + (k + 1) sample periods, whatever the MCU does meanwhile; more than
     1024 unread bytes lose the oldest ones (misaligning samples) and latch FIFO_OFLOW. The motion
     bit latches when the board's motion scene says the wearer moved since INT_STATUS was last
-    read. Buoys read heave from the world instead."""
+    read. Buoys read heave from the world instead; their gyro (the 14-byte burst from 0x3B) reads 0:
+    the simulated buoy does not tilt."""
 
     FIFO_BYTES = 1024
 

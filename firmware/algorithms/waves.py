@@ -1,17 +1,20 @@
 """Significant wave height Hm0 and peak period Tp from the buoy's vertical acceleration.
 
-Method (README.md in this folder): the window is cut into segments of at most 256 s (a power
-of two of samples, 1024 at 4 Hz); each is mean-removed, Tukey-tapered (1/16 of its length each
-side, so nearly every wave counts fully) and FFT'd, and the periodograms are averaged over the
-window. The displacement spectrum is the acceleration spectrum divided by (2 pi f)**4 -- the
-double integration done in the frequency domain -- kept only between F_LO (0.05 Hz, below which
-accelerometer noise amplified by 1/f**4 would dominate) and F_HI (1 Hz). Hm0 = 4 sqrt(m0);
-Tp = 1 / the centroid frequency of the strongest 5-bin band. The low cut-off rises to a third
-of the acceleration peak for short seas, where tilt and noise would otherwise inflate m0.
+Method (README.md in this folder): Welch's method over the record -- segments of at most 256 s
+(a power of two of samples, 1024 at 4 Hz), overlapping by half, each mean-removed, Hann-windowed
+(low leakage: a leaked bin is amplified by 1/f**4 below) and FFT'd; the periodograms are averaged
+over the record. The displacement spectrum is the acceleration spectrum divided by (2 pi f)**4
+-- the double integration done in the frequency domain -- kept between a FIXED low cut-off
+F_LO (0.05 Hz, 20 s: no swell is cut, whatever the wind sea does) and F_HI (1 Hz), and only in
+bins whose acceleration power is at least FLOOR_X times the record's own noise floor: the mean
+acceleration power in 0.02-0.04 Hz (25-50 s), where no ocean wave has a measurable acceleration,
+so what is there is sensor noise and the residue of tilt. Hm0 = 4 sqrt(m0); Tp = 1 / the
+centroid frequency of the strongest 5-bin band.
 Spectral rather than zero-crossing H1/3: it needs no displacement time series (double
 integration in time drifts), and gives Tp and the spectrum's shape for free.
-RAM: the segment's samples packed two per complex slot (a real FFT through a half-length complex
-one), twiddles and one power accumulator: 10 KB at 4 Hz, whatever the window.
+RAM: the last segment's samples (a ring), the FFT buffers (two per complex slot: a real FFT
+through a half-length complex one), twiddles and one power accumulator: 14 KB at 4 Hz, whatever
+the record's length.
 """
 
 import array
@@ -19,11 +22,13 @@ import math
 
 from lpwa.firmware.algorithms.fft import real_power, twiddles
 
-SEGMENT_MAX_S = 256      # longest FFT segment; longer windows average several segments
-SEGMENT_MAX_POINTS = 1024  # and never more points than this (RAM: 10 KB)
-TAPER_DIV = 16            # Tukey taper: n / TAPER_DIV samples at each end
-F_LO_MHZ = 50            # displacement band kept, in millihertz
+SEGMENT_MAX_S = 256      # longest FFT segment; longer records average several segments
+SEGMENT_MAX_POINTS = 1024  # and never more points than this (RAM: 14 KB)
+F_LO_MHZ = 50            # displacement band kept, in millihertz (fixed: never follows the peak)
 F_HI_MHZ = 1000
+NOISE_LO_MHZ = 20        # the noise-floor band: no sea has acceleration energy at 25-50 s
+NOISE_HI_MHZ = 40
+FLOOR_X = 2              # a bin counts when its power is at least FLOOR_X x the floor
 PEAK_BAND = 5            # bins averaged when looking for the spectral peak
 MG_TO_MS2 = 980665 / 100000000   # a ratio of integers: the same double under every interpreter
 
@@ -37,7 +42,7 @@ def _pow2_at_most(n):
 
 class WaveEstimator:
     """Feed vertical acceleration (mg, gravity included) at `rate_hz`; `result()` gives
-    (hm0_m, tp_s) for the last complete window of about `window_s` seconds, else None."""
+    (hm0_m, tp_s) for the last complete record of about `window_s` seconds, else None."""
 
     def __init__(self, rate_hz=4, window_s=256):
         self.rate_hz = rate_hz
@@ -48,55 +53,61 @@ class WaveEstimator:
         if n < 16:
             raise ValueError("window too short for a spectrum")
         self._n = n
-        per = rate_hz * window_s // n
-        self._per_window = per if per > 0 else 1
-        half = n // 2                  # the samples, packed two per complex slot, then the FFT
+        self._hop = n // 2                  # Welch: segments overlap by half
+        total = rate_hz * window_s
+        self._per_window = (total - n) // self._hop + 1 if total > n else 1
+        self._x = array.array("f", [0.0] * n)      # ring: the last n samples
+        half = n // 2                  # the segment, packed two per complex slot, then the FFT
         self._re = array.array("f", [0.0] * half)
         self._im = array.array("f", [0.0] * half)
         self._cos, self._sin = twiddles(n)
         self._power = array.array("f", [0.0] * (n // 2 + 1))
-        self._i = 0
+        self._w = 0                    # next ring slot (the oldest sample)
+        self._due = n                  # samples until the next segment closes
         self._segments = 0
         self._result = None
 
     def feed(self, az_mg):
-        i = self._i
-        if i & 1:
-            self._im[i >> 1] = az_mg
-        else:
-            self._re[i >> 1] = az_mg
-        self._i = i + 1
-        if self._i == self._n:
-            self._i = 0
+        w = self._w
+        self._x[w] = az_mg
+        w += 1
+        self._w = 0 if w == self._n else w
+        self._due -= 1
+        if self._due == 0:
             self._segment()
             if self._segments >= self._per_window:
                 self._finish()
+                self._due = self._n    # the next record starts afresh
+            else:
+                self._due = self._hop
 
     def result(self):
         return self._result
 
     def _segment(self):
-        """Add the tapered periodogram of the segment (packed in _re/_im) to the accumulator."""
+        """Add the Hann-windowed periodogram of the ring's last n samples to the accumulator."""
         n = self._n
+        half = n // 2
+        x = self._x
         re = self._re
         im = self._im
         cos_t = self._cos
         total = 0.0
-        for v in re:
-            total += v
-        for v in im:
+        for v in x:
             total += v
         mean = total / n
-        m = n // TAPER_DIV
+        w0 = self._w
         for i in range(n):
-            buf = im if i & 1 else re
-            h = i >> 1
-            j = i if i < m else n - 1 - i
-            if j < m:                 # half a Hann over m samples: 0.5 - 0.5 cos(pi j / m)
-                w = 0.5 - 0.5 * cos_t[j * TAPER_DIV // 2]
-                buf[h] = (buf[h] - mean) * w
+            j = w0 + i
+            if j >= n:
+                j -= n
+            k = i if i < half else n - i
+            c = cos_t[k] if k < half else -1.0
+            v = (x[j] - mean) * (0.5 - 0.5 * c)        # Hann: 0.5 - 0.5 cos(2 pi i / n)
+            if i & 1:
+                im[i >> 1] = v
             else:
-                buf[h] = buf[h] - mean
+                re[i >> 1] = v
         real_power(re, im, cos_t, self._sin, self._power)
         self._segments += 1
 
@@ -115,35 +126,41 @@ class WaveEstimator:
                 best = k
         return best
 
+    def _bin(self, mhz, up):
+        """The FFT bin of a frequency in mHz, rounded up or down, within 1 .. n/2 - 1."""
+        d = self.rate_hz * 1000
+        k = (mhz * self._n + d - 1) // d if up else mhz * self._n // d
+        top = self._n // 2 - 1
+        return 1 if k < 1 else (top if k > top else k)
+
+    def _floor(self, p):
+        """Mean power in the noise band (0 when the segments cannot resolve it)."""
+        lo = self._bin(NOISE_LO_MHZ, True)
+        hi = self._bin(NOISE_HI_MHZ, True)
+        if hi <= lo:
+            return 0.0
+        total = 0.0
+        for k in range(lo, hi):
+            total += p[k]
+        return total / (hi - lo)
+
     def _finish(self):
-        """Close a window: displacement spectrum, Hm0 and Tp; clear the accumulator."""
+        """Close a record: displacement spectrum, Hm0 and Tp; clear the accumulator."""
         p = self._power
         nseg = self._segments
         self._segments = 0
         n = self._n
         rate = self.rate_hz
-        m = n // TAPER_DIV
-        # sum of squared taper weights: n - 2m flat samples plus two half-Hann ends (3m/8 each)
-        sum_w2 = (n - 2 * m) + 2 * (3 * m / 8)
-        # one-sided PSD in (m/s^2)^2/Hz: 2 |X|^2 / (fs * sum w^2), X in mg
-        scale = 2.0 * MG_TO_MS2 * MG_TO_MS2 / (rate * sum_w2 * nseg)
+        # one-sided PSD in (m/s^2)^2/Hz: 2 |X|^2 / (fs * sum w^2 * segments), X in mg; Hann: 3n/8
+        scale = 2.0 * MG_TO_MS2 * MG_TO_MS2 / (rate * (3 * n / 8) * nseg)
         df = rate / n
         two_pi_df = 2.0 * math.pi * df
-        k_lo = (F_LO_MHZ * n + rate * 1000 - 1) // (rate * 1000)
-        k_hi = F_HI_MHZ * n // (rate * 1000)
-        if k_hi > n // 2 - 1:
-            k_hi = n // 2 - 1
-        if k_lo < 1:
-            k_lo = 1
-        # Adaptive low cut-off: a third of the acceleration spectrum's peak (about half the
-        # displacement peak, below which a sea has no energy) keeps tilt and noise, amplified
-        # by 1/f**4, out of small short seas; never below F_LO.
-        k_acc = self._peak_bin(p, k_lo, k_hi)
-        if k_acc // 3 > k_lo:
-            k_lo = k_acc // 3
+        k_lo = self._bin(F_LO_MHZ, True)
+        k_hi = self._bin(F_HI_MHZ, False)
+        keep = FLOOR_X * self._floor(p)
         m0 = 0.0
         for k in range(len(p)):
-            if k_lo <= k <= k_hi:
+            if k_lo <= k <= k_hi and p[k] >= keep:
                 w = two_pi_df * k
                 w2 = w * w
                 s = p[k] * scale / (w2 * w2)
@@ -152,20 +169,21 @@ class WaveEstimator:
             else:
                 p[k] = 0.0
         m0 *= df
-        half = PEAK_BAND // 2
-        best = self._peak_bin(p, k_lo, k_hi)
-        best_sum = 0.0
-        for j in range(best - half, best + half + 1):
-            best_sum += p[j]
-        f_peak = 0.0
-        if best_sum > 0.0:
-            num = 0.0
-            for j in range(best - half, best + half + 1):
-                num += p[j] * j
-            f_peak = num / best_sum * df
+        f_peak = self._peak_frequency(p, k_lo, k_hi) * df
         for k in range(len(p)):
             p[k] = 0.0
         if m0 <= 0.0 or f_peak <= 0.0:
             self._result = None
             return
         self._result = (4.0 * math.sqrt(m0), 1.0 / f_peak)
+
+    def _peak_frequency(self, p, k_lo, k_hi):
+        """The centroid (in bins) of the strongest PEAK_BAND-bin band; 0 for an empty spectrum."""
+        half = PEAK_BAND // 2
+        best = self._peak_bin(p, k_lo, k_hi)
+        total = 0.0
+        num = 0.0
+        for j in range(best - half, best + half + 1):
+            total += p[j]
+            num += p[j] * j
+        return num / total if total > 0.0 else 0.0

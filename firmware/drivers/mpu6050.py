@@ -1,4 +1,4 @@
-"""MPU-6050 accelerometer over I2C, for waves (buoy) and steps (pedometer).
+"""MPU-6050 accelerometer and gyro over I2C, for waves (buoy) and steps (pedometer).
 
 Register map (InvenSense RM-MPU-6000A rev 4.2): PWR_MGMT_1 0x6B (write 0 to wake), WHO_AM_I 0x75
 (0x68), ACCEL_XOUT_H 0x3B (six bytes, big-endian signed), ACCEL_CONFIG 0x1C (AFS_SEL bits 4:3:
@@ -14,6 +14,9 @@ Motion detection (INT_ENABLE 0x38 bit 6, MOT_THR 0x1F at 2 mg/LSB over the high-
 MOT_DUR 0x20 in ms) latches INT_STATUS bit 6 until INT_STATUS is read: the pedometer reads it to
 learn whether anything moved since the last look. Gyro off (PWR_MGMT_2 0x6C bits 2:0 standby):
 accelerometer-only is 500 uA instead of 3.9 mA (datasheet PS-MPU-6000A 6.4).
+Gyro (buoy: the attitude for an earth-frame vertical): GYRO_CONFIG 0x1B FS_SEL bits 4:3, +-500
+deg/s = 65.5 LSB per deg/s; GYRO_XOUT_H 0x43, read with the accelerometer as one 14-byte burst
+from 0x3B (accel x y z, temperature, gyro x y z).
 """
 
 from lpwa.firmware.drivers.errors import SensorError
@@ -21,6 +24,7 @@ from lpwa.firmware.drivers.errors import SensorError
 ADDR = 0x68
 SMPLRT_DIV = 0x19
 CONFIG = 0x1A
+GYRO_CONFIG = 0x1B
 ACCEL_CONFIG = 0x1C
 MOT_THR = 0x1F
 MOT_DUR = 0x20
@@ -40,7 +44,15 @@ SAMPLE_BYTES = 6  # accelerometer x, y, z
 INT_MOTION = 0x40
 INT_FIFO_OFLOW = 0x10
 DLPF_10HZ = 5
+DLPF_5HZ = 6  # the anti-alias filter for 8 Hz wave sampling
+GYRO_FS_500 = 1  # +-500 deg/s: a small hull rocks at up to ~350 deg/s
 MOTION_MG = 40  # MOT_THR 20: well above the 12 mg noise, far below a step's 250+ mg swing
+
+
+def _s16(b, i):
+    """The big-endian signed 16-bit word at b[i]."""
+    v = (b[i] << 8) | b[i + 1]
+    return v - 0x10000 if v & 0x8000 else v
 
 
 class MPU6050:
@@ -50,6 +62,7 @@ class MPU6050:
         self.buf = bytearray(6)
         self.fifo_buf = None  # allocated once by start_fifo: FIFO_BYTES, whole samples only
         self.shift = 14  # log2(LSB per g): 16384 at +-2 g
+        self.mbuf = bytearray(14)  # accel, temperature, gyro: one burst
         try:
             who = i2c.readfrom_mem(addr, WHO_AM_I, 1)[0]
             i2c.writeto_mem(addr, PWR_MGMT_1, b"\x00")
@@ -65,20 +78,40 @@ class MPU6050:
     def _read8(self, reg):
         return self.i2c.readfrom_mem(self.addr, reg, 1)[0]
 
-    def accel_mg(self):
-        """(ax, ay, az) in milli-g."""
+    def _burst(self, buf):
+        """buf filled from ACCEL_XOUT_H on: accel x y z, then temperature and gyro x y z."""
         try:
-            self.i2c.readfrom_mem_into(self.addr, ACCEL_XOUT_H, self.buf)
+            self.i2c.readfrom_mem_into(self.addr, ACCEL_XOUT_H, buf)
         except OSError:
             raise SensorError("mpu6050", "read failed")
-        b = self.buf
-        out = []
-        for i in (0, 2, 4):
-            v = (b[i] << 8) | b[i + 1]
-            if v & 0x8000:
-                v -= 0x10000
-            out.append((v * 1000) >> self.shift)
-        return out[0], out[1], out[2]
+        return buf
+
+    def accel_mg(self):
+        """(ax, ay, az) in milli-g."""
+        b = self._burst(self.buf)
+        return _s16(b, 0) * 1000 >> self.shift, _s16(b, 2) * 1000 >> self.shift, _s16(b, 4) * 1000 >> self.shift
+
+    def start_motion(self, rate_hz=8, range_g=4):
+        """Accelerometer and gyro on (+-500 deg/s), DLPF 5 Hz, sampled at rate_hz, for motion()."""
+        afs = {2: 0, 4: 1, 8: 2, 16: 3}[range_g]
+        try:
+            self._write(PWR_MGMT_1, 0x01)  # awake, clocked from the gyro's PLL (datasheet: more stable)
+            self._write(PWR_MGMT_2, 0x00)  # every axis on
+            self._write(CONFIG, DLPF_5HZ)
+            self._write(SMPLRT_DIV, 1000 // rate_hz - 1)
+            self._write(GYRO_CONFIG, GYRO_FS_500 << 3)
+            self._write(ACCEL_CONFIG, afs << 3)
+        except OSError:
+            raise SensorError("mpu6050", "motion setup failed")
+        self.shift = 14 - afs
+
+    def motion(self):
+        """(ax, ay, az) in mg and (gx, gy, gz) in 0.1 deg/s, one burst: the same instant.
+        Gyro: 65.5 LSB per deg/s, so 0.1 deg/s is v * 20 / 131 (floored, like the accel's shift)."""
+        b = self._burst(self.mbuf)
+        sh = self.shift
+        return (_s16(b, 0) * 1000 >> sh, _s16(b, 2) * 1000 >> sh, _s16(b, 4) * 1000 >> sh,
+                _s16(b, 8) * 20 // 131, _s16(b, 10) * 20 // 131, _s16(b, 12) * 20 // 131)
 
     # --- FIFO (continuous sampling while the MCU sleeps) ----------------------------------------
     def fifo_running(self, rate_hz):

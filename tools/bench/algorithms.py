@@ -91,7 +91,7 @@ def bench_steps(mpy, scale):
 def bench_waves(mpy, scale):
     from lpwa.tools.sim import runners, sea
     rows, cost = [], _Cost()
-    seconds = 256
+    seconds = 1024             # the buoy plan's record (wave_window_s)
     for t in sea.bench_traces(seconds):
         a, b = _run_both(mpy, "waves", t, window_s=seconds)
         cost.add(a, b)

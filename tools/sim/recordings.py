@@ -18,8 +18,8 @@ from lpwa.tools.sim.gait import Trace
 from lpwa.tools.sim.sea import SeaTrace
 
 STEP_RATE_HZ = 25         # the firmware pedometer's default IMU rate (firmware/pedometer.py)
-WAVE_RATE_HZ = 4          # the buoy plan's wave_rate_hz and wave_window_s (firmware/config.py)
-WAVE_WINDOW_S = 128
+WAVE_RATE_HZ = 8          # the buoy plan's wave_rate_hz and wave_window_s (firmware/config.py)
+WAVE_WINDOW_S = 1024
 PERIOD_S = 1800           # CDIP reports one row per 30-minute period
 G_MG = 1000 / 9.80665     # m/s^2 -> mg
 
@@ -92,18 +92,20 @@ def _seconds(stamp):
     return int(hh) * 3600 + int(mm) * 60 + int(ss)
 
 
-def read_imu(path):
+def read_imu(path, gyro=False):
     """(start second of day, [(t_s, (ax, ay, az) mg)]): the record's body-frame accelerometer, the
     1 s timestamps spread evenly over the samples that share them (the logger's rate is ~12 Hz,
-    not exact)."""
+    not exact). gyro=True appends the gyro (gx, gy, gz) in 0.1 deg/s (the firmware's unit)."""
     groups = []
     with open(path) as f:
         for line in f:
             p = line.split(",")
-            if len(p) < 4:
+            if len(p) < (10 if gyro else 4):
                 continue
             sec = _seconds(p[0])
             v = (float(p[1]) * G_MG, float(p[2]) * G_MG, float(p[3]) * G_MG)
+            if gyro:
+                v += (float(p[7]) * 10, float(p[8]) * 10, float(p[9]) * 10)
             if groups and groups[-1][0] == sec:
                 groups[-1][1].append(v)
             else:
@@ -114,12 +116,6 @@ def read_imu(path):
         n = len(vs)
         out.extend((sec - t0 + i / n, v) for i, v in enumerate(vs))
     return t0, out
-
-
-def read_imu_z(path):
-    """(start second of day, [(t_s, az_mg)]): the record's body z axis (see read_imu)."""
-    t0, pts = read_imu(path)
-    return t0, [(t, v[2]) for t, v in pts]
 
 
 def resample(points, rate_hz):
@@ -154,38 +150,63 @@ def _day(path):
     return "%s-%s-%s" % (stamp[:2], stamp[2:5], stamp[5:])
 
 
+def _axes(pts, rate_hz):
+    """Each of the points' axes resampled to rate_hz (resample), as tuples of ints."""
+    axes = [resample([(t, v[a]) for t, v in pts], rate_hz) for a in range(len(pts[0][1]))]
+    return list(zip(*axes))
+
+
 def waves(base=None):
-    """The microSWIFT014 record cut at CDIP's 30-minute periods, each with that period's CDIP192
-    row, and the bench units' records whole (truth: no waves). [] without ../shared."""
+    """The microSWIFT014 record cut into WAVE_WINDOW_S records, one from the start of each CDIP
+    30-minute period it covers (with that period's CDIP192 row), then the whole of each period;
+    and the bench units' records whole (truth: no waves). Samples: (ax, ay, az mg, gx, gy, gz
+    0.1 deg/s) at WAVE_RATE_HZ. Each trace's `window_s` is the record length to score it with.
+    [] without ../shared."""
     d = os.path.join(base or SHARED, "waves", "microswift")
     if not os.path.isdir(d):
         return []
     cdip = read_cdip(os.path.join(d, "CDIP192_Oct2021.csv"))
+    rate = WAVE_RATE_HZ
     out = []
     for name in sorted(os.listdir(d)):
         if "_IMU_" not in name:
             continue
         path = os.path.join(d, name)
-        t0, pts = read_imu_z(path)
-        z = resample(pts, WAVE_RATE_HZ)
+        t0, pts = read_imu(path, gyro=True)
+        z = _axes(pts, rate)
         unit = name.split("_")[0]
         if unit != "microSWIFT014":
-            info = "bench unit on land, %d s" % (len(z) // WAVE_RATE_HZ)
-            out.append(SeaTrace(name.rsplit(".", 1)[0], WAVE_RATE_HZ, z, 0.0, None, info))
+            seconds = len(z) // rate // 64 * 64
+            t = SeaTrace(name.rsplit(".", 1)[0], rate, z[:seconds * rate], 0.0, None,
+                         "bench unit on land, %d s" % seconds)
+            t.window_s = seconds
+            out.append(t)
             continue
-        first = int(math.ceil(t0 / PERIOD_S)) * PERIOD_S if t0 % PERIOD_S > 60 else (t0 // PERIOD_S) * PERIOD_S
-        start = first
-        while True:
-            i0 = max(0, (start - t0) * WAVE_RATE_HZ)
-            seg = z[i0:(start + PERIOD_S - t0) * WAVE_RATE_HZ]
-            if len(seg) < WAVE_RATE_HZ * WAVE_WINDOW_S:
-                break
-            ref = cdip.get((_day(path), start))
-            label = "%02d:%02d" % (start // 3600, start % 3600 // 60)
-            out.append(SeaTrace("%s %s" % (unit, label), WAVE_RATE_HZ, seg, ref and ref[0], ref and ref[1],
-                                  "CDIP192 %s UTC period, %d s here" % (label, len(seg) // WAVE_RATE_HZ)))
-            start += PERIOD_S
+        out.extend(_periods(z, t0, cdip, _day(path), unit))
     return out
+
+
+def _periods(z, t0, cdip, day, unit):
+    """The record's traces per CDIP period: its first WAVE_WINDOW_S, then the whole period."""
+    rate = WAVE_RATE_HZ
+    first = int(math.ceil(t0 / PERIOD_S)) * PERIOD_S if t0 % PERIOD_S > 60 else (t0 // PERIOD_S) * PERIOD_S
+    records, wholes = [], []
+    start = first
+    while True:
+        i0 = max(0, (start - t0) * rate)
+        seg = z[i0:(start + PERIOD_S - t0) * rate]
+        if len(seg) < rate * WAVE_WINDOW_S:
+            break
+        ref = cdip.get((day, start))
+        label = "%02d:%02d" % (start // 3600, start % 3600 // 60)
+        for lst, n, what in ((records, rate * WAVE_WINDOW_S, "first %d s" % WAVE_WINDOW_S),
+                             (wholes, len(seg) // (64 * rate) * 64 * rate, "whole period")):
+            t = SeaTrace("%s %s %s" % (unit, label, what.split(" ")[0]), rate, seg[:n], ref and ref[0], ref and ref[1],
+                         "CDIP192 %s UTC period, %s, %d s" % (label, what, n // rate))
+            t.window_s = n // rate
+            lst.append(t)
+        start += PERIOD_S
+    return records + wholes
 
 
 def write_vendored(dest=None, base=None):

@@ -43,7 +43,7 @@ def fhex(x):
     return binascii.hexlify(struct.pack('>d', x)).decode()
 class Nop:
     """The baseline's feed: same call shape as the estimator's, no work, no allocation."""
-    def feed(self, a, b=0, c=0):
+    def feed(self, a, b=0, c=0, d=0, e=0, f=0):
         pass
 '''
 
@@ -54,6 +54,9 @@ SPECS = {
     "waves": ("from lpwa.firmware.algorithms.waves import WaveEstimator",
               "WaveEstimator(%(rate)d, %(window)d)", "h", 1,
               "None if obj.result() is None else [fhex(v) for v in obj.result()]", "None"),
+    "imu_waves": ("from lpwa.firmware.algorithms.imu_waves import ImuWaveEstimator",
+                  "ImuWaveEstimator(%(rate)d, %(window)d)", "h", 6,
+                  "None if obj.result() is None else [fhex(v) for v in obj.result()]", "None"),
     "ppg": ("from lpwa.firmware.algorithms.ppg import PpgEstimator",
             "PpgEstimator(%(rate)d, %(cal)s)", "i", 2,
             "None if obj.result() is None else [fhex(obj.result()[0]), None if obj.result()[1] is None"
@@ -71,7 +74,16 @@ def stream(obj, out):
     n = len(data)
     i = 0
     k = 0
-    if W == 3:
+    if W == 6:
+        while i < n:
+            obj.feed(data[i], data[i + 1], data[i + 2], data[i + 3], data[i + 4], data[i + 5])
+            i += 6
+            k += 1
+            if k == EVERY:
+                k = 0
+                if out is not None:
+                    out.append(%(check)s)
+    elif W == 3:
         while i < n:
             obj.feed(data[i], data[i + 1], data[i + 2])
             i += 3
@@ -134,7 +146,7 @@ nop = None
 
 
 def _flatten(algo, trace):
-    if algo == "steps":
+    if algo in ("steps", "imu_waves"):
         return [v for s in trace.samples for v in s]
     if algo == "ppg":
         return [v for s in trace.samples for v in s]
@@ -146,7 +158,7 @@ def program(algo, trace, every=None, window_s=256, mode="body"):
     imp, ctor, typecode, width, check, final = SPECS[algo]
     raw = array.array(typecode, _flatten(algo, trace)).tobytes()
     if every is None:
-        every = trace.rate_hz * (window_s if algo == "waves" else 1)
+        every = trace.rate_hz * (window_s if algo in ("waves", "imu_waves") else 1)
     params = {"rate": trace.rate_hz, "window": window_s, "mode": mode,   # mode: the step counter's
               "cal": repr(getattr(trace, "cal", None))}
     return (PRELUDE + BODY % {

@@ -17,8 +17,10 @@ def estimate(samples, rate_hz=4, window_s=256):
 
 
 def test_hm0_within_10_percent_on_jonswap_and_pierson_moskowitz_seas():
-    for t in sea.bench_traces(256):
-        hm0, tp = estimate(t.samples)
+    # the plan's 1024 s record (7 Welch segments); one Hann-windowed 256 s segment weighs the
+    # middle of its record, which differs from the whole record's height by up to 20 %
+    for t in sea.bench_traces(1024):
+        hm0, tp = estimate(t.samples, window_s=1024)
         assert abs(hm0 - t.hm0) <= 0.10 * t.hm0, (t.name, t.hm0, hm0)
         assert abs(tp - t.tp) <= 0.15 * t.tp, (t.name, t.tp, tp)
 
@@ -52,17 +54,17 @@ def test_a_regular_wave_gives_its_height_and_period(amp_m, period_s, phase):
 
 
 def test_identical_under_micropython_and_cpython(mpy):
-    for t in (sea.sea_state("a", 31, 1.2, 7.0, gamma=1.0), sea.sea_state("b", 32, 3.0, 10.0)):
-        a = runners.run_cpython("waves", t)
-        b = runners.run_micropython(mpy, "waves", t)
+    for t in (sea.sea_state("a", 31, 1.2, 7.0, gamma=1.0, seconds=1024), sea.sea_state("b", 32, 3.0, 10.0, seconds=1024)):
+        a = runners.run_cpython("waves", t, window_s=1024)
+        b = runners.run_micropython(mpy, "waves", t, window_s=1024)
         assert a["checks"] == b["checks"] and a["checks"][-1] is not None
         hm0, tp = runners.unhex(b["checks"][-1])
         assert abs(hm0 - t.hm0) <= 0.10 * t.hm0
 
 
 def test_ram_is_fixed(mpy):
-    r = runners.run_micropython(mpy, "waves", sea.sea_state("c", 33, 1.0, 6.0))
-    assert r["ram_kept"] < 12 * 1024
+    r = runners.run_micropython(mpy, "waves", sea.sea_state("c", 33, 1.0, 6.0, seconds=1024), window_s=1024)
+    assert r["ram_kept"] < 16 * 1024        # README: 14 KB at 4 Hz, whatever the record's length
 
 
 @settings(max_examples=8, deadline=None)
@@ -80,8 +82,8 @@ def test_any_stream_never_crashes_and_is_identical(mpy, data):
 
 def test_other_rates_keep_the_ram_bounded_and_the_accuracy():
     for rate in (2, 8):
-        t = sea.sea_state("r", 77, 1.5, 8.0, seconds=256, rate_hz=rate)
-        e = WaveEstimator(rate, 256)
+        t = sea.sea_state("r", 77, 1.5, 8.0, seconds=1024, rate_hz=rate)
+        e = WaveEstimator(rate, 1024)
         assert e._n <= 1024
         for s in t.samples:
             e.feed(s)

@@ -36,10 +36,10 @@ def test_a_hand_worked_day():
 
     awake 100 s + 10 boots x 0.6 s = 106 s x 40 mA = 4240 mAs; deep 86294 s x 0.010 = 862.94
     TX 10 s x 87 = 870; RX 20 s x 11.5 = 230; radio asleep 86370 s x 0.0002 = 17.274
-    MPU-6050 1000 s x 0.5 + 85400 s x 0.005 = 927; GPS 30 s x 47 = 1410
+    MPU-6050 1000 s x 3.9 (gyro on: the wave record) + 85400 s x 0.005 = 4327; GPS 30 s x 47 = 1410
     DS18B20 7.5 s x 1.0 + 86392.5 s x 0.00075 = 72.294375
-    total 8629.508375 mAs / 86400 s = 0.0998786 mA
-    life: 3400 x 0.8 / (0.0998786 x 24 + 3400 x 0.03 / 30) = 2720 / 5.797086 = 469.2 days
+    total 12029.508375 mAs / 86400 s = 0.1392304 mA
+    life: 3400 x 0.8 / (0.1392304 x 24 + 3400 x 0.03 / 30) = 2720 / 6.741530 = 403.5 days
     """
     duty = {"awake_s": 100.0, "light_s": 0.0, "tx_s": 10.0, "rx_s": 20.0, "wakes": 10, "wakes_from_deep": 10,
             "sensor_on_s": {"mpu6050": 1000.0, "gps": 30.0, "ds18b20": 7.5}}
@@ -48,11 +48,11 @@ def test_a_hand_worked_day():
     assert c["mcu deep sleep"] == pytest.approx(862.94)
     assert c["radio tx"] == pytest.approx(870.0) and c["radio rx"] == pytest.approx(230.0)
     assert c["radio sleep"] == pytest.approx(17.274)
-    assert c["mpu6050"] == pytest.approx(927.0) and c["gps"] == pytest.approx(1410.0)
+    assert c["mpu6050"] == pytest.approx(4327.0) and c["gps"] == pytest.approx(1410.0)
     assert c["ds18b20"] == pytest.approx(72.294375)
-    assert energy.average_ma(c) == pytest.approx(8629.508375 / 86400.0)
+    assert energy.average_ma(c) == pytest.approx(12029.508375 / 86400.0)
     s = energy.summary(duty, "ttgo-lora32-v21", "lora", "buoy")
-    assert s["life_days"] == pytest.approx(469.2, abs=0.05)
+    assert s["life_days"] == pytest.approx(403.5, abs=0.05)
     assert s["avg_ma"] == s["chip_only_avg_ma"]
 
 
