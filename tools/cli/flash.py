@@ -158,10 +158,17 @@ def lay_tree(root):
 
 
 def compile_all(build_dir, progress):
+    files = sources()
+    compile_files(build_dir, files)
+    progress("      compiled %d modules" % len(files))
+    return files
+
+
+def compile_files(build_dir, files):
+    """mpy-cross each (source, .mpy target) into build_dir/target; FlashError on the first failure."""
     from concurrent.futures import ThreadPoolExecutor
 
     exe = _tool("mpy-cross")
-    files = sources()
 
     def one(item):
         src, dest = item
@@ -179,8 +186,6 @@ def compile_all(build_dir, progress):
         for src, rc, err in pool.map(one, files):
             if rc != 0:
                 raise FlashError("mpy-cross failed on %s: %s" % (src, (err.strip().splitlines() or ["?"])[-1]))
-    progress("      compiled %d modules" % len(files))
-    return files
 
 
 class Board:
