@@ -136,6 +136,14 @@ class UnixPort:
                 lo_k = mid
         return hi_k * KIB
 
+    def usable(self, heap_bytes):
+        """gc.mem_free() + gc.mem_alloc() with a heap of heap_bytes: what an ESP32 reports as its heap
+        (-X heapsize also holds the collector's tables, ~2 %% of it)."""
+        r = self.run("import gc\nprint(gc.mem_free() + gc.mem_alloc())", heap_bytes)
+        if r.returncode != 0:
+            raise UnixPortError("cannot read the heap size: %s" % failure(r))
+        return int(r.stdout)
+
     def close(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -77,13 +77,15 @@ def _downlink(cfg_json):
 
 
 def need(up, cfg_json, wakes=WAKES):
-    """The smallest heap (bytes, whole KiB) the measured day runs in on the UnixPort `up`; None: not in 512 KiB."""
+    """The usable heap (gc.mem_free() + gc.mem_alloc(), as the boards' figures are) of the smallest
+    -X heapsize (whole KiB) the measured day runs in on the UnixPort `up`; None: not in 512 KiB."""
     from lpwa.firmware import config
 
     cfg = json.loads(cfg_json)
     cfg["board"] = "host"  # the simulated board stands in for the real one
     up.write("cfg.json", config.to_json(config.parse(cfg)))
-    return up.smallest_heap(day_code(cfg_json, wakes), LOW, HIGH)
+    heapsize = up.smallest_heap(day_code(cfg_json, wakes), LOW, HIGH)
+    return None if heapsize is None else up.usable(heapsize)
 
 
 def measure(up, cfg_json, wakes=WAKES):
