@@ -16,6 +16,15 @@ SRC_TBEAM = "espressif/arduino-esp32 variants/tbeam/pins_arduino.h"
 SRC_TBEAM_MESH = "meshtastic/firmware variants/esp32/tbeam/variant.h"
 PA_BOOST_NOTE = ("SX1276 modules on these boards (RFM95-style) feed the antenna from PA_BOOST, RFO is "
                  "not connected; from the vendors' Arduino examples, not re-checked against a schematic")
+# Usable MicroPython heap (gc.mem_free() + gc.mem_alloc()), MicroPython 1.22+: the heap grows on demand
+# into free system RAM. `lpwa flash` refuses a node whose measured need (unix port, lpwa.tools.sim.ram)
+# is above it.
+SRC_HEAP_ESP32 = ("micropython/micropython PR #13219 and issue #14421: 111,936 bytes after one growth on an "
+                  "ESP32 without PSRAM")
+SRC_HEAP_S3 = "micropython/micropython issue #12141: about 250 KiB on an ESP32-S3 without PSRAM"
+SRC_HEAP_PSRAM = ("MicroPython's ESP32_GENERIC-SPIRAM firmware puts the heap in PSRAM, up to 4 MB "
+                  "(docs.micropython.org, esp32 quickref); the T-Beam V1.x carries 8 MB PSRAM (LilyGO)")
+HEAP_ESP32 = {"bytes": 111936, "psram": False, "source": SRC_HEAP_ESP32, "verified": True}
 OUR_WIRING = "lpwa-edge wiring choice for an external part: not a vendor pin; check your board's header before soldering"
 
 # micropython-lib packages each chip needs (`mpremote mip install <name>`).
@@ -44,6 +53,7 @@ BOARDS = {
         "module_uart": {"id": 2, "tx": 17, "rx": 23, "source": OUR_WIRING, "verified": False},
         "onewire": {"pin": 22, "source": OUR_WIRING, "verified": False},
         "adc_conductivity": {"pin": 37, "atten_db": 11, "source": OUR_WIRING, "verified": False},
+        "heap": dict(HEAP_ESP32, note="ESP32-D0WDQ6, no PSRAM"),
     },
     "heltec-v3": {
         "title": "Heltec WiFi LoRa 32 V3",
@@ -69,6 +79,8 @@ BOARDS = {
                         "source": OUR_WIRING, "verified": False},
         "onewire": {"pin": 7, "source": OUR_WIRING, "verified": False},
         "adc_conductivity": {"pin": 6, "atten_db": 11, "source": OUR_WIRING, "verified": False},
+        "heap": {"bytes": 250 * 1024, "psram": False, "note": "ESP32-S3FN8, no PSRAM", "source": SRC_HEAP_S3,
+                 "verified": True},
     },
     "ttgo-lora32-v21": {
         "title": "LilyGO TTGO LoRa32 V2.1 (T3 V1.6)",
@@ -92,6 +104,7 @@ BOARDS = {
         "onewire": {"pin": 13, "note": "the SD card's CS: leave the SD slot empty", "source": OUR_WIRING,
                     "verified": False},
         "adc_conductivity": {"pin": 36, "atten_db": 11, "source": OUR_WIRING, "verified": False},
+        "heap": dict(HEAP_ESP32, note="ESP32-PICO-D4, no PSRAM"),
     },
     "tbeam": {
         "title": "LilyGO T-Beam (V1.x, SX1276 or SX1262)",
@@ -119,6 +132,8 @@ BOARDS = {
                         "source": OUR_WIRING, "verified": False},
         "onewire": {"pin": 25, "source": OUR_WIRING, "verified": False},
         "adc_conductivity": {"pin": 36, "atten_db": 11, "source": OUR_WIRING, "verified": False},
+        "heap": {"bytes": 4 * 1024 * 1024, "psram": True, "source": SRC_HEAP_PSRAM, "verified": True,
+                 "note": "with the SPIRAM firmware; a build without PSRAM support has an ESP32's ~110 KiB"},
     },
     "host": {
         "title": "Host simulation (no hardware: simulated sensors, radios and clock)",
@@ -164,6 +179,11 @@ def lora_pins(name, chip=None):
             raise BoardError("board %r has no %s radio" % (name, chip))
         return p["lora_alt"], chip
     return p.get("lora"), p["radio_chip"]
+
+
+def heap_bytes(name):
+    """The usable MicroPython heap of board `name` in bytes; None for the host simulation."""
+    return (profile(name).get("heap") or {}).get("bytes")
 
 
 def unverified(name):

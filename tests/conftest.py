@@ -56,6 +56,17 @@ def mosquitto():
     shutil.rmtree(broker.dir, ignore_errors=True)
 
 
+@pytest.fixture
+def unix_port_exe():
+    """Path of the unix-port MicroPython (fixed heap, 32-bit, float32); skips saying where it looked."""
+    from lpwa.tools.mpy import unix
+
+    exe = unix.find()
+    if exe is None:
+        pytest.skip("no unix-port MicroPython (%s)" % unix.where_looked())
+    return exe
+
+
 @pytest.fixture(scope="session")
 def shared_dir():
     return SHARED
@@ -68,12 +79,35 @@ def pytest_collection_modifyitems(config, items):
         on_mpy = callspec is not None and callspec.params.get("impl") == "micropython"
         if on_mpy or "mpy" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.mpy)
+            item.user_properties.append(("runs_on", "mpy"))  # counted by this, not by keyword (tests/tools/mpy/)
+        if "unix_port_exe" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.unixport)
+            item.user_properties.append(("runs_on", "unixport"))
+
+
+def _on(report, what):
+    return ("runs_on", what) in getattr(report, "user_properties", ())
 
 
 def pytest_terminal_summary(terminalreporter):
     """Say how many tests really ran under MicroPython."""
     passed = terminalreporter.stats.get("passed", [])
     failed = terminalreporter.stats.get("failed", [])
-    ran = [r for r in passed + failed if r.when == "call" and "mpy" in r.keywords]
-    ok = [r for r in passed if r.when == "call" and "mpy" in r.keywords]
+    ran = [r for r in passed + failed if r.when == "call" and _on(r, "mpy")]
+    ok = [r for r in passed if r.when == "call" and _on(r, "mpy")]
     terminalreporter.write_line("MicroPython (WebAssembly port, real interpreter): %d tests ran, %d passed" % (len(ran), len(ok)))
+    _unix_port_summary(terminalreporter)
+
+
+def _unix_port_summary(terminalreporter):
+    """Say how many tests ran on the unix port with a fixed heap, or that it was not found."""
+    from lpwa.tools.mpy import unix
+
+    stats = terminalreporter.stats
+    ran = [r for r in stats.get("passed", []) + stats.get("failed", []) if r.when == "call" and _on(r, "unixport")]
+    ok = [r for r in stats.get("passed", []) if r.when == "call" and _on(r, "unixport")]
+    skipped = [r for r in stats.get("skipped", []) if _on(r, "unixport")]
+    exe = unix.find()
+    where = exe if exe else "not found (%s)" % unix.where_looked()
+    terminalreporter.write_line("MicroPython unix port (fixed heap, float32; %s): %d tests ran, %d passed, %d skipped"
+                                % (where, len(ran), len(ok), len(skipped)))

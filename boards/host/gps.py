@@ -8,12 +8,12 @@ def _nmea(body):
     return "$%s*%02X\r\n" % (body, total)
 
 
-def _ddmm(value, pos, neg, width):
-    hemi = pos if value >= 0 else neg
-    value = abs(value)
-    deg = int(value)
-    minutes = (value - deg) * 60
-    return ("%0" + str(width) + "d%07.4f") % (deg, minutes), hemi
+def _ddmm(e6, pos, neg, width):
+    """Integer micro-degrees -> NMEA (d)ddmm.mmmm and hemisphere, in integers (exact under float32)."""
+    hemi = pos if e6 >= 0 else neg
+    deg, rem = divmod(abs(e6), 1000000)
+    m_e4 = min((rem * 60 + 50) // 100, 599999)  # minutes x 10^4, rounded, never 60.0000
+    return ("%0" + str(width) + "d%02d.%04d") % (deg, m_e4 // 10000, m_e4 % 10000), hemi
 
 
 class SimGpsUart:
@@ -33,7 +33,7 @@ class SimGpsUart:
             if self.last_s == t:
                 return None
             self.last_s = t
-            lat, lon = self.board.world.position(t)
+            lat, lon = self.board.world.position_e6(t)
             la, ns = _ddmm(lat, "N", "S", 2)
             lo, ew = _ddmm(lon, "E", "W", 3)
             tm = _utc(t)

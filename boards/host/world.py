@@ -5,7 +5,7 @@ import math
 from lpwa.boards.host.clock import START_S
 from lpwa.boards.host.rng import Rng
 
-MOORING = (35.0, 139.8)  # simulated buoy mooring (Tokyo Bay)
+MOORING_E6 = (35000000, 139800000)  # simulated buoy mooring (Tokyo Bay), micro-degrees
 
 
 class World:
@@ -33,13 +33,15 @@ class World:
     def salinity_psu(self, t_s):
         return 34.2 + 0.3 * math.sin(2 * math.pi * (t_s - START_S) / 44712)  # a tidal swing
 
-    def position(self, t_s):
-        lat, lon = MOORING
+    def position_e6(self, t_s):
+        """(lat, lon) in integer micro-degrees: 139.8 + 1e-5 in float32 rounds to 1.5e-5 steps, so the
+        jitter and the drift are added as integers to the mooring's exact micro-degrees."""
+        lat, lon = MOORING_E6
         drift_h = self.sc.get("drift_at_h")
         if drift_h is not None and self.hours(t_s) >= drift_h:
             metres = 300 + (self.hours(t_s) - drift_h) * 600  # broke free: 0.6 km/h away
-            lat += metres / 111320.0
-        return lat + self.rng.uniform(-1e-5, 1e-5), lon + self.rng.uniform(-1e-5, 1e-5)
+            lat += int(metres * (1e6 / 111320.0))
+        return lat + int(round(self.rng.uniform(-10, 10))), lon + int(round(self.rng.uniform(-10, 10)))
 
     def heave_mg(self, t_s):
         """Vertical acceleration of a 1.2 m, 8 s swell plus a little wind sea, in mg (t_s: rel_s)."""

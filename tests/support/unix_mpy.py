@@ -2,20 +2,18 @@
 checks of board code: `micropython` on PATH, $LPWA_MICROPYTHON, or ../shared/tools/micropython-unix."""
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
+
+from lpwa.tools.mpy import unix
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = ("boards", "codecs", "radio", "firmware", "tools")
 
 
 def unix_micropython():
-    for cand in (os.environ.get("LPWA_MICROPYTHON"), shutil.which("micropython"),
-                 str(ROOT.parent / "shared/tools/micropython-unix/micropython")):
-        if cand and os.path.isfile(cand) and os.access(cand, os.X_OK):
-            return cand
-    return None
+    """The one finder (lpwa.tools.mpy.unix), so tests and `lpwa node report` agree."""
+    return unix.find()
 
 
 def run(code, tmp_path, heap="110K"):

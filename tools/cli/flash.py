@@ -52,6 +52,8 @@ def register(sub):
     p.add_argument("--tree", metavar="DIR",
                    help="lay out DIR/lpwa/<folder> with the files boards/manifest.py names (for a frozen build: "
                         "make ... FROZEN_MANIFEST=... MICROPY_MANIFEST_LPWA_TREE=DIR; boards/BOARDS.md) and exit")
+    p.add_argument("--ignore-fit", action="store_true",
+                   help="flash even when the node's measured heap need is above the board's (e.g. a frozen image)")
     p.set_defaults(func=run)
 
 
@@ -158,10 +160,17 @@ def lay_tree(root):
 
 
 def compile_all(build_dir, progress):
+    files = sources()
+    compile_files(build_dir, files)
+    progress("      compiled %d modules" % len(files))
+    return files
+
+
+def compile_files(build_dir, files):
+    """mpy-cross each (source, .mpy target) into build_dir/target; FlashError on the first failure."""
     from concurrent.futures import ThreadPoolExecutor
 
     exe = _tool("mpy-cross")
-    files = sources()
 
     def one(item):
         src, dest = item
@@ -179,8 +188,6 @@ def compile_all(build_dir, progress):
         for src, rc, err in pool.map(one, files):
             if rc != 0:
                 raise FlashError("mpy-cross failed on %s: %s" % (src, (err.strip().splitlines() or ["?"])[-1]))
-    progress("      compiled %d modules" % len(files))
-    return files
 
 
 class Board:
@@ -235,11 +242,16 @@ def run(args):
         sys.stdout.write(msg + "\n")
         sys.stdout.flush()
 
+    from lpwa.tools.cli.fit_check import DoesNotFit
+
     try:
         return _run(args, progress)
     except FlashError as e:
         sys.stderr.write("lpwa flash: %s\n" % e)
         return 1
+    except DoesNotFit as e:
+        sys.stderr.write("lpwa flash: %s\n" % e)
+        return 2
 
 
 def _run(args, progress):
@@ -255,6 +267,10 @@ def _run(args, progress):
                  % (len(files), os.path.join(args.tree, "lpwa"), manifest_path(), os.path.abspath(args.tree)))
         return 0
     p, cfg_json, cfg, plan = _prepare(args)
+    if not args.ignore_fit:
+        from lpwa.tools.cli import fit_check
+
+        fit_check.check(args.board, cfg_json, progress)
     total = len(plan) + 2  # + check the config, compile
     if args.dry_run:
         return _dry_run(args, p, cfg, plan, total, progress)

@@ -4,6 +4,8 @@ Why a section of its own: the ESP32 image build is the user's (ESP-IDF); what th
 the tree (`lpwa flash --tree`), the manifest, and the exact commands, kept next to the pins.
 """
 
+DOCUMENTED_HEAP = (48 * 1024, 64 * 1024)  # the frozen figures below (not re-measured without a frozen build)
+
 MARKDOWN = """## Frozen firmware: an ESP32 image with lpwa-edge inside
 
 Frozen modules run from flash: their bytecode and most interned names never enter the heap,

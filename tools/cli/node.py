@@ -75,7 +75,8 @@ def register(sub):
     s.set_defaults(func=run_simulate)
     r = nsub.add_parser("report", help="frames, bytes, airtime a day and RAM, per kind and radio")
     r.add_argument("--hours", type=_hours, default=24.0)
-    r.add_argument("--mem-wakes", type=int, default=14, help="wakes in the RAM measurement (0: skip)")
+    r.add_argument("--mem-wakes", type=int, default=14,
+                   help="wakes in the RAM measurement on the unix port, fixed heap (0: skip)")
     r.add_argument("--interpreter", choices=("micropython", "cpython"), default=None)
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=run_report)
@@ -292,35 +293,6 @@ def _load_toml_config(path):
     return config.to_json(config.parse(config.from_node_toml(doc)))
 
 
-def measure_ram(cfg_json, wakes=14):
-    """RAM the app needs under MicroPython, measured wake by wake in a fresh interpreter.
-
-    The WebAssembly port only reclaims garbage between top-level calls (it cannot scan the C
-    stack mid-call), so each wake is its own call: `resident` is the live heap after
-    gc.collect() between wakes (modules, config, app and simulated-board state) minus what was
-    live before the first import; `high` adds the most any one wake allocated (no collection
-    runs inside a call, so this bounds the wake's peak from above).
-    """
-    from lpwa.tools.mpy import MicroPython
-
-    with MicroPython() as mp:
-        mp.load_board_files()
-        base = mp.eval_json("import gc\ngc.collect()", "gc.mem_alloc()")
-        mp.run("from lpwa.firmware import config\nfrom lpwa.boards.host.board import HostBoard\n"
-               "from lpwa.firmware.app import Node\n_cfg = config.loads(%r)\n_b = HostBoard(_cfg['kind'])\n"
-               % cfg_json)
-        resident = []
-        per_wake = []
-        for _ in range(wakes):
-            per_wake.append(mp.eval_json(
-                "_b.boot()\n_a0 = gc.mem_alloc()\n_n = Node(_b, _cfg)\n_s = _n.wake()\n"
-                "if _n.continuous():\n    _n.idle(_s)\n    _b.light_wake()\nelse:\n    _b.deep_sleep(_s)\n"
-                "_a1 = gc.mem_alloc()\n_n = None\n_b.air.take()", "_a1 - _a0"))
-            resident.append(mp.eval_json("gc.collect()", "gc.mem_alloc()") - base)
-    return {"resident": max(resident), "wake_alloc": max(per_wake), "high": max(resident) + max(per_wake),
-            "wakes": wakes}
-
-
 def run_report(args):
     interp = args.interpreter or ("micropython" if _harness_ok() else "cpython")
     rows = []
@@ -344,8 +316,6 @@ def run_report(args):
                 if motion is not None:
                     row["steps"] = step_accuracy(cfg, frames, day)
                     row["pedometer"] = info.get("pedometer")
-                if interp == "micropython" and args.mem_wakes > 0:
-                    row["ram"] = measure_ram(cfg, args.mem_wakes)
                 rows.append(row)
     finally:
         if mpy is not None:
@@ -353,21 +323,20 @@ def run_report(args):
     from lpwa.tools.sim import energy_report
 
     energy_report.add(rows, sim_config, args.hours, day)  # the energy section: a metered day through the model
+    from lpwa.tools.sim import ram_report
+
+    facts = ram_report.add(rows, sim_config, args.mem_wakes) if args.mem_wakes > 0 else None
     if args.json:
         print(json.dumps(rows))
         return 0
     print("Firmware on the host board, %g simulated hours scaled to a day (%s); default plans, calm sea/patient"
           % (args.hours, interp))
-    print("| kind | radio | messages/day | frames/day | bytes/day | airtime s/day | refused | RAM resident | "
-          "RAM high-water (bound) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| kind | radio | messages/day | frames/day | bytes/day | airtime s/day | refused |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
-        ram = r.get("ram") or {}
-        print("| %s | %s | %.0f | %.0f | %d | %.1f | %s | %s | %s |" % (
+        print("| %s | %s | %.0f | %.0f | %d | %.1f | %s |" % (
             r["kind"], r["radio"], r["messages_per_day"], r["frames_per_day"], r["bytes_per_day"],
-            r["airtime_s_per_day"], sum(r["refused"].values()) if r["refused"] else 0,
-            ("%.1f KiB" % (ram["resident"] / 1024.0)) if ram else "-",
-            ("%.1f KiB" % (ram["high"] / 1024.0)) if ram else "-"))
+            r["airtime_s_per_day"], sum(r["refused"].values()) if r["refused"] else 0))
     peds = [r for r in rows if "steps" in r]
     if peds:
         print()
@@ -383,11 +352,7 @@ def run_report(args):
                 p["still_drains"], p["overflows"], e["heltec-v2"]["seconds"]["awake"],
                 e["heltec-v2"]["avg_ma"], e["heltec-v3"]["avg_ma"]))
         print("Energy: the model, its currents and their sources are in the energy section below.")
-    if interp == "micropython":
-        print("RAM: MicroPython heap (gc.mem_alloc), WebAssembly port, one wake per call. Resident = live after "
-              "gc.collect() between wakes, minus what was live before the first import (modules as source-compiled "
-              "bytecode, config, state, simulated board). High-water = resident + the most one wake allocated with "
-              "no collection (an upper bound). This is not an ESP32 heap: the wasm port grows its heap on demand "
-              "(gc.mem_free() there is meaningless) and cannot collect mid-call; object sizes match a 32-bit port.")
     energy_report.print_section(rows)
+    if facts is not None:
+        ram_report.print_section(rows, facts)
     return 0

@@ -1,0 +1,38 @@
+"""The node's RAM on the unix port with a fixed heap: a short day runs in the measured smallest heap
+and not in 1 KiB less, the figures hang together, each module has its own cost, and fit() compares
+with the boards' declared heaps."""
+
+from lpwa.tools.cli.node import sim_config
+from lpwa.tools.mpy import unix
+from lpwa.tools.sim import ram
+
+
+def test_a_buoy_day_runs_in_the_measured_heap_and_not_in_less(unix_port_exe):
+    cfg = sim_config("buoy", "lora")
+    with unix.UnixPort(unix_port_exe) as up:
+        m = ram.measure(up, cfg, wakes=6)
+        assert ram.LOW < m["need"] < ram.HIGH
+        heapsize = up.smallest_heap(ram.day_code(cfg, 6))
+        assert up.usable(heapsize) == m["need"]
+        assert up.fits(ram.day_code(cfg, 6), heapsize) and not up.fits(ram.day_code(cfg, 6), heapsize - 1024)
+    assert 0 < m["resident"] <= m["peak"] <= m["need"]
+    assert m["frames"] >= 1 and m["downlinks"] == 1  # the day covers a frame and a downlink
+    assert m["form"] == "mpy" and m["wakes"] == 6
+
+
+def test_every_installed_module_has_its_own_cost(unix_port_exe):
+    with unix.UnixPort(unix_port_exe) as up:
+        costs = ram.module_costs(up)
+    names = [n for n, _c, _w in costs]
+    assert "lpwa.firmware.app" in names and "lpwa.codecs.cbor" in names and "lpwa.boards.host.board" in names
+    by = {n: c for n, c, why in costs if why is None}
+    # a module is measured after what it imports: app's cost is its own, not the whole firmware's
+    assert 0 < by["lpwa.firmware.app"] < sum(by.values()) / 4
+    assert names.index("lpwa.codecs.cbor") < names.index("lpwa.codecs.frame")
+
+
+def test_fit_gives_margin_per_board():
+    f = ram.fit(150 * 1024)
+    assert f["heltec-v2"] == {"heap": 111936, "fits": False, "margin": 111936 - 150 * 1024}
+    assert f["heltec-v3"]["fits"] and f["tbeam"]["fits"] and "host" not in f
+    assert not any(v["fits"] for v in ram.fit(None).values() if v["heap"] < ram.HIGH)

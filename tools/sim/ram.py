@@ -1,0 +1,177 @@
+"""RAM a node needs, measured on the unix port with a fixed heap (lpwa.tools.mpy.unix).
+
+need:     the smallest heap (whole KiB, bisected in 32..512 KiB) in which a short simulated day
+          runs to the end: boot, routine wakes, full frames and a downlink queued at the start
+          (applied at the first receive window the radio's budget allows).
+peak:     the largest live heap at the app's checkpoints (gc.collect() then gc.mem_alloc(),
+          measure_mem) or gc.peak() where the interpreter has it (gc_peak.patch).
+resident: live heap after the day, after gc.collect(), minus what was live before the first
+          import (modules, config, app and simulated-board state).
+modules:  resident cost of each installed module: gc.mem_alloc() after gc.collect() before and
+          after importing it, in manifest order in one fresh interpreter (so a module's cost
+          leaves out what its imports already brought in).
+The tree is the installed form (mpy-cross .mpy, as `lpwa flash` installs) plus the host
+simulation in place of boards/esp32.py; the real LoRa driver (micropython-lib, mip) is not in it.
+"""
+
+import json
+
+from lpwa.tools.mpy.unix import KIB, UnixPortError, failure
+
+WAKES = 14
+LOW, HIGH = 32 * KIB, 512 * KIB
+PROBE_HEAP = HIGH  # the heap the peak/resident run gets: room enough not to matter
+
+DAY = """
+import gc, json
+gc.collect()
+_base = gc.mem_alloc()
+from lpwa.firmware import config
+from lpwa.boards.host.board import HostBoard
+from lpwa.boards.host.simulate import Simulation
+with open("cfg.json") as _f:
+    _cfg = config.loads(_f.read())
+_sim = Simulation(_cfg, HostBoard(_cfg["kind"]), None, %(measure)r)
+_sim.schedule(downlinks=[(0.0, bytes.fromhex(%(downlink)r))])
+_frames = _downlinks = 0
+for _i in range(%(wakes)d):
+    _sim.step()
+    _frames += len(_sim.frames)
+    _downlinks += sum(1 for _e in _sim.events if _e.get("event") == "downlink")
+    _sim.frames = []  # the host's record of the air, not the node's memory
+    _sim.events = []
+_sim.frames = _sim.events = None
+gc.collect()
+_peak = gc.peak() if hasattr(gc, "peak") else None
+print(json.dumps({"resident": gc.mem_alloc() - _base, "checkpoint_high": _sim.mem["alloc_high"], "base": _base,
+                  "gc_peak": _peak, "frames": _frames, "downlinks": _downlinks}))
+"""
+
+IMPORTS = """
+import gc
+for _m in %r:
+    gc.collect()
+    _a = gc.mem_alloc()
+    try:
+        __import__(_m)
+    except ImportError as _e:
+        print(_m, "-", _e)
+        continue
+    gc.collect()
+    print(_m, gc.mem_alloc() - _a)
+"""
+
+
+def day_code(cfg_json, wakes=WAKES, measure=False):
+    """The MicroPython program of the measured day (reads cfg.json from the tree's folder)."""
+    return DAY % {"measure": bool(measure), "downlink": _downlink(cfg_json).hex(), "wakes": wakes}
+
+
+def _downlink(cfg_json):
+    """A set-interval command for the config's device, padded to 8 bytes for Sigfox."""
+    from lpwa.codecs.command import encode_command, pad_downlink
+
+    cfg = json.loads(cfg_json)
+    raw = encode_command(int(cfg["device"], 16), bytes.fromhex(cfg["key"]), 7, {"cmd": "set-interval", "seconds": 1800})
+    return pad_downlink(raw) if cfg["radio"] == "sigfox" else raw
+
+
+def need(up, cfg_json, wakes=WAKES):
+    """The usable heap (gc.mem_free() + gc.mem_alloc(), as the boards' figures are) of the smallest
+    -X heapsize (whole KiB) the measured day runs in on the UnixPort `up`; None: not in 512 KiB."""
+    from lpwa.firmware import config
+
+    cfg = json.loads(cfg_json)
+    cfg["board"] = "host"  # the simulated board stands in for the real one
+    up.write("cfg.json", config.to_json(config.parse(cfg)))
+    heapsize = up.smallest_heap(day_code(cfg_json, wakes), LOW, HIGH)
+    return None if heapsize is None else up.usable(heapsize)
+
+
+def measure(up, cfg_json, wakes=WAKES):
+    """{"need", "peak", "resident", ...} in bytes for one config on the UnixPort `up` (need: see need())."""
+    need_b = need(up, cfg_json, wakes)
+    r = up.run(day_code(cfg_json, wakes, measure=True), PROBE_HEAP)
+    if r.returncode != 0:
+        raise UnixPortError("the measured day failed: %s" % failure(r))
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    peak = got["gc_peak"] if got["gc_peak"] is not None else got["checkpoint_high"]
+    return {"need": need_b, "peak": peak, "peak_from": "gc.peak()" if got["gc_peak"] is not None else "checkpoints",
+            "resident": got["resident"], "wakes": wakes, "frames": got["frames"], "downlinks": got["downlinks"],
+            "interpreter": "unix port" + (" (frozen)" if up.frozen else ""), "form": "frozen" if up.frozen else "mpy"}
+
+
+def fit(need_b, boards=None):
+    """{board: {"heap", "fits", "margin"}} (bytes) for a measured need; need None (over 512 KiB) fits only a
+    bigger heap than that."""
+    from lpwa.boards.profiles import board_names, heap_bytes
+
+    out = {}
+    for name in boards or [b for b in board_names() if heap_bytes(b)]:
+        heap = heap_bytes(name)
+        fits = heap >= (need_b if need_b is not None else HIGH + KIB)
+        out[name] = {"heap": heap, "fits": fits, "margin": None if need_b is None else heap - need_b}
+    return out
+
+
+def module_names(up):
+    """Import names of the installed modules, each after the lpwa modules it imports at load time, so
+    each module's cost is its own (installed order otherwise)."""
+    names = [_import_name(t) for t in up.modules]
+    deps = {n: [d for d in _top_level_imports(n) if d in names and d != n] for n in names}
+    out, seen = [], set()
+
+    def visit(n):
+        if n in seen:
+            return
+        seen.add(n)
+        for d in deps[n]:
+            visit(d)
+        out.append(n)
+
+    for n in names:
+        visit(n)
+    return out
+
+
+def _import_name(target):
+    name = target[:-4].replace("/", ".")
+    return name[: -len(".__init__")] if name.endswith(".__init__") else name
+
+
+def _top_level_imports(name):
+    """lpwa modules `name` imports when it loads (statements outside functions and classes), read by ast."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    with open(spec.origin, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    out = []
+    todo = list(tree.body)
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, ast.Import):
+            out += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out += [node.module] + [node.module + "." + a.name for a in node.names]
+        elif isinstance(node, (ast.If, ast.Try)):
+            todo += node.body + node.orelse + getattr(node, "handlers", []) + getattr(node, "finalbody", [])
+        elif isinstance(node, ast.ExceptHandler):
+            todo += node.body
+    return [m for m in out if m.startswith("lpwa.")]
+
+
+def module_costs(up):
+    """[(module, bytes or None, why None)]: resident cost of each module in one fresh interpreter."""
+    r = up.run(IMPORTS % (module_names(up),), PROBE_HEAP)
+    if r.returncode != 0:
+        raise UnixPortError("importing the modules failed: %s" % failure(r))
+    out = []
+    for line in r.stdout.splitlines():
+        name, _sp, rest = line.partition(" ")
+        if rest.startswith("- "):
+            out.append((name, None, rest[2:]))
+        else:
+            out.append((name, int(rest), None))
+    return out
