@@ -15,6 +15,7 @@ import gc
 from lpwa.firmware import config as configmod
 from lpwa.firmware import downlink
 from lpwa.firmware import uplink
+from lpwa.firmware.preload import preload
 from lpwa.firmware.drivers.errors import SensorError
 from lpwa.firmware.sensing import Sampler
 from lpwa.firmware.store import MirroredStore, SlotStore, Slots, State
@@ -101,6 +102,7 @@ class Node:
         """Step 1: watchdog, RTC slots, counter, state, duty-cycle budget, radio; (wdt, wake ms)."""
         b = self.board
         cfg = self.cfg
+        preload(cfg["kind"], cfg["radio"])  # the wake's modules below its data (firmware/preload.py)
         wdt = b.watchdog(WATCHDOG_MS)
         self.wdt = wdt
         b.sensor_cfg = cfg.get("sensors") or {}
