@@ -17,7 +17,7 @@ from lpwa.firmware import downlink
 from lpwa.firmware import uplink
 from lpwa.firmware.preload import preload
 from lpwa.firmware.drivers.errors import SensorError
-from lpwa.firmware.sensing import Sampler
+from lpwa.firmware.sensing import new_sampler
 from lpwa.firmware.store import MirroredStore, SlotStore, Slots, State
 from lpwa.firmware.version import VERSION
 from lpwa.codecs.schema import STATUS_NO_CONSENT
@@ -137,7 +137,7 @@ class Node:
         Consent withdrawn: a personal kind's sensors are not even read."""
         b = self.board
         state = self.state
-        sampler = Sampler(b, self.cfg, state, self.wdt)
+        sampler = new_sampler(b, self.cfg, state, self.wdt)
         kind = self.cfg["kind"]
         sampling = self._sampling()
         if kind == "pedometer" and sampling:

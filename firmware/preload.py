@@ -13,10 +13,11 @@ import gc
 _COMMON = ("lpwa.radio.budget", "lpwa.radio.airtime", "lpwa.codecs.encoder", "lpwa.codecs.keys",
            "lpwa.firmware.drivers.battery")
 _KIND = {
-    "buoy": ("lpwa.firmware.drivers.ds18b20", "lpwa.firmware.drivers.conductivity",
+    "buoy": ("lpwa.firmware.sensing_buoy", "lpwa.firmware.drivers.ds18b20", "lpwa.firmware.drivers.conductivity",
              "lpwa.firmware.drivers.mpu6050", "lpwa.firmware.algorithms.waves"),
-    "drone-vital": ("lpwa.firmware.drivers.max30102", "lpwa.firmware.algorithms.ppg"),
-    "pedometer": ("lpwa.firmware.drivers.mpu6050", "lpwa.firmware.pedometer", "lpwa.firmware.algorithms.steps"),
+    "drone-vital": ("lpwa.firmware.sensing_vitals", "lpwa.firmware.drivers.max30102", "lpwa.firmware.algorithms.ppg"),
+    "pedometer": ("lpwa.firmware.sensing_steps", "lpwa.firmware.drivers.mpu6050", "lpwa.firmware.pedometer",
+                  "lpwa.firmware.algorithms.steps"),
 }
 _RADIO = {
     "lora": ("lpwa.firmware.drivers.radio_lora",),

@@ -39,9 +39,10 @@ def test_a_wake_imports_nothing_after_the_preload(kind, radio):
     assert _run(kind, radio)["late"] == []
 
 
-OTHER_KINDS = {"buoy": ("ppg", "spo2", "steps", "pedometer", "max30102"),
-               "drone-vital": ("waves", "fft", "steps", "pedometer", "mpu6050", "ds18b20"),
-               "pedometer": ("waves", "fft", "ppg", "max30102", "ds18b20")}
+OTHER_KINDS = {"buoy": ("ppg", "spo2", "steps", "pedometer", "max30102", "sensing_vitals", "sensing_steps"),
+               "drone-vital": ("waves", "fft", "steps", "pedometer", "mpu6050", "ds18b20", "sensing_buoy",
+                               "sensing_steps"),
+               "pedometer": ("waves", "fft", "ppg", "max30102", "ds18b20", "sensing_buoy", "sensing_vitals")}
 
 
 @pytest.mark.parametrize("kind", KINDS)
