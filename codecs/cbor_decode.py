@@ -3,7 +3,7 @@ that only encodes (every uplink) never holds it on its heap (issue #14)."""
 
 import struct
 
-from lpwa.codecs.cbor import CBORDecodeError, Simple, Tag, _MAX_DEPTH
+from lpwa.codecs.cbor_types import CBORDecodeError, Simple, Tag, _MAX_DEPTH
 
 
 def _half_to_float(h):
