@@ -13,7 +13,8 @@ package("lpwa/codecs", base_path="$(LPWA_TREE)")
 package("lpwa/radio", base_path="$(LPWA_TREE)")
 package("lpwa/firmware/algorithms", base_path="$(LPWA_TREE)")
 package("lpwa/firmware/drivers", base_path="$(LPWA_TREE)")
-for _name in ("__init__", "app", "config", "downlink", "pedometer", "sensing", "sigfox_seq", "store", "uplink", "version"):
+for _name in ("__init__", "app", "config", "downlink", "pedometer", "preload", "sensing", "sensing_buoy",
+              "sensing_steps", "sensing_vitals", "sigfox_seq", "store", "uplink", "version"):
     module("lpwa/firmware/%s.py" % _name, base_path="$(LPWA_TREE)")
 for _name in ("__init__", "esp32", "profiles"):
     module("lpwa/boards/%s.py" % _name, base_path="$(LPWA_TREE)")

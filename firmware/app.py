@@ -15,8 +15,9 @@ import gc
 from lpwa.firmware import config as configmod
 from lpwa.firmware import downlink
 from lpwa.firmware import uplink
+from lpwa.firmware.preload import preload
 from lpwa.firmware.drivers.errors import SensorError
-from lpwa.firmware.sensing import Sampler
+from lpwa.firmware.sensing import new_sampler
 from lpwa.firmware.store import MirroredStore, SlotStore, Slots, State
 from lpwa.firmware.version import VERSION
 from lpwa.codecs.schema import STATUS_NO_CONSENT
@@ -101,6 +102,7 @@ class Node:
         """Step 1: watchdog, RTC slots, counter, state, duty-cycle budget, radio; (wdt, wake ms)."""
         b = self.board
         cfg = self.cfg
+        preload(cfg["kind"], cfg["radio"])  # the wake's modules below its data (firmware/preload.py)
         wdt = b.watchdog(WATCHDOG_MS)
         self.wdt = wdt
         b.sensor_cfg = cfg.get("sensors") or {}
@@ -135,7 +137,7 @@ class Node:
         Consent withdrawn: a personal kind's sensors are not even read."""
         b = self.board
         state = self.state
-        sampler = Sampler(b, self.cfg, state, self.wdt)
+        sampler = new_sampler(b, self.cfg, state, self.wdt)
         kind = self.cfg["kind"]
         sampling = self._sampling()
         if kind == "pedometer" and sampling:

@@ -162,23 +162,33 @@ class HostBoard:
         return Gps(SimGpsUart(self), self.clock)
 
     def _i2c_sensor(self, name):
+        """Only the parts this sensor talks to are simulated (and imported): a buoy's heap never
+        holds the pulse oximeter, a drone-vital's never the IMU."""
         from lpwa.boards.host.i2c import SimI2C
-        from lpwa.boards.host.max30102 import SimMAX30102
-        from lpwa.boards.host.mpu6050 import SimMPU6050
         from lpwa.firmware.drivers.errors import SensorError
 
-        if self.mpu is None:
-            self.mpu = SimMPU6050(self)  # keeps sampling into its FIFO while the MCU sleeps
-        devices = {} if self.faulty("i2c") else {0x68: self.mpu, 0x57: SimMAX30102(self)}
+        devices = {}
         if name == "imu":
             from lpwa.firmware.drivers.mpu6050 import MPU6050
 
+            if not self.faulty("i2c"):
+                devices[0x68] = self._mpu()
             return MPU6050(SimI2C(devices))
         if name == "ppg":
+            from lpwa.boards.host.max30102 import SimMAX30102
             from lpwa.firmware.drivers.max30102 import MAX30102
 
+            if not self.faulty("i2c"):
+                devices[0x57] = SimMAX30102(self)
             return MAX30102(SimI2C(devices))
         raise SensorError(name, "no such sensor on the host board")
+
+    def _mpu(self):
+        if self.mpu is None:
+            from lpwa.boards.host.mpu6050 import SimMPU6050
+
+            self.mpu = SimMPU6050(self)  # keeps sampling into its FIFO while the MCU sleeps
+        return self.mpu
 
     # radios: the same drivers as on the ESP32, over simulated modules on the simulated air
     def radio(self, cfg, lora):

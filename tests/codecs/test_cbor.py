@@ -153,3 +153,20 @@ def test_tag_and_simple_map_keys_decode(impl):
         "m = cbor.loads(binascii.unhexlify(%r))\n" % ODD_KEYS_HEX,
         "[len(m), m[cbor.Simple(16)], m[cbor.Tag(1, 2)], m[cbor.Tag(6, (1, 2))]]")
     assert got == [3, 1, 2, 3]
+
+
+def test_a_node_that_only_encodes_never_loads_the_decoder():
+    """A Wi-SUN node's uplinks are CBOR it writes; the decoder would sit on its heap unused
+    (issue #14). In a fresh interpreter: encode a frame, then look."""
+    import subprocess
+    import sys
+
+    program = r"""
+import sys
+from lpwa.codecs import cbor
+from lpwa.codecs.encoder import new_encoder
+new_encoder("buoy", 0x0a1b2c3d, bytes(range(16)), radio="wisun").encode(1, {"water_temp_c": 20.5})
+print("lpwa.codecs.cbor_decode" in sys.modules, hasattr(cbor, "Decoder"))
+"""
+    r = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert r.stdout.split() == ["False", "False"]

@@ -159,3 +159,27 @@ def test_cryptolib_path_gives_the_same_results(monkeypatch):
     cm = crypto.CMAC(bytes.fromhex(SP800_KEY))
     assert cm.mac(bytes.fromhex("".join(SP800_PLAIN))).hex() == CMAC[3][1]
     assert calls and set(calls) == {16}
+
+
+def test_a_board_with_cryptolib_never_loads_the_software_cipher():
+    """Its S-box, key schedule and rounds would sit on the node's heap unused (issue #14); a
+    stand-in `cryptolib` module plays the ESP32's, in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    program = r"""
+import sys, types
+fake = types.ModuleType("cryptolib")
+class aes:
+    def __init__(self, key, mode):
+        pass
+    def encrypt(self, src, dst):
+        dst[:] = src
+fake.aes = aes
+sys.modules["cryptolib"] = fake
+from lpwa.codecs import crypto
+crypto.CMAC(bytes(16)).mac(b"x")
+print("lpwa.codecs.aes_soft" in sys.modules, hasattr(crypto, "SBOX"))
+"""
+    r = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert r.stdout.split() == ["False", "False"]

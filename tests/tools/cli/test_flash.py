@@ -292,3 +292,18 @@ def test_tree_refuses_a_folder_that_already_has_lpwa(tmp_path):
     assert r.returncode == 1
     assert r.stderr.count("\n") == 1 and "already exists" in r.stderr
     assert os.listdir(str(tmp_path / "lpwa" / "codecs")) == ["stale.py"]
+
+
+def test_modules_are_compiled_without_line_numbers(tmp_path, monkeypatch):
+    """A .mpy module's bytecode lives on the node's heap: -O3 leaves out the line-number tables
+    (issue #14: several KiB per node, measured with tools/mpy/heap_probe.py)."""
+    from lpwa.tools.cli import flash as cmd_flash
+
+    seen = tmp_path / "argv"
+    exe = tmp_path / "mpy-cross"
+    exe.write_text('#!/bin/sh\necho "$@" > %s\n' % seen)
+    exe.chmod(0o755)
+    monkeypatch.setattr(cmd_flash, "_tool", lambda name: str(exe))
+    monkeypatch.setattr(cmd_flash, "sources", lambda root=None: [(str(tmp_path / "a.py"), "lpwa/a.mpy")])
+    cmd_flash.compile_all(str(tmp_path / "build"), lambda msg: None)
+    assert seen.read_text().split()[0] == "-O3"

@@ -1,0 +1,45 @@
+"""Import, at boot, every module this node's kind and radio will use in the wake, then collect.
+
+A .mpy module's bytecode and tables are allocated on the heap when it is imported and stay
+there. Imported midway through the wake, they land between the wake's short-lived data (sample
+buffers, frames) and pin the heap into pieces too small for the next buffer: measured on the
+ESP32-like unix port (tools/mpy/heap_probe.py), that fragmentation cost more heap than the
+wake's data itself. Imported first, they sit together at the bottom of the heap. Only what the
+kind and radio need: a buoy never imports the pulse oximeter, a Sigfox node never CBOR.
+"""
+
+import gc
+
+_COMMON = ("lpwa.radio.budget", "lpwa.radio.airtime", "lpwa.codecs.encoder", "lpwa.codecs.keys",
+           "lpwa.firmware.drivers.battery")
+_KIND = {
+    "buoy": ("lpwa.firmware.sensing_buoy", "lpwa.firmware.drivers.ds18b20", "lpwa.firmware.drivers.conductivity",
+             "lpwa.firmware.drivers.mpu6050", "lpwa.firmware.algorithms.imu_waves"),
+    "drone-vital": ("lpwa.firmware.sensing_vitals", "lpwa.firmware.drivers.max30102", "lpwa.firmware.algorithms.ppg"),
+    "pedometer": ("lpwa.firmware.sensing_steps", "lpwa.firmware.drivers.mpu6050", "lpwa.firmware.pedometer",
+                  "lpwa.firmware.algorithms.steps"),
+}
+_RADIO = {
+    "lora": ("lpwa.firmware.drivers.radio_lora",),
+    "sigfox": ("lpwa.firmware.sigfox_seq", "lpwa.firmware.drivers.radio_sigfox"),
+    "wisun": ("lpwa.firmware.drivers.radio_wisun",),
+}
+# the codec each radio's encoder uses (firmware/uplink.py: v2 on LoRa, compact on Sigfox, v1 on Wi-SUN)
+_CODEC = {"lora": "lpwa.codecs.packed", "sigfox": "lpwa.codecs.compact", "wisun": "lpwa.codecs.full"}
+
+
+def modules(kind, radio):
+    """The module names a wake of this kind and radio imports, in import order."""
+    return _COMMON + (_CODEC.get(radio),) + _RADIO.get(radio, ()) + _KIND.get(kind, ())
+
+
+def preload(kind, radio):
+    """Import them (a module missing from this image is skipped: the wake reports it) and collect."""
+    for name in modules(kind, radio):
+        if name is None:
+            continue
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    gc.collect()
