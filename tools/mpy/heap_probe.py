@@ -17,10 +17,8 @@ import subprocess
 import sys
 import tempfile
 
-from lpwa.tools.mpy import board_sources
+from lpwa.tools.mpy import board_sources, unix
 
-UNIX_PORT = os.environ.get("LPWA_MICROPYTHON") or os.path.join(
-    os.path.dirname(__file__), "..", "..", "..", "shared", "tools", "micropython-unix", "micropython")
 KINDS = ("buoy", "drone-vital", "pedometer")
 RADIOS = ("lora", "sigfox", "wisun")
 
@@ -81,7 +79,7 @@ def compile_tree(root, opt=None):
 
 def run(root, heap_k, script, *args):
     env = dict(os.environ, MICROPYPATH=root)
-    r = subprocess.run([UNIX_PORT, "-X", "heapsize=%dK" % heap_k, os.path.join(root, script)] + list(args),
+    r = subprocess.run([unix.find() or "micropython", "-X", "heapsize=%dK" % heap_k, os.path.join(root, script)] + list(args),
                        capture_output=True, text=True, env=env, timeout=900)
     return r.returncode, r.stdout, r.stderr
 
