@@ -7,15 +7,11 @@ same 8 s swell CPython does. The simulated GPS adds its jitter in integer micro-
 """
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 from lpwa.boards.host.clock import START_S
 from lpwa.boards.host.world import World
+from support import unix_mpy
 
-ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = ("boards", "codecs", "radio", "firmware", "tools")
 PROBE = """
 from lpwa.boards.host.world import World
 w = World(1)
@@ -28,15 +24,10 @@ for i in range(128):
 
 
 def test_heave_under_float32_matches_the_double_precision_swell(tmp_path, unix_port_exe):
-    mp = unix_port_exe
-    (tmp_path / "lpwa").mkdir()
-    for d in FOLDERS:
-        (tmp_path / "lpwa" / d).symlink_to(ROOT / d)
     t0 = START_S * 1000 + 3 * 3600000  # three hours into the simulated day
-    r = subprocess.run([mp, "-X", "heapsize=110K", "-c", PROBE % t0], capture_output=True, text=True,
-                       env=dict(os.environ, MICROPYPATH=str(tmp_path)), timeout=120)
-    assert r.returncode == 0, r.stderr
-    got = [float(x) for x in r.stdout.split()]
+    r = unix_mpy.run(unix_port_exe, PROBE % t0, tmp_path)
+    assert r[0] == 0, r[2]
+    got = [float(x) for x in r[1].split()]
     rel32, abs32 = got[:128], got[128:]
     w = World(1)
     want = [w.heave_mg(w.rel_s(t0 + i * 250)) for i in range(128)]

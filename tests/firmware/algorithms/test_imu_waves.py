@@ -77,15 +77,13 @@ def test_identical_under_micropython_on_a_real_record(mpy):
     assert b["ram_kept"] < 16 * 1024
 
 
-def test_float32_interpreter_agrees_within_a_percent(tmp_path):
+def test_float32_interpreter_agrees_within_a_percent(tmp_path, unix_port_exe):
     """The same record on the unix port built like an ESP32 (single-precision floats)."""
     import array
     t = _records()[0]
     with open(str(tmp_path / "imu.i16"), "wb") as f:
         f.write(array.array("h", [v for s in t.samples for v in s]).tobytes())
-    r = unix_mpy.run(PROBE % t.window_s, tmp_path, heap="2M")
-    if r is None:
-        pytest.skip("no unix-port MicroPython (float32, like an ESP32): single precision not checked")
+    r = unix_mpy.run(unix_port_exe, PROBE % t.window_s, tmp_path, heap="2M")
     assert r[0] == 0, r[2]
     hm0, tp = (float(v) for v in r[1].split())
     want_hm0, want_tp = _estimate(t)
