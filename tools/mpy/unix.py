@@ -8,7 +8,8 @@ place of boards/esp32.py.
 
 Where the interpreter comes from, first found wins: $LPWA_MICROPYTHON (when set, only it),
 `micropython` on PATH, ../shared/tools/micropython-unix/micropython beside the checkout.
-$LPWA_MICROPYTHON_FROZEN names a unix port with the project frozen in (boards/manifest.py).
+$LPWA_MICROPYTHON_FROZEN names a unix port with the project frozen in (boards/manifest.py and the
+host simulation; lpwa.tools.mpy.frozen_unix builds one).
 """
 
 import os
@@ -58,13 +59,15 @@ def where_looked():
 
 
 def install(dest, frozen=False, opt=None):
-    """Compile the manifest's modules (unless frozen: the image holds them) and the host simulation
-    with mpy-cross into dest/lpwa/...; returns the installed target paths (.mpy). opt: an mpy-cross
-    -O flag other than the one `lpwa flash` uses (for measuring what it buys)."""
+    """Compile the manifest's modules and the host simulation with mpy-cross into dest/lpwa/...;
+    returns the installed target paths (.mpy). frozen: nothing (the image holds them all, host
+    simulation included: see lpwa.tools.mpy.frozen_unix). opt: an mpy-cross -O flag other than the
+    one `lpwa flash` uses (for measuring what it buys)."""
     from lpwa.tools.cli.flash import MPY_OPT, compile_files
 
-    in_image = {t for _s, t in manifest.read()} if frozen else set()
-    files = [(src, t[:-3] + ".mpy") for src, t in board_sources() if t not in in_image]
+    if frozen:
+        return []
+    files = [(src, t[:-3] + ".mpy") for src, t in board_sources()]
     compile_files(dest, files, opt or MPY_OPT)
     return [t for _s, t in files]
 
@@ -93,9 +96,17 @@ class UnixPort:
         self.dir = tempfile.mkdtemp(prefix="lpwa-unix-")
         try:
             self.modules = install(self.dir, frozen, opt)
+            if frozen:
+                self._check_frozen()
         except Exception:
             shutil.rmtree(self.dir, ignore_errors=True)
             raise
+
+    def _check_frozen(self):
+        r = self.run("import lpwa.firmware.app, lpwa.boards.host.simulate", 512 * KIB)
+        if r.returncode != 0:
+            raise UnixPortError("%s does not hold lpwa and its host simulation frozen (%s): build it with "
+                                "python -m lpwa.tools.mpy.frozen_unix" % (self.exe, failure(r)))
 
     def write(self, name, text):
         """A data file beside the tree (e.g. a config); returns its path."""

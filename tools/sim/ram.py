@@ -76,14 +76,19 @@ def _downlink(cfg_json):
     return pad_downlink(raw) if cfg["radio"] == "sigfox" else raw
 
 
-def need(up, cfg_json, wakes=WAKES):
-    """The usable heap (gc.mem_free() + gc.mem_alloc(), as the boards' figures are) of the smallest
-    -X heapsize (whole KiB) the measured day runs in on the UnixPort `up`; None: not in 512 KiB."""
+def write_config(up, cfg_json):
+    """cfg.json beside the tree, as the measured day reads it: the config, on the simulated board."""
     from lpwa.firmware import config
 
     cfg = json.loads(cfg_json)
     cfg["board"] = "host"  # the simulated board stands in for the real one
     up.write("cfg.json", config.to_json(config.parse(cfg)))
+
+
+def need(up, cfg_json, wakes=WAKES):
+    """The usable heap (gc.mem_free() + gc.mem_alloc(), as the boards' figures are) of the smallest
+    -X heapsize (whole KiB) the measured day runs in on the UnixPort `up`; None: not in 512 KiB."""
+    write_config(up, cfg_json)
     heapsize = up.smallest_heap(day_code(cfg_json, wakes), LOW, HIGH)
     return None if heapsize is None else up.usable(heapsize)
 
