@@ -10,11 +10,15 @@ bins whose acceleration power is at least FLOOR_X times the record's own noise f
 acceleration power in 0.02-0.04 Hz (25-50 s), where no ocean wave has a measurable acceleration,
 so what is there is sensor noise and the residue of tilt. Hm0 = 4 sqrt(m0); Tp = 1 / the
 centroid frequency of the strongest 5-bin band.
+A sea state is stationary over a record; a knock (a boat, a hand, a snatch of the mooring) is
+not. Each segment's own band energy (its m0 before the floor test) is kept, one float a segment;
+a segment over TRANSIENT_X times the record's median segment is a transient, and m0 is scaled
+to the mean of the other segments (the spectrum's shape, and so Tp, is left as it is).
 Spectral rather than zero-crossing H1/3: it needs no displacement time series (double
 integration in time drifts), and gives Tp and the spectrum's shape for free.
 RAM: the last segment's samples (a ring), the FFT buffers (two per complex slot: a real FFT
-through a half-length complex one), twiddles and one power accumulator: 14 KB at 4 Hz, whatever
-the record's length.
+through a half-length complex one), twiddles, one power accumulator and a float per segment:
+14 KB at 4 Hz (28 B of it the segments of a 1024 s record).
 """
 
 import array
@@ -30,6 +34,10 @@ NOISE_LO_MHZ = 20        # the noise-floor band: no sea has acceleration energy 
 NOISE_HI_MHZ = 40
 FLOOR_X = 2              # a bin counts when its power is at least FLOOR_X x the floor
 PEAK_BAND = 5            # bins averaged when looking for the spectral peak
+TRANSIENT_X = 8          # a segment over 8x the median segment's m0 is a knock, not a sea: a
+                         # stationary sea of >= 4 degrees of freedom a segment (two resolved
+                         # bins: the narrowest swell) passes it with p < 1e-4 (chi-square)
+MIN_SEGMENTS_TEST = 3    # a median needs at least three segments
 MG_TO_MS2 = 980665 / 100000000   # a ratio of integers: the same double under every interpreter
 
 
@@ -62,6 +70,9 @@ class WaveEstimator:
         self._im = array.array("f", [0.0] * half)
         self._cos, self._sin = twiddles(n)
         self._power = array.array("f", [0.0] * (n // 2 + 1))
+        self._seg = array.array("f", [0.0] * self._per_window)   # each segment's band m0 (bins)
+        self._k_lo = self._bin(F_LO_MHZ, True)
+        self._k_hi = self._bin(F_HI_MHZ, False)
         self._w = 0                    # next ring slot (the oldest sample)
         self._due = n                  # samples until the next segment closes
         self._segments = 0
@@ -108,8 +119,47 @@ class WaveEstimator:
                 im[i >> 1] = v
             else:
                 re[i >> 1] = v
+        before = self._band_m0()
         real_power(re, im, cos_t, self._sin, self._power)
+        self._seg[self._segments] = self._band_m0() - before
         self._segments += 1
+
+    def _band_m0(self):
+        """The accumulator's displacement energy in the band, in bin units (sum of p[k] / k^4)."""
+        p = self._power
+        total = 0.0
+        for k in range(self._k_lo, self._k_hi + 1):
+            w = float(k) * k               # a float: k^4 would overflow MicroPython's small ints
+            total += p[k] / (w * w)
+        return total
+
+    def _stationary_share(self, nseg):
+        """The mean segment m0 without transients over the mean with them (1.0: none found).
+        Sorts self._seg in place (insertion sort: a handful of floats, no allocation)."""
+        s = self._seg
+        if nseg < MIN_SEGMENTS_TEST:
+            return 1.0
+        for i in range(1, nseg):
+            v = s[i]
+            j = i - 1
+            while j >= 0 and s[j] > v:
+                s[j + 1] = s[j]
+                j -= 1
+            s[j + 1] = v
+        mid = nseg // 2
+        median = s[mid] if nseg & 1 else 0.5 * (s[mid - 1] + s[mid])
+        limit = TRANSIENT_X * median
+        total = 0.0
+        kept = 0.0
+        n_kept = 0
+        for i in range(nseg):
+            total += s[i]
+            if s[i] <= limit:
+                kept += s[i]
+                n_kept += 1
+        if n_kept == nseg or total <= 0.0:
+            return 1.0
+        return (kept / n_kept) / (total / nseg)
 
     @staticmethod
     def _peak_bin(p, k_lo, k_hi):
@@ -155,8 +205,8 @@ class WaveEstimator:
         scale = 2.0 * MG_TO_MS2 * MG_TO_MS2 / (rate * (3 * n / 8) * nseg)
         df = rate / n
         two_pi_df = 2.0 * math.pi * df
-        k_lo = self._bin(F_LO_MHZ, True)
-        k_hi = self._bin(F_HI_MHZ, False)
+        k_lo = self._k_lo
+        k_hi = self._k_hi
         keep = FLOOR_X * self._floor(p)
         m0 = 0.0
         for k in range(len(p)):
@@ -168,7 +218,7 @@ class WaveEstimator:
                 m0 += s
             else:
                 p[k] = 0.0
-        m0 *= df
+        m0 *= df * self._stationary_share(nseg)
         f_peak = self._peak_frequency(p, k_lo, k_hi) * df
         for k in range(len(p)):
             p[k] = 0.0

@@ -48,8 +48,8 @@ def test_bench_units_on_land_give_no_waves():
     for t in [r for r in _records() if r.hm0 == 0.0]:
         res = _estimate(t)
         hm0 = 0.0 if res is None else res[0]
-        # 057 is picked up near its end (0.26 m/s^2 rms for a minute): 0.057 m, the only one above 5 cm
-        assert hm0 < (0.06 if t.name.startswith("microSWIFT057") else 0.05), (t.name, hm0)
+        # 057 is knocked at 712 s (100 mg, 56 deg/s): 0.057 m before the transient test, 0.008 now
+        assert hm0 < 0.02, (t.name, hm0)
 
 
 def test_a_level_still_imu_reads_one_g_up_and_a_tilted_one_too():
