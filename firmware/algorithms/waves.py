@@ -17,8 +17,8 @@ to the mean of the other segments (the spectrum's shape, and so Tp, is left as i
 Spectral rather than zero-crossing H1/3: it needs no displacement time series (double
 integration in time drifts), and gives Tp and the spectrum's shape for free.
 RAM: the last segment's samples (a ring), the FFT buffers (two per complex slot: a real FFT
-through a half-length complex one), twiddles, one power accumulator and a float per segment:
-14 KB at 4 Hz (28 B of it the segments of a 1024 s record).
+through a half-length complex one), a quarter-wave twiddle table, one power accumulator and a
+float per segment: 11.5 KB at 4 Hz (1 KB of twiddles, 28 B of segments for a 1024 s record).
 """
 
 import array
@@ -27,7 +27,7 @@ import math
 from lpwa.firmware.algorithms.fft import real_power, twiddles
 
 SEGMENT_MAX_S = 256      # longest FFT segment; longer records average several segments
-SEGMENT_MAX_POINTS = 1024  # and never more points than this (RAM: 14 KB)
+SEGMENT_MAX_POINTS = 1024  # and never more points than this (RAM: 11.5 KB)
 F_LO_MHZ = 50            # displacement band kept, in millihertz (fixed: never follows the peak)
 F_HI_MHZ = 1000
 NOISE_LO_MHZ = 20        # the noise-floor band: no sea has acceleration energy at 25-50 s
@@ -68,7 +68,7 @@ class WaveEstimator:
         half = n // 2                  # the segment, packed two per complex slot, then the FFT
         self._re = array.array("f", [0.0] * half)
         self._im = array.array("f", [0.0] * half)
-        self._cos, self._sin = twiddles(n)
+        self._table = twiddles(n)          # quarter-wave cosines: n/4 + 1 floats
         self._power = array.array("f", [0.0] * (n // 2 + 1))
         self._seg = array.array("f", [0.0] * self._per_window)   # each segment's band m0 (bins)
         self._k_lo = self._bin(F_LO_MHZ, True)
@@ -102,7 +102,8 @@ class WaveEstimator:
         x = self._x
         re = self._re
         im = self._im
-        cos_t = self._cos
+        table = self._table
+        q = n // 4
         total = 0.0
         for v in x:
             total += v
@@ -112,15 +113,15 @@ class WaveEstimator:
             j = w0 + i
             if j >= n:
                 j -= n
-            k = i if i < half else n - i
-            c = cos_t[k] if k < half else -1.0
+            k = i if i < half else n - i                 # cos(2 pi i / n), from the quarter wave
+            c = table[k] if k <= q else -table[half - k]
             v = (x[j] - mean) * (0.5 - 0.5 * c)        # Hann: 0.5 - 0.5 cos(2 pi i / n)
             if i & 1:
                 im[i >> 1] = v
             else:
                 re[i >> 1] = v
         before = self._band_m0()
-        real_power(re, im, cos_t, self._sin, self._power)
+        real_power(re, im, table, self._power)
         self._seg[self._segments] = self._band_m0() - before
         self._segments += 1
 
