@@ -90,6 +90,18 @@ def test_float32_interpreter_agrees_within_a_percent(tmp_path, unix_port_exe):
     assert abs(hm0 - want_hm0) <= 0.01 * want_hm0 and abs(tp - want_tp) <= 0.01 * want_tp, (hm0, want_hm0, tp, want_tp)
 
 
+def test_float32_interpreter_finds_bench_057s_knock_too(tmp_path, unix_port_exe):
+    """The transient test (a sort and a median over segment energies) under single precision."""
+    import array
+    t = [r for r in _records() if r.name.startswith("microSWIFT057")][0]
+    with open(str(tmp_path / "imu.i16"), "wb") as f:
+        f.write(array.array("h", [v for s in t.samples for v in s]).tobytes())
+    r = unix_mpy.run(unix_port_exe, PROBE % t.window_s, tmp_path, heap="2M")
+    assert r[0] == 0, r[2]
+    hm0 = float(r[1].split()[0])
+    assert hm0 < 0.02, hm0
+
+
 PROBE = """
 import array
 from lpwa.firmware.algorithms.imu_waves import ImuWaveEstimator

@@ -90,6 +90,14 @@ def test_a_knock_in_a_sea_changes_its_height_little():
         assert abs(hm0 - clean) <= 0.02 * clean and abs(tp2 - tp) <= 0.02 * tp, (lift_m, hm0, clean)
 
 
+def test_the_transient_test_is_identical_under_micropython(mpy):
+    t = sea.SeaTrace("lifted", 4, _lifted(_rest(768), 637, 0.3), 0.0, None, "rest, lifted once")
+    a = runners.run_cpython("waves", t, window_s=768)
+    b = runners.run_micropython(mpy, "waves", t, window_s=768)
+    assert a["checks"] == b["checks"] and a["checks"][-1] is not None
+    assert runners.unhex(b["checks"][-1])[0] < 0.03
+
+
 def test_identical_under_micropython_and_cpython(mpy):
     for t in (sea.sea_state("a", 31, 1.2, 7.0, gamma=1.0, seconds=1024), sea.sea_state("b", 32, 3.0, 10.0, seconds=1024)):
         a = runners.run_cpython("waves", t, window_s=1024)
