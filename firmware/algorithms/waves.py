@@ -76,6 +76,7 @@ class WaveEstimator:
         self._w = 0                    # next ring slot (the oldest sample)
         self._due = n                  # samples until the next segment closes
         self._segments = 0
+        self._band_total = 0.0         # the accumulator's band m0 after the last segment
         self._result = None
 
     def feed(self, az_mg):
@@ -120,9 +121,10 @@ class WaveEstimator:
                 im[i >> 1] = v
             else:
                 re[i >> 1] = v
-        before = self._band_m0()
         real_power(re, im, table, self._power)
-        self._seg[self._segments] = self._band_m0() - before
+        total = self._band_m0()
+        self._seg[self._segments] = total - self._band_total
+        self._band_total = total
         self._segments += 1
 
     def _band_m0(self):
@@ -200,6 +202,7 @@ class WaveEstimator:
         p = self._power
         nseg = self._segments
         self._segments = 0
+        self._band_total = 0.0
         n = self._n
         rate = self.rate_hz
         # one-sided PSD in (m/s^2)^2/Hz: 2 |X|^2 / (fs * sum w^2 * segments), X in mg; Hann: 3n/8
