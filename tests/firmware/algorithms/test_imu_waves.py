@@ -52,6 +52,28 @@ def test_bench_units_on_land_give_no_waves():
         assert hm0 < 0.02, (t.name, hm0)
 
 
+def test_a_still_mpu6050_at_its_datasheet_noise_reads_no_waves():
+    """MPU-6050 datasheet: accelerometer 400 ug/sqrt(Hz), gyro 0.005 deg/s/sqrt(Hz), zero-rate
+    offsets up to +-20 deg/s (uncalibrated); tilted up to 17 degrees. A 1024 s record at 8 Hz."""
+    import math
+    import random
+    rate = 8
+    sa = 0.4 * math.sqrt(rate / 2)               # mg rms over the Nyquist band
+    sg = 0.05 * math.sqrt(rate / 2)              # 0.1 deg/s units
+    for seed in range(6):
+        rng = random.Random(seed)
+        bias = [rng.uniform(-200, 200) for _ in range(3)]
+        tilt = rng.uniform(0, 0.3)
+        gx, gz = 1000 * math.sin(tilt), 1000 * math.cos(tilt)
+        e = ImuWaveEstimator(rate, 1024)
+        for _ in range(rate * 1024):
+            e.feed(round(gx + rng.gauss(0, sa)), round(rng.gauss(0, sa)), round(gz + rng.gauss(0, sa)),
+                   round(bias[0] + rng.gauss(0, sg)), round(bias[1] + rng.gauss(0, sg)),
+                   round(bias[2] + rng.gauss(0, sg)))
+        res = e.result()
+        assert res is None or res[0] < 0.05, (seed, res)
+
+
 def test_a_level_still_imu_reads_one_g_up_and_a_tilted_one_too():
     for acc in ((0, 0, 1000), (0, 707, 707), (-500, 0, 866), (0, 0, -1000)):
         a = Attitude(8)
