@@ -4,7 +4,7 @@ The body-frame z axis is not the vertical on a tilting buoy (its spectrum below 
 a reference buoy's: issue #11), so each sample goes through the attitude filter (attitude.py)
 at the IMU's rate -- fast enough to follow the hull's 1-2 Hz rocking -- and the earth-vertical
 specific force, averaged over `decimate` samples (the anti-alias before the lower rate), feeds
-the spectral estimator (waves.py). RAM: the estimator's 14 KB plus four floats.
+the spectral estimator (waves.py). RAM: the estimator's 11.5 KB plus four floats.
 """
 
 from lpwa.firmware.algorithms.attitude import Attitude

@@ -10,11 +10,15 @@ bins whose acceleration power is at least FLOOR_X times the record's own noise f
 acceleration power in 0.02-0.04 Hz (25-50 s), where no ocean wave has a measurable acceleration,
 so what is there is sensor noise and the residue of tilt. Hm0 = 4 sqrt(m0); Tp = 1 / the
 centroid frequency of the strongest 5-bin band.
+A sea state is stationary over a record; a knock (a boat, a hand, a snatch of the mooring) is
+not. Each segment's own band energy (its m0 before the floor test) is kept, one float a segment;
+a segment over TRANSIENT_X times the record's median segment is a transient, and m0 is scaled
+to the mean of the other segments (the spectrum's shape, and so Tp, is left as it is).
 Spectral rather than zero-crossing H1/3: it needs no displacement time series (double
 integration in time drifts), and gives Tp and the spectrum's shape for free.
 RAM: the last segment's samples (a ring), the FFT buffers (two per complex slot: a real FFT
-through a half-length complex one), twiddles and one power accumulator: 14 KB at 4 Hz, whatever
-the record's length.
+through a half-length complex one), a quarter-wave twiddle table, one power accumulator and a
+float per segment: 11.5 KB at 4 Hz (1 KB of twiddles, 28 B of segments for a 1024 s record).
 """
 
 import array
@@ -23,13 +27,17 @@ import math
 from lpwa.firmware.algorithms.fft import real_power, twiddles
 
 SEGMENT_MAX_S = 256      # longest FFT segment; longer records average several segments
-SEGMENT_MAX_POINTS = 1024  # and never more points than this (RAM: 14 KB)
+SEGMENT_MAX_POINTS = 1024  # and never more points than this (RAM: 11.5 KB)
 F_LO_MHZ = 50            # displacement band kept, in millihertz (fixed: never follows the peak)
 F_HI_MHZ = 1000
 NOISE_LO_MHZ = 20        # the noise-floor band: no sea has acceleration energy at 25-50 s
 NOISE_HI_MHZ = 40
 FLOOR_X = 2              # a bin counts when its power is at least FLOOR_X x the floor
 PEAK_BAND = 5            # bins averaged when looking for the spectral peak
+TRANSIENT_X = 8          # a segment over 8x the median segment's m0 is a knock, not a sea: a
+                         # stationary sea of >= 4 degrees of freedom a segment (two resolved
+                         # bins: the narrowest swell) passes it with p < 1e-4 (chi-square)
+MIN_SEGMENTS_TEST = 3    # a median needs at least three segments
 MG_TO_MS2 = 980665 / 100000000   # a ratio of integers: the same double under every interpreter
 
 
@@ -60,11 +68,15 @@ class WaveEstimator:
         half = n // 2                  # the segment, packed two per complex slot, then the FFT
         self._re = array.array("f", [0.0] * half)
         self._im = array.array("f", [0.0] * half)
-        self._cos, self._sin = twiddles(n)
+        self._table = twiddles(n)          # quarter-wave cosines: n/4 + 1 floats
         self._power = array.array("f", [0.0] * (n // 2 + 1))
+        self._seg = array.array("f", [0.0] * self._per_window)   # each segment's band m0 (bins)
+        self._k_lo = self._bin(F_LO_MHZ, True)
+        self._k_hi = self._bin(F_HI_MHZ, False)
         self._w = 0                    # next ring slot (the oldest sample)
         self._due = n                  # samples until the next segment closes
         self._segments = 0
+        self._band_total = 0.0         # the accumulator's band m0 after the last segment
         self._result = None
 
     def feed(self, az_mg):
@@ -91,7 +103,8 @@ class WaveEstimator:
         x = self._x
         re = self._re
         im = self._im
-        cos_t = self._cos
+        table = self._table
+        q = n // 4
         total = 0.0
         for v in x:
             total += v
@@ -101,15 +114,55 @@ class WaveEstimator:
             j = w0 + i
             if j >= n:
                 j -= n
-            k = i if i < half else n - i
-            c = cos_t[k] if k < half else -1.0
+            k = i if i < half else n - i                 # cos(2 pi i / n), from the quarter wave
+            c = table[k] if k <= q else -table[half - k]
             v = (x[j] - mean) * (0.5 - 0.5 * c)        # Hann: 0.5 - 0.5 cos(2 pi i / n)
             if i & 1:
                 im[i >> 1] = v
             else:
                 re[i >> 1] = v
-        real_power(re, im, cos_t, self._sin, self._power)
+        real_power(re, im, table, self._power)
+        total = self._band_m0()
+        self._seg[self._segments] = total - self._band_total
+        self._band_total = total
         self._segments += 1
+
+    def _band_m0(self):
+        """The accumulator's displacement energy in the band, in bin units (sum of p[k] / k^4)."""
+        p = self._power
+        total = 0.0
+        for k in range(self._k_lo, self._k_hi + 1):
+            w = float(k) * k               # a float: k^4 would overflow MicroPython's small ints
+            total += p[k] / (w * w)
+        return total
+
+    def _stationary_share(self, nseg):
+        """The mean segment m0 without transients over the mean with them (1.0: none found).
+        Sorts self._seg in place (insertion sort: a handful of floats, no allocation)."""
+        s = self._seg
+        if nseg < MIN_SEGMENTS_TEST:
+            return 1.0
+        for i in range(1, nseg):
+            v = s[i]
+            j = i - 1
+            while j >= 0 and s[j] > v:
+                s[j + 1] = s[j]
+                j -= 1
+            s[j + 1] = v
+        mid = nseg // 2
+        median = s[mid] if nseg & 1 else 0.5 * (s[mid - 1] + s[mid])
+        limit = TRANSIENT_X * median
+        total = 0.0
+        kept = 0.0
+        n_kept = 0
+        for i in range(nseg):
+            total += s[i]
+            if s[i] <= limit:
+                kept += s[i]
+                n_kept += 1
+        if n_kept == nseg or total <= 0.0:
+            return 1.0
+        return (kept / n_kept) / (total / nseg)
 
     @staticmethod
     def _peak_bin(p, k_lo, k_hi):
@@ -149,14 +202,15 @@ class WaveEstimator:
         p = self._power
         nseg = self._segments
         self._segments = 0
+        self._band_total = 0.0
         n = self._n
         rate = self.rate_hz
         # one-sided PSD in (m/s^2)^2/Hz: 2 |X|^2 / (fs * sum w^2 * segments), X in mg; Hann: 3n/8
         scale = 2.0 * MG_TO_MS2 * MG_TO_MS2 / (rate * (3 * n / 8) * nseg)
         df = rate / n
         two_pi_df = 2.0 * math.pi * df
-        k_lo = self._bin(F_LO_MHZ, True)
-        k_hi = self._bin(F_HI_MHZ, False)
+        k_lo = self._k_lo
+        k_hi = self._k_hi
         keep = FLOOR_X * self._floor(p)
         m0 = 0.0
         for k in range(len(p)):
@@ -168,7 +222,7 @@ class WaveEstimator:
                 m0 += s
             else:
                 p[k] = 0.0
-        m0 *= df
+        m0 *= df * self._stationary_share(nseg)
         f_peak = self._peak_frequency(p, k_lo, k_hi) * df
         for k in range(len(p)):
             p[k] = 0.0

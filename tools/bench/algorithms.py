@@ -255,6 +255,7 @@ def _add_recordings(res, mpy):
     res["steps"]["recordings"] = rec["steps"]
     res["steps"]["recordings_totals"] = rec["steps_totals"]
     res["waves"]["recordings"] = rec["waves"]
+    res["waves"]["recordings_deficit"] = rec["waves_deficit"]
     from lpwa.tools.bench import ppg_records
     ppg_records.add(res["ppg"], lambda algo, trace, **kw: _run_both(mpy, algo, trace, **kw))
 

@@ -95,11 +95,52 @@ def _wave_ok(r):
             and r["tp_error_pct"] is not None and abs(r["tp_error_pct"]) <= WAVE_GOAL["tp_pct"])
 
 
+WAVE_BANDS_HZ = ((0.05, 0.10), (0.10, 0.15), (0.15, 0.20), (0.20, 0.30), (0.30, 0.60))
+
+
+def wave_deficit(trace):
+    """Where an estimate's energy differs from the reference's, for a record with a CDIP row:
+    the estimator's displacement spectrum (captured as it looks for the peak) against CDIP192's,
+    per band, and the reference's Hm0 over the bins the noise floor test kept. None without one."""
+    import os
+    from lpwa.firmware.algorithms.imu_waves import ImuWaveEstimator
+    key = getattr(trace, "period", None)
+    if key is None:
+        return None
+    ref = recordings.read_cdip_spectrum(os.path.join(recordings.SHARED, "waves", "microswift",
+                                                     "CDIP192_Oct2021.csv"), key)
+    est = ImuWaveEstimator(trace.rate_hz, trace.window_s)
+    spectra = []
+    inner = est._waves._peak_frequency
+    est._waves._peak_frequency = lambda p, lo, hi: (spectra.append(list(p)), inner(p, lo, hi))[1]
+    for s in trace.samples:
+        est.feed(*s)
+    if not spectra or ref is None:
+        return None
+    w = est._waves
+    df = w.rate_hz / w._n
+    ours = spectra[-1]
+    kept = [k for k, v in enumerate(ours) if v > 0.0]
+    f_kept = kept[0] * df if kept else None
+    bands = []
+    for lo, hi in WAVE_BANDS_HZ:
+        e_ours = sum(v for k, v in enumerate(ours) if lo <= k * df < hi) * df
+        e_ref = sum(b * e for f, b, e in ref if lo <= f < hi)
+        bands.append({"band_hz": [lo, hi], "ref_m2": round(e_ref, 4), "estimate_m2": round(e_ours, 4),
+                      "ratio": round(e_ours / e_ref, 2) if e_ref > 0 else None})
+    seen = sum(b * e for f, b, e in ref if f_kept is not None and f >= f_kept - df / 2)
+    return {"name": trace.name, "ref_hm0": trace.hm0, "kept_from_hz": None if f_kept is None else round(f_kept, 3),
+            "ref_hm0_kept_band": round(4.0 * math.sqrt(seen), 3), "bands": bands}
+
+
 def run(run_both):
     """{"source", "steps": (rows, totals), "waves": rows}; waves only when ../shared exists."""
     source, walks = recordings.steps()
     rows, totals = score_steps(run_both, walks)
-    return {"source": source, "steps": rows, "steps_totals": totals, "waves": score_waves(run_both, recordings.waves())}
+    waves = recordings.waves()
+    deficit = [d for d in (wave_deficit(t) for t in waves if t.hm0) if d is not None]
+    return {"source": source, "steps": rows, "steps_totals": totals, "waves": score_waves(run_both, waves),
+            "waves_deficit": deficit}
 
 
 def _f(v, spec):
@@ -152,3 +193,13 @@ def print_tables(res):
             "yes" if r["goal_met"] else "NO", _same_txt(r["identical_micropython"])))
     print("goal: Hm0 within %.0f %%, Tp within %.0f %% of CDIP192 (1.7 km away), bench units under %.2f m"
           % (WAVE_GOAL["hm0_pct"], WAVE_GOAL["tp_pct"], WAVE_GOAL["bench_m"]))
+    d = res["waves"].get("recordings_deficit") or []
+    if d:
+        print("Where the wave estimate's energy goes (displacement energy m^2 per band, estimate / CDIP192;"
+              " 'kept from': the lowest bin over the noise floor test; 'ref Hm0 there': CDIP over those bins)")
+        print("%-30s %6s %9s %13s  %s" % ("record", "ref", "kept from", "ref Hm0 there",
+                                          "  ".join("%.2f-%.2f Hz" % tuple(b["band_hz"]) for b in d[0]["bands"])))
+        for r in d:
+            print("%-30s %6.2f %7s Hz %13.3f  %s" % (
+                r["name"], r["ref_hm0"], _f(r["kept_from_hz"], "%.3f"), r["ref_hm0_kept_band"],
+                "  ".join("%11s" % _f(b["ratio"], "%.2f") for b in r["bands"])))

@@ -145,6 +145,24 @@ def read_cdip(path):
     return rows
 
 
+def read_cdip_spectrum(path, key):
+    """[(freq_hz, bandwidth_hz, energy_m2_per_hz)] of the CDIP192 row at key (day, second of day)."""
+    with open(path) as f:
+        next(f)
+        for line in f:
+            p = line.split(";")
+            if (p[0].split(" ")[0], _seconds(p[0])) == key:
+                freq = [float(v) for v in p[7].strip("[]").split(",")]
+                energy = [float(v) for v in p[8].strip("[]").split(",")]
+                out = []
+                for i, fr in enumerate(freq):
+                    lo = freq[i - 1] if i else fr - (freq[1] - fr)
+                    hi = freq[i + 1] if i + 1 < len(freq) else fr + (fr - freq[i - 1])
+                    out.append((fr, (hi - lo) / 2, energy[i]))
+                return out
+    return None
+
+
 def _day(path):
     stamp = os.path.basename(path).split("_")[2]          # 27Oct2021
     return "%s-%s-%s" % (stamp[:2], stamp[2:5], stamp[5:])
@@ -204,6 +222,7 @@ def _periods(z, t0, cdip, day, unit):
             t = SeaTrace("%s %s %s" % (unit, label, what.split(" ")[0]), rate, seg[:n], ref and ref[0], ref and ref[1],
                          "CDIP192 %s UTC period, %s, %d s" % (label, what, n // rate))
             t.window_s = n // rate
+            t.period = (day, start)        # the CDIP row's key (read_cdip_spectrum)
             lst.append(t)
         start += PERIOD_S
     return records + wholes

@@ -79,6 +79,7 @@ def test_bench_json_scores_the_vendored_recordings_without_shared(monkeypatch):
         assert err[g["worst_walk"]] == (name, g["worst_error_pct"])
         assert all(abs(e) <= abs(g["worst_error_pct"]) for p, e in err.values() if p == name)
     assert res["waves"]["recordings"] == []
+    assert res["waves"]["recordings_deficit"] == []
     ppg_rows = res["ppg"]["recordings"]        # the PPG is vendored: scored with or without ../shared
     assert len(ppg_rows) == 73 + 24 and all(set(r) >= {"name", "truth_hr", "estimate_hr", "hr_error_bpm", "acf_hr"}
                                             for r in ppg_rows)
@@ -114,4 +115,19 @@ def test_wave_recordings_are_scored_against_cdip_when_shared_exists():
     # issue #11: Hm0 within 15 %, Tp within 20 % of the reference buoy (was +34 % / +45 %, Tp +38 %)
     assert all(r["goal_met"] for r in buoy), [(r["name"], r["error_pct"], r["tp_error_pct"]) for r in buoy]
     bench = [r for r in rows if r["truth"] == 0.0]
-    assert len(bench) == 3 and all(r["estimate"] is None or r["estimate"] < 0.06 for r in bench)
+    # 0 within 5 cm: 057's knock read 0.057 m before the transient test
+    assert len(bench) == 3 and all(r["goal_met"] for r in bench), [(r["name"], r["estimate"]) for r in bench]
+
+
+def test_wave_deficit_compares_the_spectrum_with_cdip_per_band():
+    from lpwa.tools.bench import recordings as bench_rec
+    from lpwa.tools.sim import recordings
+    records = [t for t in recordings.waves() if t.hm0]
+    if not records:
+        pytest.skip("../shared/datasets/waves absent: the microSWIFT records are never vendored")
+    for d in (bench_rec.wave_deficit(t) for t in records):
+        # the floor test keeps bins from about 0.12 Hz on this unit: the reference over them is lower
+        assert 0.1 <= d["kept_from_hz"] <= 0.15 and d["ref_hm0_kept_band"] < d["ref_hm0"], d
+        bands = {tuple(b["band_hz"]): b for b in d["bands"]}
+        assert bands[(0.05, 0.10)]["estimate_m2"] == 0.0
+        assert all(0.3 <= b["ratio"] <= 2.0 for k, b in bands.items() if k[0] >= 0.10), d
