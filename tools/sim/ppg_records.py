@@ -6,9 +6,11 @@ smartwatch's wrist PPG at ~20 Hz (one wavelength) with the watch's own heart rat
 (`hrm`, its built-in estimator, 1 bpm steps) beside every sample. It is cut into consecutive
 records of RECORD_S seconds; each record's truth is the mean of the watch's heart rate over it
 (records where the watch reported none have no truth). Samples are interpolated onto the
-firmware's 50 Hz grid and mapped to MAX30102-like counts: the watch's value rises with
-absorbance, the MAX30102's light falls, so IR = 100 000 x (2 - value / the record's median),
-which keeps the record's own pulsatile fraction. Red = IR (one wavelength): no SpO2 truth.
+firmware's 50 Hz grid and mapped to MAX30102-like counts: IR = 100 000 x value / the record's
+median, which keeps the record's own pulsatile fraction. The watch's value is received light,
+as the MAX30102's is: it falls fast at systole and recovers slowly (its 0.1 s slope is skewed
+negative, -0.8 to -3.1 per 50 s of the recording); the earlier mapping 2 - value / median
+turned the pulse upside down, so the estimator timed beats on the slow diastolic phase. Red = IR (one wavelength): no SpO2 truth.
 A second reference per record, `acf_hr`, comes from the record's autocorrelation (offline).
 """
 
@@ -61,7 +63,7 @@ def records(seconds, rows=None):
             break
         values = _resample(part, RATE_HZ)
         med = sorted(values)[len(values) // 2]
-        ir = [int(round(IR_LEVEL * (2 - v / med))) for v in values]
+        ir = [int(round(IR_LEVEL * v / med)) for v in values]
         hrm = [h for _, _, h in part if h > 0]
         truth = sum(hrm) / float(len(hrm)) if len(hrm) > len(part) // 2 else None
         name = "gear %3d-%3d s" % ((start - rows[0][0]) // 1000, (start - rows[0][0]) // 1000 + seconds)
