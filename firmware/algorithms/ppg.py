@@ -2,7 +2,7 @@
 
 Method (README.md in this folder): per channel, DC by a ~1.3 s moving mean; AC = sample - DC,
 smoothed by a 0.16 s boxcar (together a 0.12-4 Hz band-pass). Beats are found on the 100 ms
-slope of the inverted IR AC (absorbance rises at systole): an upstroke starts above 3/8 of the
+slope of the inverted IR AC (absorbance rises at systole): an upstroke starts above 1/4 of the
 median slope of the last 3 upstrokes (a baseline wander's slope subtracts from a weak one; one
 strong beat does not lift the level over the next), not before 60 % of the shorter of the last
 two intervals (after a missed beat the next one is still found), and ends when the slope turns
@@ -31,7 +31,7 @@ MOTION_PCT = 3           # an AC excursion above this % of DC is motion, not a p
 SLOPE_MS = 100           # the beat detector works on the 100 ms slope of the smoothed AC
 BOX_MS = 160             # the AC is smoothed over this long
 MIN_HYST = 8             # smallest hysteresis (counts of smoothed AC)
-UP_EIGHTHS = 3           # a beat starts at this many eighths of the recent upstroke slope
+UP_EIGHTHS = 2           # a beat starts at this many eighths of the recent upstroke slope (wrist: 4x swings)
 NBEATS = 8               # beat intervals kept (a reading averages up to this many)
 MIN_INTERVALS = 4        # a reading from 5 beats on
 QUALITY_MIN = 50
