@@ -3,8 +3,9 @@
 Method (README.md in this folder): per channel, DC by a ~1.3 s moving mean; AC = sample - DC,
 smoothed by a 0.16 s boxcar (together a 0.12-4 Hz band-pass). Beats are found on the 100 ms
 slope of the inverted IR AC (absorbance rises at systole): an upstroke starts above 1/4 of the
-median slope of the last 3 upstrokes (a baseline wander's slope subtracts from a weak one; one
-strong beat does not lift the level over the next), not before 60 % of the shorter of the last
+median slope of the last 3 upstrokes (1/2 of the fast-attack peak before there are 3: a
+baseline wander's slope subtracts from a weak one; one strong beat does not lift the level over
+the next), not before 60 % of the shorter of the last
 two intervals (after a missed beat the next one is still found), and ends when the slope turns
 down; the beat is timed at the steepest point. Per beat: the interval, the pulse amplitude
 (lowest smoothed AC of the cycle to the top of the upstroke, ppm of DC) and the ratio of ratios
@@ -74,7 +75,6 @@ class PpgEstimator:
         self._amps = array.array("i", [0] * NBEATS)     # IR amplitude, ppm of DC
         self._rs = array.array("i", [0] * NBEATS)       # ratio of ratios x 1000
         self._sorted = array.array("i", [0] * NBEATS)   # scratch for the median
-        self._his = array.array("i", [0] * 3)            # the last 3 upstrokes' slope peaks
         self._beats = 0
         self._beat_i = 0
         self._n = 0
@@ -94,13 +94,11 @@ class PpgEstimator:
         self._sy = 0
         self._ns = 0
         self._peak = 0                   # the recent upstroke slope: median of the last 3
-        self._his[0] = self._his[1] = self._his[2] = 0
-        self._nhis = 0
+        self._h0 = self._h1 = self._h2 = 0   # the last 3 upstrokes' slope peaks
+        self._nhis = 0                   # upstrokes seen: 0-2 filling, then 3-5 (slot = n % 3)
         self._last = -1
         self._refractory = 0
-        self._prev_dt = 0
         self._thi = 0
-        self._cycles = 0
         self._beats = 0
         self._result = None
 
@@ -186,7 +184,9 @@ class PpgEstimator:
         else:
             if self._last >= 0 and self._n - self._last > 2 * self._refractory:
                 self._peak -= self._peak >> 5    # a beat is overdue: the level was too high
-            up = (self._peak * UP_EIGHTHS) >> 3   # a share of the recent upstroke slope
+            # a share of the recent upstroke slope; half of it until 3 upstrokes and an interval
+            # are known (no refractory yet keeps the diastolic wave out)
+            up = (self._peak * (UP_EIGHTHS if self._nhis >= 3 else 4)) >> 3
             if up < MIN_HYST:
                 up = MIN_HYST
             if y > up and (self._last < 0 or self._n - self._last >= self._refractory):
@@ -199,12 +199,17 @@ class PpgEstimator:
     def _upstroke(self, hi):
         """The detector's level follows the median of the last 3 upstroke slopes: one strong
         beat (or a jolt under the motion limit) does not raise it over the next weaker ones."""
-        h = self._his
-        h[self._nhis % 3] = hi
-        self._nhis += 1
+        k = self._nhis % 3
+        if k == 0:
+            self._h0 = hi
+        elif k == 1:
+            self._h1 = hi
+        else:
+            self._h2 = hi
+        self._nhis = self._nhis + 1 if self._nhis < 5 else 3
         if self._nhis < 3:
             return
-        a, b, c = h[0], h[1], h[2]
+        a, b, c = self._h0, self._h1, self._h2
         if a > b:
             a, b = b, a
         self._peak = b if c > b else (a if c < a else c)
@@ -212,14 +217,13 @@ class PpgEstimator:
     def _beat(self, n, amp, sxy, sxx, dc_red, dc_ir):
         last = self._last
         self._last = n
-        if last < 0 or self._cycles == 0 or amp <= 0 or sxx <= 0:
-            self._cycles += 1
+        if last < 0 or self._nhis <= 1 or amp <= 0 or sxx <= 0:
             return                       # the first cycle only starts the clock
         dt = n - last
         # the next upstroke is not expected before 60 % of the interval (a diastolic wave is);
         # of the shorter of the last two: after one missed beat the next is still found
-        short = dt if self._prev_dt <= 0 or dt < self._prev_dt else self._prev_dt
-        self._prev_dt = dt
+        prev = self._intervals[self._beat_i - 1 if self._beat_i else NBEATS - 1] if self._beats else 0
+        short = dt if prev <= 0 or dt < prev else prev
         self._refractory = short * 3 // 5
         if dt < self._min_int:
             self._reset_detector()
