@@ -168,8 +168,10 @@ class PpgEstimator:
             if y > self._hi:
                 self._hi = y
                 self._thi = self._n
-                if y > self._peak and self._nhis < 3:
-                    self._peak = y       # fast attack until 3 upstrokes are known
+                if self._nhis < 3 and 2 * y > self._peak:
+                    # fast attack until 3 upstrokes are known, at twice the slope: the level is
+                    # then half of it (no refractory yet keeps the diastolic wave out)
+                    self._peak = 2 * y
             if y < -MIN_HYST:            # the upstroke is over: book the beat
                 self._high = False
                 self._upstroke(self._hi)
@@ -184,9 +186,7 @@ class PpgEstimator:
         else:
             if self._last >= 0 and self._n - self._last > 2 * self._refractory:
                 self._peak -= self._peak >> 5    # a beat is overdue: the level was too high
-            # a share of the recent upstroke slope; half of it until 3 upstrokes and an interval
-            # are known (no refractory yet keeps the diastolic wave out)
-            up = (self._peak * (UP_EIGHTHS if self._nhis >= 3 else 4)) >> 3
+            up = (self._peak * UP_EIGHTHS) >> 3   # a share of the recent upstroke slope
             if up < MIN_HYST:
                 up = MIN_HYST
             if y > up and (self._last < 0 or self._n - self._last >= self._refractory):
