@@ -3,22 +3,22 @@
 Method (README.md in this folder): per channel, DC by a ~1.3 s moving mean; AC = sample - DC,
 smoothed by a 0.16 s boxcar (together a 0.12-4 Hz band-pass). Beats are found on the 100 ms
 slope of the inverted IR AC (absorbance rises at systole): an upstroke starts above 1/4 of the
-median slope of the last 3 upstrokes (1/2 of the fast-attack peak before there are 3: a
-baseline wander's slope subtracts from a weak one; one strong beat does not lift the level over
-the next), not before 60 % of the shorter of the last
-two intervals (after a missed beat the next one is still found), and ends when the slope turns
-down; the beat is timed at the steepest point. Per beat: the interval, the pulse amplitude
-(lowest smoothed AC of the cycle to the top of the upstroke, ppm of DC) and the ratio of ratios
-R from the centred least-squares slope of red on IR over the cycle. A reading needs
+median slope of the last 3 upstrokes (a wrist pulse swings 2-5x from beat to beat and a
+baseline wander's slope subtracts from a weak one; one strong beat does not lift the level
+over the next; half the fast-attack peak until there are 3), not before 60 % of the shorter of
+the last two intervals (after a missed beat the next one is still found), and ends when the
+slope turns down; the beat is timed at the steepest point. Per beat: the interval, the pulse
+amplitude (lowest smoothed AC of the cycle to the top of the upstroke, ppm of DC) and the ratio
+of ratios R from the centred least-squares slope of red on IR over the cycle. A reading needs
 MIN_INTERVALS intervals (5 beats) and uses the last NBEATS at most.
 
 Quality gate (reading only at QUALITY_MIN or more), over the longest recent run that passes:
-every interval within INTERVAL_TOL_PCT of the run's median (the rhythm, not the amplitude,
-which varies 2-5x beat to beat on a wrist), and a mean amplitude of PI_MIN_PPM or more. HR = 60 / mean
-interval. SpO2 from the median R through the node's calibration (spo2.py): none when R spreads
-beyond R_SPREAD_PCT or the pulse is under SPO2_PI_MIN_PPM (flag NO_SPO2), none below the
-curve's validated range (BELOW_RANGE), flagged UNCALIBRATED on the default curve. No finger, a
-clipped sample or motion (an AC swing over MOTION_PCT of DC) clears the beat history.
+every interval within INTERVAL_TOL_PCT of the run's median (the rhythm, not the amplitude),
+and a mean amplitude of PI_MIN_PPM or more. HR = 60 / mean interval. SpO2 from the median R
+through the node's calibration (spo2.py): none when R spreads beyond R_SPREAD_PCT or the pulse
+is under SPO2_PI_MIN_PPM (flag NO_SPO2), none below the curve's validated range (BELOW_RANGE),
+flagged UNCALIBRATED on the default curve. No finger, a clipped sample or motion (an AC swing
+over MOTION_PCT of DC) clears the beat history.
 Per-sample arithmetic is integer.
 """
 

@@ -150,3 +150,18 @@ def test_wave_deficit_compares_the_spectrum_with_cdip_per_band():
         bands = {tuple(b["band_hz"]): b for b in d["bands"]}
         assert bands[(0.05, 0.10)]["estimate_m2"] == 0.0
         assert all(0.3 <= b["ratio"] <= 2.0 for k, b in bands.items() if k[0] >= 0.10), d
+
+
+def test_ppg_reference_beats_find_a_model_pulse_rate():
+    """The offline beat reference the real records are scored against must itself be right: on a
+    model pulse with known beats it gives the heart rate within 1 bpm and calls the rhythm clean,
+    and on the model's motion it does not call a clean rhythm."""
+    from lpwa.tools.sim import ppg, ppg_records
+    for seed, bpm in ((1, 58), (2, 77), (3, 104)):
+        t = ppg.ppg("ref", 900 + seed, bpm, 97, 20)
+        light = [ir for _, ir in t.samples]
+        hr, good = ppg_records.reference_hr(ppg_records.reference_beats(light, t.rate_hz), 0, 20)
+        assert good and abs(hr - t.hr) <= 1.0, (bpm, t.hr, hr)
+    m = ppg.ppg("motion", 907, 80, 97, segments=[("motion", 20)])
+    _, good = ppg_records.reference_hr(ppg_records.reference_beats([ir for _, ir in m.samples], 50), 0, 20)
+    assert not good
