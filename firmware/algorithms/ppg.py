@@ -2,20 +2,23 @@
 
 Method (README.md in this folder): per channel, DC by a ~1.3 s moving mean; AC = sample - DC,
 smoothed by a 0.16 s boxcar (together a 0.12-4 Hz band-pass). Beats are found on the 100 ms
-slope of the inverted IR AC (absorbance rises at systole): an upstroke starts above half the
-recent upstroke slope, not before 60 % of the last interval, and ends when the slope turns
-down; the beat is timed at the steepest point. Per beat: the interval, the pulse amplitude
-(lowest smoothed AC of the cycle to the top of the upstroke, ppm of DC) and the ratio of ratios
-R from the centred least-squares slope of red on IR over the cycle. A reading needs
+slope of the inverted IR AC (absorbance rises at systole): an upstroke starts above 1/4 of the
+median slope of the last 3 upstrokes (a wrist pulse swings 2-5x from beat to beat and a
+baseline wander's slope subtracts from a weak one; one strong beat does not lift the level
+over the next; half the fast-attack peak until there are 3), not before 60 % of the shorter of
+the last two intervals (after a missed beat the next one is still found), and ends when the
+slope turns down; the beat is timed at the steepest point. Per beat: the interval, the pulse
+amplitude (lowest smoothed AC of the cycle to the top of the upstroke, ppm of DC) and the ratio
+of ratios R from the centred least-squares slope of red on IR over the cycle. A reading needs
 MIN_INTERVALS intervals (5 beats) and uses the last NBEATS at most.
 
 Quality gate (reading only at QUALITY_MIN or more), over the longest recent run that passes:
-every interval within INTERVAL_TOL_PCT of the run's median, the amplitude spread within
-AMP_SPREAD_PCT of the mean, and a mean amplitude of PI_MIN_PPM or more. HR = 60 / mean
-interval. SpO2 from the median R through the node's calibration (spo2.py): none when R spreads
-beyond R_SPREAD_PCT or the pulse is under SPO2_PI_MIN_PPM (flag NO_SPO2), none below the
-curve's validated range (BELOW_RANGE), flagged UNCALIBRATED on the default curve. No finger, a
-clipped sample or motion (an AC swing over MOTION_PCT of DC) clears the beat history.
+every interval within INTERVAL_TOL_PCT of the run's median (the rhythm, not the amplitude),
+and a mean amplitude of PI_MIN_PPM or more. HR = 60 / mean interval. SpO2 from the median R
+through the node's calibration (spo2.py): none when R spreads beyond R_SPREAD_PCT or the pulse
+is under SPO2_PI_MIN_PPM (flag NO_SPO2), none below the curve's validated range (BELOW_RANGE),
+flagged UNCALIBRATED on the default curve. No finger, a clipped sample or motion (an AC swing
+over MOTION_PCT of DC) clears the beat history.
 Per-sample arithmetic is integer.
 """
 
@@ -29,12 +32,11 @@ MOTION_PCT = 3           # an AC excursion above this % of DC is motion, not a p
 SLOPE_MS = 100           # the beat detector works on the 100 ms slope of the smoothed AC
 BOX_MS = 160             # the AC is smoothed over this long
 MIN_HYST = 8             # smallest hysteresis (counts of smoothed AC)
-UP_EIGHTHS = 4           # a beat starts at this many eighths of the recent upstroke's slope
+UP_EIGHTHS = 2           # a beat starts at this many eighths of the recent upstroke slope (wrist: 4x swings)
 NBEATS = 8               # beat intervals kept (a reading averages up to this many)
 MIN_INTERVALS = 4        # a reading from 5 beats on
 QUALITY_MIN = 50
 INTERVAL_TOL_PCT = 20    # the largest deviation of an interval from the median (quality 50)
-AMP_SPREAD_PCT = 100     # (max - min) / mean IR amplitude at quality 50
 PI_MIN_PPM = 1000        # perfusion index 0.1 %: weaker pulses give no reading
 SPO2_PI_MIN_PPM = 2000   # SpO2 only from a pulse of 0.2 % of DC or more (R is noise below)
 R_SPREAD_PCT = 20        # (max - min) / mean R beyond which no SpO2 is given
@@ -91,11 +93,12 @@ class PpgEstimator:
         self._sx = 0
         self._sy = 0
         self._ns = 0
-        self._peak = 0                   # recent upstroke slope peak
+        self._peak = 0                   # the recent upstroke slope: median of the last 3
+        self._h0 = self._h1 = self._h2 = 0   # the last 3 upstrokes' slope peaks
+        self._nhis = 0                   # upstrokes seen: 0-2 filling, then 3-5 (slot = n % 3)
         self._last = -1
         self._refractory = 0
         self._thi = 0
-        self._cycles = 0
         self._beats = 0
         self._result = None
 
@@ -165,11 +168,13 @@ class PpgEstimator:
             if y > self._hi:
                 self._hi = y
                 self._thi = self._n
-                if y > self._peak:       # fast attack: the diastolic bump that follows stays below
-                    self._peak = y
+                if self._nhis < 3 and 2 * y > self._peak:
+                    # fast attack until 3 upstrokes are known, at twice the slope: the level is
+                    # then half of it (no refractory yet keeps the diastolic wave out)
+                    self._peak = 2 * y
             if y < -MIN_HYST:            # the upstroke is over: book the beat
                 self._high = False
-                self._peak = (3 * self._peak + self._hi) >> 2    # slow decay
+                self._upstroke(self._hi)
                 # the upstroke's rise, the cycle's lowest point to the peak
                 amp = self._z - self._zmin
                 self._zmin = 1 << 30
@@ -191,15 +196,35 @@ class PpgEstimator:
         if self._last >= 0 and self._n - self._last > self._max_int:
             self._reset_detector()       # no beat for too long
 
+    def _upstroke(self, hi):
+        """The detector's level follows the median of the last 3 upstroke slopes: one strong
+        beat (or a jolt under the motion limit) does not raise it over the next weaker ones."""
+        k = self._nhis % 3
+        if k == 0:
+            self._h0 = hi
+        elif k == 1:
+            self._h1 = hi
+        else:
+            self._h2 = hi
+        self._nhis = self._nhis + 1 if self._nhis < 5 else 3
+        if self._nhis < 3:
+            return
+        a, b, c = self._h0, self._h1, self._h2
+        if a > b:
+            a, b = b, a
+        self._peak = b if c > b else (a if c < a else c)
+
     def _beat(self, n, amp, sxy, sxx, dc_red, dc_ir):
         last = self._last
         self._last = n
-        if last < 0 or self._cycles == 0 or amp <= 0 or sxx <= 0:
-            self._cycles += 1
+        if last < 0 or self._nhis <= 1 or amp <= 0 or sxx <= 0:
             return                       # the first cycle only starts the clock
         dt = n - last
-        # the next upstroke is not expected before 60 % of this interval (a diastolic wave is)
-        self._refractory = dt * 3 // 5
+        # the next upstroke is not expected before 60 % of the interval (a diastolic wave is);
+        # of the shorter of the last two: after one missed beat the next is still found
+        prev = self._intervals[self._beat_i - 1 if self._beat_i else NBEATS - 1] if self._beats else 0
+        short = dt if prev <= 0 or dt < prev else prev
+        self._refractory = short * 3 // 5
         if dt < self._min_int:
             self._reset_detector()
             self._last = n
@@ -243,11 +268,17 @@ class PpgEstimator:
         return 100 - 50 * 100 * (s[m - 1] - s[0]) * m // (limit_pct * total), total
 
     def _quality(self, m):
-        """(quality, sum of intervals, sum of amplitudes) over the last `m` beats."""
+        """(quality, sum of intervals, sum of amplitudes) over the last `m` beats.
+
+        Judged on the rhythm only: a wrist or a cold finger changes the pulse amplitude 2-5x
+        from beat to beat (respiration, vasomotion) while the intervals stay within 10-15 %;
+        a missed, doubled or motion beat breaks the intervals. Amplitude only sets the floor."""
         q, sum_int = self._score(self._intervals, m, INTERVAL_TOL_PCT, True)
-        q_amp, sum_amp = self._score(self._amps, m, AMP_SPREAD_PCT, False)
-        if q_amp < q:
-            q = q_amp
+        sum_amp = 0
+        j = self._beat_i
+        for _ in range(m):
+            j = j - 1 if j > 0 else NBEATS - 1
+            sum_amp += self._amps[j]
         return (q if q > 0 else 0), sum_int, sum_amp
 
     def _evaluate(self):

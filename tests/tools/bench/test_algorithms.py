@@ -81,23 +81,42 @@ def test_bench_json_scores_the_vendored_recordings_without_shared(monkeypatch):
     assert res["waves"]["recordings"] == []
     assert res["waves"]["recordings_deficit"] == []
     ppg_rows = res["ppg"]["recordings"]        # the PPG is vendored: scored with or without ../shared
-    assert len(ppg_rows) == 73 + 24 and all(set(r) >= {"name", "truth_hr", "estimate_hr", "hr_error_bpm", "acf_hr"}
-                                            for r in ppg_rows)
+    assert len(ppg_rows) == 147 + 73 + 24 and all(
+        set(r) >= {"name", "truth_hr", "estimate_hr", "hr_error_bpm", "acf_hr", "beats_hr", "good_signal"}
+        for r in ppg_rows)
     json.dumps(res)
 
 
 def test_ppg_recordings_are_scored_as_the_firmware_keeps_them():
-    """Per record: the watch's HR as truth, an offline autocorrelation HR beside it; totals per length.
-    Figures, not goals (the watch's own HR is a few bpm off itself), but a floor on yield and error."""
+    """Per record: the watch's HR, the same 6 s later (its lag) and the record's offline beats;
+    totals per length. Issue #11: a heart rate from 5 s when the signal is good, within 3 bpm,
+    none when it is not. Floors under this revision's figures (5 s: 104 of 133 clean records,
+    102 within 3 bpm of their beats, no false reading; main before: 45 of 133)."""
     from lpwa.tools.bench import ppg_records
     res = {}
     ppg_records.add(res, lambda algo, t, **kw: (runners.run_cpython(algo, t, **kw), None))
     tot = res["recordings_totals"]
-    assert set(tot) == {"10 s", "30 s"} and tot["10 s"]["records"] == 72 and tot["30 s"]["records"] == 24
-    assert tot["10 s"]["yield_pct"] >= 40 and tot["30 s"]["yield_pct"] >= 70     # issue #11: 1 of 70 before
+    assert set(tot) == {"5 s", "10 s", "30 s"} and tot["10 s"]["records"] == 72 and tot["30 s"]["records"] == 24
+    for k, floor in (("5 s", 70), ("10 s", 80), ("30 s", 80)):
+        t = tot[k]
+        assert t["good_yield_pct"] >= floor, (k, t)
+        assert t["good_within_goal_vs_beats"] >= 0.95 * t["good_with_reading"], (k, t)
+        assert t["good_mean_abs_error_vs_beats_bpm"] <= 1.0, (k, t)
+        assert t["false_readings"] <= 0.1 * t["other_records"], (k, t)
     assert tot["10 s"]["median_abs_error_vs_acf_bpm"] <= 2.0
-    scored = [r for r in res["recordings"] if r["hr_error_bpm"] is not None]
-    assert sum(abs(r["hr_error_bpm"]) <= 3 for r in scored) >= len(scored) // 2
+    assert tot["5 s"]["false_readings"] == 0
+
+
+def test_ppg_record_mapping_keeps_the_pulse_the_right_way_up():
+    """Light falls fast at systole and recovers slowly: the mapped IR's 0.1 s slope is skewed
+    negative, as a MAX30102's is (the old mapping flipped it and beats were timed on diastole)."""
+    from lpwa.tools.sim import ppg_records
+    t = ppg_records.records(30)[15]
+    ir = [s[1] for s in t.samples]
+    d = [ir[i + 5] - ir[i] for i in range(len(ir) - 5)]
+    m = sum(d) / float(len(d))
+    sd = (sum((x - m) ** 2 for x in d) / len(d)) ** 0.5
+    assert sum((x - m) ** 3 for x in d) / len(d) / sd ** 3 < -0.5
 
 
 def test_wave_recordings_are_scored_against_cdip_when_shared_exists():
@@ -131,3 +150,18 @@ def test_wave_deficit_compares_the_spectrum_with_cdip_per_band():
         bands = {tuple(b["band_hz"]): b for b in d["bands"]}
         assert bands[(0.05, 0.10)]["estimate_m2"] == 0.0
         assert all(0.3 <= b["ratio"] <= 2.0 for k, b in bands.items() if k[0] >= 0.10), d
+
+
+def test_ppg_reference_beats_find_a_model_pulse_rate():
+    """The offline beat reference the real records are scored against must itself be right: on a
+    model pulse with known beats it gives the heart rate within 1 bpm and calls the rhythm clean,
+    and on the model's motion it does not call a clean rhythm."""
+    from lpwa.tools.sim import ppg, ppg_records
+    for seed, bpm in ((1, 58), (2, 77), (3, 104)):
+        t = ppg.ppg("ref", 900 + seed, bpm, 97, 20)
+        light = [ir for _, ir in t.samples]
+        hr, good = ppg_records.reference_hr(ppg_records.reference_beats(light, t.rate_hz), 0, 20)
+        assert good and abs(hr - t.hr) <= 1.0, (bpm, t.hr, hr)
+    m = ppg.ppg("motion", 907, 80, 97, segments=[("motion", 20)])
+    _, good = ppg_records.reference_hr(ppg_records.reference_beats([ir for _, ir in m.samples], 50), 0, 20)
+    assert not good
