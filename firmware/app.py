@@ -12,10 +12,8 @@ caller sleeps.
 
 import gc
 
-from lpwa.firmware import config as configmod
-from lpwa.firmware import downlink
 from lpwa.firmware import uplink
-from lpwa.firmware.preload import preload
+from lpwa.firmware.preload import preload, unload
 from lpwa.firmware.drivers.errors import SensorError
 from lpwa.firmware.sensing import new_sampler
 from lpwa.firmware.store import MirroredStore, SlotStore, Slots, State
@@ -30,6 +28,24 @@ DAY_MS = 86400000
 ALARM_REPEAT_S = 900  # an ongoing alarm is re-sent at most this often
 RESET_CODES = {"power-on": 0, "watchdog": 1, "brown-out": 2, "software": 3, "deep-sleep": 4,
                "hard-fault": 5, "external": 6}
+
+
+# imported for one phase of the wake and dropped after it (firmware/preload.py, unload)
+_CONFIG = ("lpwa.firmware.config",)
+_DOWNLINK = ("lpwa.firmware.downlink", "lpwa.codecs.command") + _CONFIG
+
+
+def load_config(path):
+    """The device config, parsed by the validator, which is then dropped: it is boot-only work
+    (a downlink that changes the config loads it again to check what it changes). Raises
+    ConfigError (a ValueError) for a missing or bad file."""
+    from lpwa.firmware import config
+
+    try:
+        return config.load(path)
+    finally:
+        config = None
+        unload(*_CONFIG)
 
 
 def _codec():
@@ -53,7 +69,7 @@ class Node:
 
     def __init__(self, board, cfg=None, measure_mem=False):
         self.board = board
-        self.cfg = cfg if cfg is not None else configmod.load(board.config_path)
+        self.cfg = cfg if cfg is not None else load_config(board.config_path)
         self.log = []
         self.measure_mem = measure_mem
         self.mem_low = None  # lowest gc.mem_free() seen at a checkpoint
@@ -455,7 +471,11 @@ class Node:
         if got is None:
             return
         raw, meta = got
+        from lpwa.firmware import downlink
+
         result = downlink.apply(self, raw)
+        downlink = None
+        unload(*_DOWNLINK)  # a downlink phase: decoder and validator only while a command is applied
         self.log.append({"event": "downlink", "hex": _hex(raw), "meta": meta, "result": result})
 
 
@@ -475,7 +495,12 @@ def main(board=None):
         print("lpwa: button held at boot: safe mode, app not started (REPL stays available)")
         return
     try:
-        cfg = None
+        cfg = load_config(board.config_path)
+    except ValueError as e:  # ConfigError: a missing or bad file sleeps an hour, never boot-loops
+        print("lpwa: config error:", e)
+        board.deep_sleep(3600000)
+        return
+    try:
         while True:
             node = Node(board, cfg)
             cfg = node.cfg
@@ -489,9 +514,6 @@ def main(board=None):
             gc.collect()
             if getattr(board, "one_wake_per_main", False):
                 return  # the host board's simulation drives the wakes itself
-    except configmod.ConfigError as e:
-        print("lpwa: config error:", e)
-        sleep_ms = 3600000
     except Exception as e:  # never a boot loop: the counter and budget are already saved
         print("lpwa: wake failed:", repr(e))
         sleep_ms = 600000

@@ -43,3 +43,23 @@ def preload(kind, radio):
         except ImportError:
             pass
     gc.collect()
+
+
+def unload(*names):
+    """Forget modules a phase of the wake used and the rest will not (their bytecode, tables and
+    qstr-free objects become garbage), then collect. On a board each wake is a fresh interpreter,
+    so what one phase needed does not add to the peak of the next (issue #14). A module is kept
+    alive by sys.modules and by its parent package's attribute: both go."""
+    import sys
+
+    for name in names:
+        if sys.modules.pop(name, None) is None:
+            continue
+        parent, _dot, leaf = name.rpartition(".")
+        pkg = sys.modules.get(parent)
+        if pkg is not None and leaf in getattr(pkg, "__dict__", {}):
+            try:
+                delattr(pkg, leaf)
+            except AttributeError:
+                pass
+    gc.collect()

@@ -21,11 +21,10 @@ RADIOS = ("lora", "sigfox", "wisun")
 LOW, HIGH = 24 * KIB, 400 * KIB
 
 DAY = r"""
-from lpwa.firmware import config
+from lpwa.firmware.app import load_config
 from lpwa.boards.host.board import HostBoard
 from lpwa.boards.host.simulate import Simulation
-with open("cfg.json") as f:
-    cfg = config.loads(f.read())
+cfg = load_config("cfg.json")  # as the node reads it at boot (the validator is dropped after)
 board = HostBoard(cfg["kind"], 1, None)
 sim = Simulation(cfg, board)
 sim.schedule()
