@@ -13,6 +13,7 @@ caller sleeps.
 import gc
 
 from lpwa.firmware import uplink
+from lpwa.firmware import preload as phases
 from lpwa.firmware.preload import preload, unload
 from lpwa.firmware.drivers.errors import SensorError
 from lpwa.firmware.sensing import new_sampler
@@ -104,6 +105,7 @@ class Node:
         readings = {}
         flags, alarm, reason = self._sample(due, readings, now)
         wdt.feed()
+        self._sending_phase()
         self._mem()
         sent = self._send_due(due, readings, alarm, reason, now)
         self._account(due, sent, now)
@@ -118,7 +120,8 @@ class Node:
         """Step 1: watchdog, RTC slots, counter, state, duty-cycle budget, radio; (wdt, wake ms)."""
         b = self.board
         cfg = self.cfg
-        preload(cfg["kind"], cfg["radio"])  # the wake's modules below its data (firmware/preload.py)
+        # the wake's modules below its data (firmware/preload.py): sampling's now, sending's after it
+        preload(cfg["kind"], cfg["radio"], phases.boot_modules(cfg["kind"], cfg["radio"]))
         wdt = b.watchdog(WATCHDOG_MS)
         self.wdt = wdt
         b.sensor_cfg = cfg.get("sensors") or {}
@@ -178,6 +181,16 @@ class Node:
         if kind == "buoy":
             readings["fault_flags"] = flags
         return flags, alarm, reason
+
+    def _sending_phase(self):
+        """Sensors done: drop what only sampling used (drivers, estimators) and import the codec
+        into the room it left (firmware/preload.py). The battery stays: status frames read it."""
+        kind, radio = self.cfg["kind"], self.cfg["radio"]
+        done = phases.sampling_only(kind)
+        if done:
+            self.board.release_sensors(("battery",))
+            unload(*done)
+            preload(kind, radio, phases.send_modules(radio))
 
     def _sampling(self):
         """May this node read its sensors and send readings? Personal kinds need consent."""

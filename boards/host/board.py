@@ -123,6 +123,13 @@ class HostBoard:
     def reset_sensors(self):
         self.sensors = {}
 
+    def release_sensors(self, keep=()):
+        """Forget every sensor driver but `keep` (powered parts stay powered): the end of the wake's
+        sampling, so the drivers' code can leave the heap (firmware/preload.py)."""
+        for name in list(self.sensors):
+            if name not in keep:
+                del self.sensors[name]
+
     def sensor(self, name):
         drv = self.sensors.get(name)
         if drv is None:
