@@ -16,7 +16,6 @@ from lpwa.firmware import uplink
 from lpwa.firmware import preload as phases
 from lpwa.firmware.preload import preload, unload
 from lpwa.firmware.drivers.errors import SensorError
-from lpwa.firmware.sensing import new_sampler
 from lpwa.firmware.store import MirroredStore, SlotStore, Slots, State
 from lpwa.firmware.version import VERSION
 from lpwa.codecs.schema import STATUS_NO_CONSENT
@@ -156,6 +155,8 @@ class Node:
         Consent withdrawn: a personal kind's sensors are not even read."""
         b = self.board
         state = self.state
+        from lpwa.firmware.sensing import new_sampler
+
         sampler = new_sampler(b, self.cfg, state, self.wdt)
         kind = self.cfg["kind"]
         sampling = self._sampling()

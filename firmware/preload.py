@@ -35,10 +35,11 @@ _CODEC = {"lora": "lpwa.codecs.packed", "sigfox": "lpwa.codecs.compact", "wisun"
 
 
 # what only sampling uses, with the modules those import (unloaded after it); not the pedometer's
+_SAMPLERS = ("lpwa.firmware.sensing", "lpwa.firmware.drivers.gps")
 _SAMPLING_ONLY = {
-    "buoy": _KIND["buoy"] + ("lpwa.firmware.algorithms.attitude", "lpwa.firmware.algorithms.waves",
-                             "lpwa.firmware.algorithms.fft"),
-    "drone-vital": _KIND["drone-vital"] + ("lpwa.firmware.algorithms.spo2",),
+    "buoy": _KIND["buoy"] + _SAMPLERS + ("lpwa.firmware.algorithms.attitude", "lpwa.firmware.algorithms.waves",
+                                         "lpwa.firmware.algorithms.fft"),
+    "drone-vital": _KIND["drone-vital"] + _SAMPLERS + ("lpwa.firmware.algorithms.spo2",),
 }
 
 
