@@ -19,9 +19,9 @@ import gc
 _COMMON = ("lpwa.radio.budget", "lpwa.radio.airtime", "lpwa.firmware.drivers.battery")
 _SEND = ("lpwa.codecs.encoder", "lpwa.codecs.keys")
 _KIND = {
-    "buoy": ("lpwa.firmware.sensing_buoy", "lpwa.firmware.drivers.ds18b20", "lpwa.firmware.drivers.conductivity",
+    "buoy": ("lpwa.firmware.sensing_buoy", "lpwa.firmware.drivers.gps", "lpwa.firmware.drivers.ds18b20", "lpwa.firmware.drivers.conductivity",
              "lpwa.firmware.drivers.mpu6050", "lpwa.firmware.algorithms.imu_waves"),
-    "drone-vital": ("lpwa.firmware.sensing_vitals", "lpwa.firmware.drivers.max30102", "lpwa.firmware.algorithms.ppg"),
+    "drone-vital": ("lpwa.firmware.sensing_vitals", "lpwa.firmware.drivers.gps", "lpwa.firmware.drivers.max30102", "lpwa.firmware.algorithms.ppg"),
     "pedometer": ("lpwa.firmware.sensing_steps", "lpwa.firmware.drivers.mpu6050", "lpwa.firmware.pedometer",
                   "lpwa.firmware.algorithms.steps"),
 }
@@ -35,7 +35,7 @@ _CODEC = {"lora": "lpwa.codecs.packed", "sigfox": "lpwa.codecs.compact", "wisun"
 
 
 # what only sampling uses, with the modules those import (unloaded after it); not the pedometer's
-_SAMPLERS = ("lpwa.firmware.sensing", "lpwa.firmware.drivers.gps")
+_SAMPLERS = ("lpwa.firmware.sensing",)
 _SAMPLING_ONLY = {
     "buoy": _KIND["buoy"] + _SAMPLERS + ("lpwa.firmware.algorithms.attitude", "lpwa.firmware.algorithms.waves",
                                          "lpwa.firmware.algorithms.fft"),
