@@ -188,6 +188,13 @@ class Esp32Board:
         self.sensors = {}
         self._i2c = None
 
+    def release_sensors(self, keep=()):
+        """Forget every sensor driver but `keep` (powered parts stay powered): the end of the wake's
+        sampling, so the drivers' code can leave the heap (firmware/preload.py)."""
+        for name in list(self.sensors):
+            if name not in keep:
+                del self.sensors[name]
+
     def sensor(self, name):
         drv = self.sensors.get(name)
         if drv is None:

@@ -12,12 +12,10 @@ caller sleeps.
 
 import gc
 
-from lpwa.firmware import config as configmod
-from lpwa.firmware import downlink
 from lpwa.firmware import uplink
-from lpwa.firmware.preload import preload
+from lpwa.firmware import preload as phases
+from lpwa.firmware.preload import preload, unload
 from lpwa.firmware.drivers.errors import SensorError
-from lpwa.firmware.sensing import new_sampler
 from lpwa.firmware.store import MirroredStore, SlotStore, Slots, State
 from lpwa.firmware.version import VERSION
 from lpwa.codecs.schema import STATUS_NO_CONSENT
@@ -30,6 +28,24 @@ DAY_MS = 86400000
 ALARM_REPEAT_S = 900  # an ongoing alarm is re-sent at most this often
 RESET_CODES = {"power-on": 0, "watchdog": 1, "brown-out": 2, "software": 3, "deep-sleep": 4,
                "hard-fault": 5, "external": 6}
+
+
+# imported for one phase of the wake and dropped after it (firmware/preload.py, unload)
+_CONFIG = ("lpwa.firmware.config",)
+_DOWNLINK = ("lpwa.firmware.downlink", "lpwa.codecs.command") + _CONFIG
+
+
+def load_config(path):
+    """The device config, parsed by the validator, which is then dropped: it is boot-only work
+    (a downlink that changes the config loads it again to check what it changes). Raises
+    ConfigError (a ValueError) for a missing or bad file."""
+    from lpwa.firmware import config
+
+    try:
+        return config.load(path)
+    finally:
+        config = None
+        unload(*_CONFIG)
 
 
 def _codec():
@@ -53,7 +69,7 @@ class Node:
 
     def __init__(self, board, cfg=None, measure_mem=False):
         self.board = board
-        self.cfg = cfg if cfg is not None else configmod.load(board.config_path)
+        self.cfg = cfg if cfg is not None else load_config(board.config_path)
         self.log = []
         self.measure_mem = measure_mem
         self.mem_low = None  # lowest gc.mem_free() seen at a checkpoint
@@ -88,6 +104,7 @@ class Node:
         readings = {}
         flags, alarm, reason = self._sample(due, readings, now)
         wdt.feed()
+        self._sending_phase()
         self._mem()
         sent = self._send_due(due, readings, alarm, reason, now)
         self._account(due, sent, now)
@@ -102,7 +119,8 @@ class Node:
         """Step 1: watchdog, RTC slots, counter, state, duty-cycle budget, radio; (wdt, wake ms)."""
         b = self.board
         cfg = self.cfg
-        preload(cfg["kind"], cfg["radio"])  # the wake's modules below its data (firmware/preload.py)
+        # the wake's modules below its data (firmware/preload.py): sampling's now, sending's after it
+        preload(cfg["kind"], cfg["radio"], phases.boot_modules(cfg["kind"], cfg["radio"]))
         wdt = b.watchdog(WATCHDOG_MS)
         self.wdt = wdt
         b.sensor_cfg = cfg.get("sensors") or {}
@@ -137,6 +155,8 @@ class Node:
         Consent withdrawn: a personal kind's sensors are not even read."""
         b = self.board
         state = self.state
+        from lpwa.firmware.sensing import new_sampler
+
         sampler = new_sampler(b, self.cfg, state, self.wdt)
         kind = self.cfg["kind"]
         sampling = self._sampling()
@@ -162,6 +182,16 @@ class Node:
         if kind == "buoy":
             readings["fault_flags"] = flags
         return flags, alarm, reason
+
+    def _sending_phase(self):
+        """Sensors done: drop what only sampling used (drivers, estimators) and import the codec
+        into the room it left (firmware/preload.py). The battery stays: status frames read it."""
+        kind, radio = self.cfg["kind"], self.cfg["radio"]
+        done = phases.sampling_only(kind)
+        if done:
+            self.board.release_sensors(("battery",))
+            unload(*done)
+            preload(kind, radio, phases.send_modules(radio))
 
     def _sampling(self):
         """May this node read its sensors and send readings? Personal kinds need consent."""
@@ -455,7 +485,11 @@ class Node:
         if got is None:
             return
         raw, meta = got
+        from lpwa.firmware import downlink
+
         result = downlink.apply(self, raw)
+        downlink = None
+        unload(*_DOWNLINK)  # a downlink phase: decoder and validator only while a command is applied
         self.log.append({"event": "downlink", "hex": _hex(raw), "meta": meta, "result": result})
 
 
@@ -475,7 +509,12 @@ def main(board=None):
         print("lpwa: button held at boot: safe mode, app not started (REPL stays available)")
         return
     try:
-        cfg = None
+        cfg = load_config(board.config_path)
+    except ValueError as e:  # ConfigError: a missing or bad file sleeps an hour, never boot-loops
+        print("lpwa: config error:", e)
+        board.deep_sleep(3600000)
+        return
+    try:
         while True:
             node = Node(board, cfg)
             cfg = node.cfg
@@ -489,9 +528,6 @@ def main(board=None):
             gc.collect()
             if getattr(board, "one_wake_per_main", False):
                 return  # the host board's simulation drives the wakes itself
-    except configmod.ConfigError as e:
-        print("lpwa: config error:", e)
-        sleep_ms = 3600000
     except Exception as e:  # never a boot loop: the counter and budget are already saved
         print("lpwa: wake failed:", repr(e))
         sleep_ms = 600000

@@ -6,16 +6,22 @@ buffers, frames) and pin the heap into pieces too small for the next buffer: mea
 ESP32-like unix port (tools/mpy/heap_probe.py), that fragmentation cost more heap than the
 wake's data itself. Imported first, they sit together at the bottom of the heap. Only what the
 kind and radio need: a buoy never imports the pulse oximeter, a Sigfox node never CBOR.
+
+Two phases: sampling, then sending. A buoy or drone-vital needs its sensor drivers and
+estimators only while sampling, and the codec only after: `boot` imports the sampling set, the
+app unloads it when the sensors are done (`unload`, after a collection the heap is the resident
+part and the readings), and `sending` imports the codec into the room it left. The peak is then
+the larger phase, not their sum. The pedometer samples all day (FIFO drains), so it keeps both.
 """
 
 import gc
 
-_COMMON = ("lpwa.radio.budget", "lpwa.radio.airtime", "lpwa.codecs.encoder", "lpwa.codecs.keys",
-           "lpwa.firmware.drivers.battery")
+_COMMON = ("lpwa.radio.budget", "lpwa.radio.airtime", "lpwa.firmware.drivers.battery")
+_SEND = ("lpwa.codecs.encoder", "lpwa.codecs.keys")
 _KIND = {
-    "buoy": ("lpwa.firmware.sensing_buoy", "lpwa.firmware.drivers.ds18b20", "lpwa.firmware.drivers.conductivity",
+    "buoy": ("lpwa.firmware.sensing_buoy", "lpwa.firmware.drivers.gps", "lpwa.firmware.drivers.ds18b20", "lpwa.firmware.drivers.conductivity",
              "lpwa.firmware.drivers.mpu6050", "lpwa.firmware.algorithms.imu_waves"),
-    "drone-vital": ("lpwa.firmware.sensing_vitals", "lpwa.firmware.drivers.max30102", "lpwa.firmware.algorithms.ppg"),
+    "drone-vital": ("lpwa.firmware.sensing_vitals", "lpwa.firmware.drivers.gps", "lpwa.firmware.drivers.max30102", "lpwa.firmware.algorithms.ppg"),
     "pedometer": ("lpwa.firmware.sensing_steps", "lpwa.firmware.drivers.mpu6050", "lpwa.firmware.pedometer",
                   "lpwa.firmware.algorithms.steps"),
 }
@@ -28,18 +34,62 @@ _RADIO = {
 _CODEC = {"lora": "lpwa.codecs.packed", "sigfox": "lpwa.codecs.compact", "wisun": "lpwa.codecs.full"}
 
 
+# what only sampling uses, with the modules those import (unloaded after it); not the pedometer's
+_SAMPLERS = ("lpwa.firmware.sensing",)
+_SAMPLING_ONLY = {
+    "buoy": _KIND["buoy"] + _SAMPLERS + ("lpwa.firmware.algorithms.attitude", "lpwa.firmware.algorithms.waves",
+                                         "lpwa.firmware.algorithms.fft"),
+    "drone-vital": _KIND["drone-vital"] + _SAMPLERS + ("lpwa.firmware.algorithms.spo2",),
+}
+
+
 def modules(kind, radio):
-    """The module names a wake of this kind and radio imports, in import order."""
-    return _COMMON + (_CODEC.get(radio),) + _RADIO.get(radio, ()) + _KIND.get(kind, ())
+    """The module names a wake of this kind and radio imports (both phases), in import order."""
+    return boot_modules(kind, radio) + send_modules(radio)
 
 
-def preload(kind, radio):
-    """Import them (a module missing from this image is skipped: the wake reports it) and collect."""
-    for name in modules(kind, radio):
-        if name is None:
-            continue
+def boot_modules(kind, radio):
+    """What boot imports: the budget, the radio driver and this kind's sampling (and, for a kind
+    that samples all day, the codec too: it has no phase without its sensors)."""
+    mods = _COMMON + _RADIO.get(radio, ()) + _KIND.get(kind, ())
+    return mods if kind in _SAMPLING_ONLY else mods + send_modules(radio)
+
+
+def send_modules(radio):
+    return _SEND + ((_CODEC[radio],) if radio in _CODEC else ())
+
+
+def sampling_only(kind):
+    """What the end of sampling unloads for this kind (empty: it keeps its sensors)."""
+    return _SAMPLING_ONLY.get(kind, ())
+
+
+def preload(kind, radio, names=None):
+    """Import `names` (default: both phases; a module missing from this image is skipped: the
+    wake reports it) and collect."""
+    for name in modules(kind, radio) if names is None else names:
         try:
             __import__(name)
         except ImportError:
             pass
+    gc.collect()
+
+
+def unload(*names):
+    """Forget modules a phase of the wake used and the rest will not (their bytecode, tables and
+    qstr-free objects become garbage), then collect. On a board each wake is a fresh interpreter,
+    so what one phase needed does not add to the peak of the next (issue #14). A module is kept
+    alive by sys.modules and by its parent package's attribute: both go."""
+    import sys
+
+    for name in names:
+        if sys.modules.pop(name, None) is None:
+            continue
+        parent, _dot, leaf = name.rpartition(".")
+        pkg = sys.modules.get(parent)
+        if pkg is not None and leaf in getattr(pkg, "__dict__", {}):
+            try:
+                delattr(pkg, leaf)
+            except AttributeError:
+                pass
     gc.collect()

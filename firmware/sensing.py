@@ -8,7 +8,6 @@ node loads only its own kind's code onto its heap (issue #14); `new_sampler` pic
 """
 
 from lpwa.firmware.drivers.errors import SensorError
-from lpwa.firmware.drivers import gps
 
 # fault_flags bits (codec schema BUOY_FIELDS): 0 temp, 1 salinity, 2 wave/IMU, 3 GNSS, 4 low battery
 F_TEMP = 1
@@ -73,8 +72,10 @@ class Sampler:
         fix = self._try(F_GNSS, self._fix)
         if fix is not None:
             if fix.get("lat_e6") is not None:  # exact: ESP32 floats cannot carry 1e-6 degree
-                readings["lat_deg"] = gps.e6_text(fix["lat_e6"])
-                readings["lon_deg"] = gps.e6_text(fix["lon_e6"])
+                from lpwa.firmware.drivers.gps import e6_text  # a pedometer never loads the GPS driver
+
+                readings["lat_deg"] = e6_text(fix["lat_e6"])
+                readings["lon_deg"] = e6_text(fix["lon_e6"])
             else:
                 readings["lat_deg"] = round(fix["lat"], 6)
                 readings["lon_deg"] = round(fix["lon"], 6)

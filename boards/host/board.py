@@ -12,6 +12,10 @@ from lpwa.boards.host.world import World
 from lpwa.firmware.store import MemoryStore
 
 
+# sensor name -> the module simulating its part, where no other sensor shares it
+_PART_MODULES = {"temp": "lpwa.boards.host.ds18b20", "gps": "lpwa.boards.host.gps", "ppg": "lpwa.boards.host.max30102"}
+
+
 class HostBoard:
     name = "host"
     config_path = "/lpwa_config.json"
@@ -122,6 +126,20 @@ class HostBoard:
 
     def reset_sensors(self):
         self.sensors = {}
+
+    def release_sensors(self, keep=()):
+        """Forget every sensor driver but `keep` (powered parts stay powered): the end of the wake's
+        sampling, so the drivers' code can leave the heap (firmware/preload.py)."""
+        from lpwa.firmware.preload import unload
+
+        gone = []
+        for name in list(self.sensors):
+            if name not in keep:
+                del self.sensors[name]
+                gone.append(_PART_MODULES.get(name))
+        # the simulated parts go too (a real part costs no heap); one of them imports its driver's
+        # CRC, which would keep the driver's module alive
+        unload(*[m for m in gone if m is not None])
 
     def sensor(self, name):
         drv = self.sensors.get(name)

@@ -209,6 +209,12 @@ def test_a_wild_sensor_value_is_dropped_not_fatal(monkeypatch):
         return 99.0
 
     monkeypatch.setattr(sensing.Sampler, "battery", wild_battery)
+    # the wake unloads its sampling modules (firmware/preload.py) and would re-import an unpatched
+    # Sampler next wake: keep them loaded for this test of the codec's refusal
+    from lpwa.firmware import app, preload
+
+    monkeypatch.setattr(app, "unload", lambda *names: None)
+    monkeypatch.setattr(preload, "unload", lambda *names: None)
     cfg_json = sim_config("buoy", "wisun")
     r = simulate(config.loads(cfg_json), hours=1)
     assert any(e.get("event") == "dropped-fields" and e["fields"] == ["battery_v"] for e in r["events"])

@@ -51,3 +51,59 @@ def test_a_node_never_loads_another_kinds_code(kind):
     got = _run(kind, "lora")["after"]
     leaf = set(m.rsplit(".", 1)[1] for m in got)
     assert not leaf & set(OTHER_KINDS[kind]), got
+
+
+PHASES = r"""
+import json, sys
+from lpwa.firmware.app import load_config
+from lpwa.boards.host.board import HostBoard
+from lpwa.boards.host.simulate import Simulation
+with open(sys.argv[2], "w") as f:
+    f.write(sys.argv[1])
+cfg = load_config(sys.argv[2])
+after_boot = sorted(m for m in sys.modules if m.startswith("lpwa."))
+sim = Simulation(cfg, HostBoard(cfg["kind"]))
+sim.schedule()
+sim.step()
+print(json.dumps({"boot": after_boot, "wake": sorted(m for m in sys.modules if m.startswith("lpwa.")),
+                  "frames": len(sim.frames)}))
+"""
+
+
+def _phases(kind, radio, tmp_path):
+    r = subprocess.run([sys.executable, "-c", PHASES, sim_config(kind, radio), str(tmp_path / "cfg.json")],
+                       capture_output=True, text=True, check=True)
+    return json.loads(r.stdout)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_config_validator_is_gone_after_boot(kind, tmp_path):
+    got = _phases(kind, "lora", tmp_path)
+    assert "lpwa.firmware.config" not in got["boot"] + got["wake"]
+    assert "lpwa.firmware.downlink" not in got["wake"] and "lpwa.codecs.command" not in got["wake"]
+
+
+@pytest.mark.parametrize("kind", ["buoy", "drone-vital"])
+def test_sampling_modules_leave_before_the_codec_is_used(kind, tmp_path):
+    from lpwa.firmware import preload as phases
+
+    got = _phases(kind, "lora", tmp_path)
+    assert got["frames"] >= 1
+    assert set(phases.sampling_only(kind)) and not set(phases.sampling_only(kind)) & set(got["wake"])
+    assert set(phases.send_modules("lora")) <= set(got["wake"])
+
+
+def test_the_pedometer_keeps_its_sensors_all_wake(tmp_path):
+    from lpwa.firmware import preload as phases
+
+    got = _phases("pedometer", "lora", tmp_path)
+    assert phases.sampling_only("pedometer") == ()
+    assert "lpwa.firmware.pedometer" in got["wake"] and "lpwa.firmware.drivers.mpu6050" in got["wake"]
+
+
+def test_unload_forgets_the_module_and_the_packages_attribute():
+    code = ("import sys\nimport lpwa.firmware.drivers.ds18b20\nfrom lpwa.firmware.preload import unload\n"
+            "unload('lpwa.firmware.drivers.ds18b20', 'lpwa.not.loaded')\nimport lpwa.firmware.drivers as d\n"
+            "print('lpwa.firmware.drivers.ds18b20' in sys.modules, hasattr(d, 'ds18b20'))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.split() == ["False", "False"]

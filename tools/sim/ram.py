@@ -26,11 +26,10 @@ DAY = """
 import gc, json
 gc.collect()
 _base = gc.mem_alloc()
-from lpwa.firmware import config
+from lpwa.firmware.app import load_config
 from lpwa.boards.host.board import HostBoard
 from lpwa.boards.host.simulate import Simulation
-with open("cfg.json") as _f:
-    _cfg = config.loads(_f.read())
+_cfg = load_config("cfg.json")  # as the node reads it at boot (the validator is dropped after)
 _sim = Simulation(_cfg, HostBoard(_cfg["kind"]), None, %(measure)r)
 _sim.schedule(downlinks=[(0.0, bytes.fromhex(%(downlink)r))])
 _frames = _downlinks = 0
