@@ -4,15 +4,19 @@ Why a section of its own: the ESP32 image build is the user's (ESP-IDF); what th
 the tree (`lpwa flash --tree`), the manifest, and the exact commands, kept next to the pins.
 """
 
-DOCUMENTED_HEAP = (48 * 1024, 64 * 1024)  # the frozen figures below (not re-measured without a frozen build)
+DOCUMENTED_HEAP = (43 * 1024, 56 * 1024)  # the frozen figures below (re-measured only where a frozen port is built)
 
 MARKDOWN = """## Frozen firmware: an ESP32 image with lpwa-edge inside
 
 Frozen modules run from flash: their bytecode and most interned names never enter the heap,
 which is what makes a node fit an ESP32 without PSRAM. Measured on the unix port built like an
-ESP32 (MicroPython 1.26.1, 32-bit, single-precision floats, fixed heap; the smallest
-`-X heapsize` that runs a simulated day, by bisection): 48-64 KiB frozen (with the frozen host
-simulator, ~9 KiB of it), against 130-183 KiB with the .mpy files `lpwa flash` installs.
+ESP32 (MicroPython 1.25.0 from Debian trixie's source package, 32-bit, single-precision floats,
+fixed heap; `python -m lpwa.tools.mpy.frozen_unix SOURCE` builds it with this manifest and the
+host simulation frozen in), the smallest `-X heapsize` that runs the measured day (boot, 14
+wakes, full frames, a downlink; by bisection): 43-56 KiB frozen (buoy 47-52, drone-vital 43-44,
+pedometer 53-56), against 110-146 KiB with the .mpy files `lpwa flash` installs.
+tests/boards/test_frozen_day.py runs every kind x radio frozen in 64 KiB when
+$LPWA_MICROPYTHON_FROZEN names such a port.
 Three steps:
 
 1. Lay out the tree the manifest reads, exactly the files `boards/manifest.py` names:
@@ -47,7 +51,8 @@ Three steps:
    (`.frozen` comes before `/lib` in `sys.path`), so the copy only costs flash space.
 
 The same manifest freezes the project into the unix port (what the tests can run; a MicroPython
-source tree is needed, e.g. Debian's `micropython` source package, 1.26.1 in trixie):
+source tree is needed, e.g. Debian's `micropython` source package, 1.25.0 in trixie;
+`python -m lpwa.tools.mpy.frozen_unix SOURCE` does this, adding the host simulation):
 
     make -C ports/unix VARIANT=standard MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \\
         CFLAGS_EXTRA='-DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_FLOAT' \\

@@ -76,7 +76,7 @@ def _frozen_lines(rows, facts, w):
     from lpwa.tools.cli.frozen_build import DOCUMENTED_HEAP
 
     if facts["frozen"] is None:
-        w("Frozen image: %d-%d KiB documented (boards/BOARDS.md, MicroPython 1.26.1 unix port), not measured in "
+        w("Frozen image: %d-%d KiB documented (boards/BOARDS.md, MicroPython 1.25.0 unix port), not measured in "
           "this run (set $LPWA_MICROPYTHON_FROZEN to a unix port with boards/manifest.py frozen in).\n"
           % (DOCUMENTED_HEAP[0] // 1024, DOCUMENTED_HEAP[1] // 1024))
         return
