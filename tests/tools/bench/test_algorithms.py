@@ -15,8 +15,8 @@ from lpwa.tools.sim import runners
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
-def test_quick_bench_meets_the_goals_identically_on_both_interpreters(mpy):
-    res = bench_algorithms.run(use_micropython=True, quick=True, mpy=mpy)
+def test_quick_bench_meets_the_goals_identically_on_both_interpreters(fresh_mpy):
+    res = bench_algorithms.run(use_micropython=True, quick=True, mpy=fresh_mpy)
     for algo in ("steps", "waves", "ppg"):
         assert res[algo]["goal_met"], algo
         for row in res[algo]["traces"]:
