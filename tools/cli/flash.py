@@ -143,23 +143,25 @@ def sources():
     return [(src, target[:-3] + ".mpy") for src, target in manifest.read()]
 
 
-def lay_tree(root):
-    """Copy every file boards/manifest.py names to root/<its target path> (root/lpwa/<folder>/...),
-    the $(LPWA_TREE) a frozen build reads. root/lpwa must not exist yet: a stale file left there
-    would be frozen too. Returns the target paths."""
+def lay_tree(root, files=None):
+    """Copy every file boards/manifest.py names (or `files`, [(source, target .py)]) to
+    root/<its target path> (root/lpwa/<folder>/...), the $(LPWA_TREE) a frozen build reads.
+    root/lpwa must not exist yet: a stale file left there would be frozen too. Returns the target paths."""
+    from lpwa.tools.mpy import manifest
+
     dest = os.path.join(root, "lpwa")
     if os.path.lexists(dest):
         raise FlashError("%s already exists: remove it or pick another --tree folder (stale files would be frozen)"
                          % dest)
-    files = sources()
+    files = manifest.read() if files is None else files
     try:
-        for src, target in [(s, t[:-4] + ".py") for s, t in files]:
+        for src, target in files:
             path = os.path.join(root, *target.split("/"))
             os.makedirs(os.path.dirname(path), exist_ok=True)
             shutil.copyfile(src, path)
     except OSError as e:
         raise FlashError("cannot write the tree under %s: %s" % (root, e.strerror or e))
-    return [t[:-4] + ".py" for _s, t in files]
+    return [t for _s, t in files]
 
 
 def compile_all(build_dir, progress):

@@ -20,23 +20,19 @@ import subprocess
 import sys
 import tempfile
 
-from lpwa.tools.mpy import board_sources, manifest
+from lpwa.tools.mpy import HOST_PACKAGE, board_sources, manifest
 
 BUILD = "build-lpwa-frozen"
 FLAGS = ["VARIANT=standard", "BUILD=" + BUILD, "MICROPY_FORCE_32BIT=1", "MICROPY_PY_FFI=0", "MICROPY_PY_BTREE=0",
          "CFLAGS_EXTRA=-DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_FLOAT"]
 
 
-def lay_tree(root):
-    """root/lpwa/... with every board module and the host simulation, as .py; returns the host targets."""
-    host = []
-    for src, target in board_sources():
-        path = os.path.join(root, *target.split("/"))
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        shutil.copyfile(src, path)
-        if target.startswith("lpwa/boards/host/"):
-            host.append(target)
-    return host
+def host_targets(tree):
+    """Lay out every board module and the host simulation under tree/lpwa (as `lpwa flash --tree`
+    does for the manifest alone); returns the host simulation's targets, which the manifest lacks."""
+    from lpwa.tools.cli.flash import lay_tree
+
+    return [t for t in lay_tree(tree, board_sources()) if t.startswith(HOST_PACKAGE + "/")]
 
 
 def write_manifest(path, host_targets):
@@ -59,7 +55,7 @@ def build(src, work, jobs=2):
     """Build it; returns the interpreter's path. subprocess.CalledProcessError on a failed make."""
     tree = os.path.join(work, "tree")
     man = os.path.join(work, "manifest.py")
-    write_manifest(man, lay_tree(tree))
+    write_manifest(man, host_targets(tree))
     mpy_lib = os.path.join(src, "lib", "micropython-lib")
     if not os.path.exists(os.path.join(mpy_lib, "README.md")):  # only require() reads it; the manifest has none
         mpy_lib = os.path.join(work, "no-micropython-lib")

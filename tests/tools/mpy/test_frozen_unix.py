@@ -13,7 +13,7 @@ from support.manifest_eval import evaluate
 def test_the_manifest_freezes_the_board_modules_and_the_host_simulation(tmp_path):
     tree = str(tmp_path / "tree")
     man = str(tmp_path / "manifest.py")
-    frozen_unix.write_manifest(man, frozen_unix.lay_tree(tree))
+    frozen_unix.write_manifest(man, frozen_unix.host_targets(tree))
     got = evaluate(man, {"LPWA_TREE": tree})
     want = sorted(t for _s, t in board_sources())
     assert sorted(t for _f, t in got) == want
