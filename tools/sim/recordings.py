@@ -134,32 +134,32 @@ def resample(points, rate_hz):
     return out
 
 
-def read_cdip(path):
-    """{(day "27-Oct-2021", second of day): (hm0_m, tp_s)} from the CDIP192 csv."""
-    rows = {}
+def _cdip_rows(path):
+    """(key (day "27-Oct-2021", second of day), fields) of every row of the CDIP192 csv."""
     with open(path) as f:
         next(f)
         for line in f:
             p = line.split(";")
-            rows[(p[0].split(" ")[0], _seconds(p[0]))] = (float(p[3]), float(p[4]))
-    return rows
+            yield (p[0].split(" ")[0], _seconds(p[0])), p
+
+
+def read_cdip(path):
+    """{(day "27-Oct-2021", second of day): (hm0_m, tp_s)} from the CDIP192 csv."""
+    return {key: (float(p[3]), float(p[4])) for key, p in _cdip_rows(path)}
 
 
 def read_cdip_spectrum(path, key):
     """[(freq_hz, bandwidth_hz, energy_m2_per_hz)] of the CDIP192 row at key (day, second of day)."""
-    with open(path) as f:
-        next(f)
-        for line in f:
-            p = line.split(";")
-            if (p[0].split(" ")[0], _seconds(p[0])) == key:
-                freq = [float(v) for v in p[7].strip("[]").split(",")]
-                energy = [float(v) for v in p[8].strip("[]").split(",")]
-                out = []
-                for i, fr in enumerate(freq):
-                    lo = freq[i - 1] if i else fr - (freq[1] - fr)
-                    hi = freq[i + 1] if i + 1 < len(freq) else fr + (fr - freq[i - 1])
-                    out.append((fr, (hi - lo) / 2, energy[i]))
-                return out
+    for k, p in _cdip_rows(path):
+        if k == key:
+            freq = [float(v) for v in p[7].strip("[]").split(",")]
+            energy = [float(v) for v in p[8].strip("[]").split(",")]
+            out = []
+            for i, fr in enumerate(freq):
+                lo = freq[i - 1] if i else fr - (freq[1] - fr)
+                hi = freq[i + 1] if i + 1 < len(freq) else fr + (fr - freq[i - 1])
+                out.append((fr, (hi - lo) / 2, energy[i]))
+            return out
     return None
 
 
