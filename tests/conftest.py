@@ -67,17 +67,6 @@ def unix_port_exe():
     return exe
 
 
-@pytest.fixture
-def fresh_mpy():
-    """A MicroPython interpreter of its own, with the bench's 64 MB heap, for one long run: the session's
-    interpreter, its heap full of every earlier test's modules, ran the quick bench's ~250 real PPG
-    records about 5x slower (CI: 14 min against 3 min alone)."""
-    interp = MicroPython(heap_bytes=64 * 1024 * 1024)
-    interp.load_board_files()
-    yield interp
-    interp.close()
-
-
 @pytest.fixture(scope="session")
 def shared_dir():
     return SHARED
@@ -88,7 +77,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_mpy = callspec is not None and callspec.params.get("impl") == "micropython"
-        if on_mpy or {"mpy", "fresh_mpy"} & set(getattr(item, "fixturenames", ())):
+        on_mpy = on_mpy or item.get_closest_marker("mpy") is not None  # e.g. a bench that starts its own
+        if on_mpy or "mpy" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.mpy)
             item.user_properties.append(("runs_on", "mpy"))  # counted by this, not by keyword (tests/tools/mpy/)
         if "unix_port_exe" in getattr(item, "fixturenames", ()):
