@@ -6,8 +6,6 @@ board, the tests and the type gate work without it. Drivers get bus objects from
 
 import time
 
-from lpwa.boards.profiles import UART_MODULES, lora_pins, profile
-
 CONFIG_PATH = "/lpwa_config.json"
 _EPOCH_SHIFT_MS = 946684800000 if time.gmtime(0)[0] == 2000 else 0
 _RESET_NAMES = {0: "power-on", 1: "power-on", 2: "hard-fault", 3: "watchdog", 4: "deep-sleep", 5: "software"}
@@ -80,7 +78,7 @@ class Esp32Board:
         if board_name is None:
             board_name = _board_from_config()
         self.name = board_name
-        self.profile = profile(board_name)
+        self.profile = _wiring(board_name)
         self.clock = Clock()
         self.sensors = {}
         self.sensor_cfg = {}  # the config's "sensors" table (calibrations), set by the app
@@ -254,18 +252,22 @@ class Esp32Board:
         if name == "sigfox":
             from lpwa.firmware.drivers.radio_sigfox import SigfoxRadio
 
-            return SigfoxRadio(self.uart("module_uart", UART_MODULES["sigfox"]["baud"]), self.clock)
+            return SigfoxRadio(self.uart("module_uart", self.profile["uart_baud"]["sigfox"]), self.clock)
         from lpwa.firmware.drivers.radio_wisun import WisunRadio
 
         wisun = cfg.get("wisun") or {}
-        return WisunRadio(self.uart("module_uart", UART_MODULES["wisun"]["baud"]), self.clock,
+        return WisunRadio(self.uart("module_uart", self.profile["uart_baud"]["wisun"]), self.clock,
                           wisun.get("dest", "FF02:0000:0000:0000:0000:0000:0000:0001"), wisun.get("port", 3610))
 
     def _lora(self, cfg, lora):
         from lpwa.firmware.drivers.radio_lora import LoraRadio, lora_cfg
 
         m = self.machine
-        pins, chip = lora_pins(self.name, cfg.get("radio_chip"))
+        pins, chip = self.profile["lora"], self.profile["radio_chip"]
+        if cfg.get("radio_chip") and cfg["radio_chip"] != chip:  # the config picks the other chip
+            from lpwa.boards.profiles import lora_pins
+
+            pins, chip = lora_pins(self.name, cfg["radio_chip"])
         spi = m.SPI(pins["spi"], baudrate=2000000, sck=m.Pin(pins["sck"]), mosi=m.Pin(pins["mosi"]),
                     miso=m.Pin(pins["miso"]))
         cs = m.Pin(pins["cs"], m.Pin.OUT, value=1)
@@ -282,6 +284,21 @@ class Esp32Board:
             modem = SX1276(spi, cs, dio0=m.Pin(pins["dio0"], m.Pin.IN), dio1=m.Pin(pins["dio1"], m.Pin.IN),
                            reset=reset, lora_cfg=lora_cfg(lora, pins.get("tx_ant")))
         return LoraRadio(modem, lora, pins.get("tx_ant"))
+
+
+def _wiring(name):
+    """This board's pins: lpwa.boards.wiring, which `lpwa flash` renders for the board it installs
+    (under 1 KB of heap), else the same from the whole profile table (11 KB: a tree copied by hand,
+    the host's tests)."""
+    try:
+        from lpwa.boards.wiring import WIRING
+    except ImportError:
+        from lpwa.boards.profiles import wiring
+
+        return wiring(name)
+    if WIRING["name"] != name:
+        raise ValueError("lpwa/boards/wiring was installed for %s, the config says %s: flash again" % (WIRING["name"], name))
+    return WIRING
 
 
 def _board_from_config():

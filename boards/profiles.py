@@ -181,6 +181,36 @@ def lora_pins(name, chip=None):
     return p.get("lora"), p["radio_chip"]
 
 
+# what stays on the flash host: titles, documents, notes, packages, heap figures, the other LoRa chip
+_NOT_ON_BOARD = ("title", "source", "note", "verified", "tx_ant_note", "mip", "mip_alt", "heap", "lora_alt",
+                 "radio_chip_alt")
+
+
+def wiring(name, chip=None):
+    """What the board itself reads of its profile: pin numbers only, the LoRa chip resolved, the UART
+    modules' line speeds. `lpwa flash` installs it as lpwa/boards/wiring.py, so a board never imports
+    this table (11 KB of heap as .mpy; its wiring, under 1 KB)."""
+    pins, chip = lora_pins(name, chip)
+    out = {"name": name, "radio_chip": chip, "lora": _pins_only(pins),
+           "uart_baud": {k: m["baud"] for k, m in UART_MODULES.items()}}
+    for key, value in profile(name).items():
+        if key == "mcu":
+            out[key] = value
+        elif isinstance(value, dict) and key not in _NOT_ON_BOARD and key != "lora":
+            out[key] = _pins_only(value)
+    return out
+
+
+def wiring_source(name, chip=None):
+    """lpwa/boards/wiring.py for board `name`: the module `lpwa flash` renders and installs."""
+    return ("# Rendered by `lpwa flash` from boards/profiles.py for %s (sources and notes there).\n"
+            "WIRING = %r\n" % (name, wiring(name, chip)))
+
+
+def _pins_only(group):
+    return None if group is None else {k: v for k, v in group.items() if k not in _NOT_ON_BOARD}
+
+
 def heap_bytes(name):
     """The usable MicroPython heap of board `name` in bytes; None for the host simulation."""
     return (profile(name).get("heap") or {}).get("bytes")

@@ -156,3 +156,24 @@ def test_clock_ticks_diff_spans_the_tick_wrap(fake_hw):
         "_p = time.ticks_add(0, -1) + 1\n",  # the tick period of this port
         "[_c.ticks_diff(time.ticks_add(_p - 5, 15), _p - 5), _c.ticks_diff(5, _p - 5), _c.ticks_diff(_p - 5, 5)]")
     assert got == [15, 10, -10]
+
+
+def test_the_board_reads_the_wiring_flash_installed_not_the_profile_table(fake_hw):
+    """With lpwa/boards/wiring.py present (what `lpwa flash` renders) the board never imports the
+    profile table, and a wiring installed for another board is an error, not wrong pins."""
+    from lpwa.boards.profiles import wiring_source
+
+    fake_hw.write_files({"/lib/lpwa/boards/wiring.py": wiring_source("heltec-v2")})
+    try:
+        got = fake_hw.eval_json(
+            "import sys\nsys.modules.pop('lpwa.boards.profiles', None)\n"
+            "from lpwa.boards.esp32 import Esp32Board\n"
+            "b = Esp32Board('heltec-v2')\n"
+            "s = b.radio({'radio': 'sigfox'}, None)\n"
+            "try:\n    Esp32Board('heltec-v3')\n    other = 'accepted'\nexcept ValueError as e:\n    other = str(e)\n",
+            "[b.profile['lora']['dio0'], 'lpwa.boards.profiles' in sys.modules, other]")
+    finally:
+        fake_hw.run("import os, sys\nos.remove('/lib/lpwa/boards/wiring.py')\nsys.modules.pop('lpwa.boards.wiring', None)\n")
+    dio0, loaded_table, other = got
+    assert dio0 == 26 and not loaded_table
+    assert "installed for heltec-v2" in other

@@ -3,6 +3,7 @@ checked, no two groups on a board drive the same GPIO, and our own wiring is fla
 
 import pytest
 
+from lpwa.boards import profiles
 from lpwa.boards.profiles import BOARDS, BoardError, board_names, lora_pins, profile, unverified
 
 HARDWARE = [n for n in board_names() if BOARDS[n]["mcu"] != "host"]
@@ -76,3 +77,21 @@ def test_boards_md_is_generated_from_the_profiles():
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "boards", "BOARDS.md")
     with open(path) as f:
         assert f.read() == boards_markdown(), "regenerate boards/BOARDS.md with lpwa.tools.cli.flash.boards_markdown()"
+
+
+@pytest.mark.parametrize("name,chip", [(n, None) for n in HARDWARE] + [("tbeam", "sx1262")])
+def test_the_wiring_a_board_reads_is_its_pins_only(name, chip):
+    """lpwa flash installs profiles.wiring() as the board's module: the same pin numbers, none of the text."""
+    w = profiles.wiring(name, chip)
+    pins, want_chip = profiles.lora_pins(name, chip)
+    assert w["name"] == name and w["radio_chip"] == want_chip
+    assert {k: v for k, v in pins.items() if k not in ("source", "verified", "tx_ant_note", "note")} == w["lora"]
+    for group, value in w.items():
+        if isinstance(value, dict) and group not in ("lora", "uart_baud"):
+            assert value.items() <= profiles.profile(name)[group].items()
+            assert not {"source", "note", "verified"} & set(value)
+    assert w["uart_baud"] == {"sigfox": 9600, "wisun": 115200}
+    space = {}
+    exec(profiles.wiring_source(name, chip), space)
+    assert space["WIRING"] == w
+    assert len(profiles.wiring_source(name, chip)) < len(repr(profiles.profile(name))) / 2

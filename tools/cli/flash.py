@@ -23,6 +23,7 @@ COMPILE_TIMEOUT_S = 60  # one module through mpy-cross
 # -O3: no line numbers in tracebacks (nothing else: board code has no asserts); a .mpy module's
 # bytecode stays on the heap, and this is 6-10 KiB less of it per node (tools/mpy/heap_probe.py)
 MPY_OPT = "-O3"
+WIRING_TARGET = "lpwa/boards/wiring.mpy"  # rendered per board at flash time (boards.profiles.wiring_source)
 
 
 class FlashError(Exception):
@@ -171,6 +172,18 @@ def compile_all(build_dir, progress):
     return files
 
 
+def compile_wiring(build_dir, board_name, chip=None, opt=MPY_OPT):
+    """Render lpwa/boards/wiring.py for the board (boards.profiles.wiring_source) and compile it into
+    build_dir beside the package: the board reads its pins from it instead of the whole profile table."""
+    from lpwa.boards.profiles import wiring_source
+
+    src = os.path.join(build_dir, "wiring-%s.py" % board_name)
+    with open(src, "w", encoding="utf-8") as f:
+        f.write(wiring_source(board_name, chip))
+    compile_files(build_dir, [(src, WIRING_TARGET)], opt)
+    return WIRING_TARGET
+
+
 def compile_files(build_dir, files, opt=MPY_OPT):
     """mpy-cross each (source, .mpy target) into build_dir/target at optimisation `opt` (what a board
     gets unless a measurement asks for another level); FlashError on the first failure."""
@@ -288,6 +301,7 @@ def _run(args, progress):
             total, args.config, cfg["kind"], cfg["radio"], cfg["region"], cfg["device"]))
         progress("[2/%d] compile with mpy-cross" % total)
         compile_all(build, progress)
+        compile_wiring(build, args.board, args.radio_chip if cfg["radio"] == "lora" else None)
         if not args.port.startswith(("rfc2217://", "socket://")) and not os.path.exists(args.port):
             raise FlashError("no serial port %s (is the board plugged in? `mpremote devs` lists ports)" % args.port)
         subst = _substitutions(build, cfg_json)

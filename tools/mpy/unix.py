@@ -3,8 +3,15 @@
 Unlike the WebAssembly port (lpwa.tools.mpy.MicroPython), its heap has a fixed size and a real
 collector, so `-X heapsize=N` answers "does this run in N bytes of MicroPython heap?". What runs
 is the installed form: every module boards/manifest.py names, compiled by mpy-cross exactly as
-`lpwa flash` puts them on a board, plus the host simulation (boards/host, also compiled) in
-place of boards/esp32.py.
+`lpwa flash` puts them on a board, plus the host simulation (boards/host, also compiled) that
+stands in for the sensors, the radio and the world.
+
+The host simulation is hardware, not node code, so it is kept out of the heap being measured: its
+.mpy files go into a ROMFS image (mpremote's writer) that every run mounts over
+lpwa/boards/host before anything else, and its bytecode then runs in place from the image. The
+image's buffer is the one heap block allocated first; `usable` leaves it out, so a heap figure
+here is what the node itself gets. What the simulation allocates at run time (its objects, the
+simulated world's state) stays in the measured heap: an overcount, not an undercount.
 
 Where the interpreter comes from, first found wins: $LPWA_MICROPYTHON (when set, only it),
 `micropython` on PATH, ../shared/tools/micropython-unix/micropython beside the checkout.
@@ -20,6 +27,8 @@ import tempfile
 from lpwa.tools.mpy import board_sources, manifest
 
 SHARED_BINARY = ("shared", "tools", "micropython-unix", "micropython")
+HOST = "lpwa/boards/host"  # the simulated board: mounted from ROM, outside the measured heap
+ROM_IMAGE = "host.romfs"
 RUN_TIMEOUT_S = 300
 KIB = 1024
 
@@ -72,6 +81,39 @@ def install(dest, frozen=False, opt=None):
     return [t for _s, t in files]
 
 
+def move_to_rom(dest, folder=HOST):
+    """Pack dest/folder's files into a ROMFS image dest/ROM_IMAGE and remove the folder; returns the
+    image's size. MicroPython runs .mpy from a ROMFS image in place (vfs.VfsRom, MicroPython 1.25+)."""
+    from mpremote.romfs import VfsRomWriter
+
+    src = os.path.join(dest, *folder.split("/"))
+    w = VfsRomWriter()
+    for name in sorted(os.listdir(src)):
+        with open(os.path.join(src, name), "rb") as f:
+            w.mkfile(name, f.read())
+    image = w.finalise()
+    with open(os.path.join(dest, ROM_IMAGE), "wb") as f:
+        f.write(image)
+    shutil.rmtree(src)
+    return len(image)
+
+
+# Run first: sys.path absolute (a relative path bypasses the mount table), the image read into one
+# buffer allocated before anything else, mounted over the host folder; _rom is that buffer's heap cost.
+MOUNT = """import gc, sys, vfs
+sys.path[:] = [%(dir)r]
+gc.collect()
+_rom = gc.mem_alloc()
+_image = bytearray(%(size)d)
+with open(%(image)r, "rb") as _f:
+    _f.readinto(_image)
+vfs.mount(vfs.VfsRom(_image), %(mount)r)
+del _f
+gc.collect()
+_rom = gc.mem_alloc() - _rom
+"""
+
+
 def failure(r):
     """The last line of what a failed run printed (the unix port prints tracebacks on stdout)."""
     lines = (r.stderr.strip() or r.stdout.strip()).splitlines()
@@ -94,13 +136,26 @@ class UnixPort:
             raise UnixPortError("no unix-port MicroPython (looked at %s)" % where_looked())
         self.frozen = frozen
         self.dir = tempfile.mkdtemp(prefix="lpwa-unix-")
+        self.prelude, self.rom_bytes = "", 0
         try:
             self.modules = install(self.dir, frozen, opt)
             if frozen:
                 self._check_frozen()
+            else:
+                self._mount_host()
         except Exception:
             shutil.rmtree(self.dir, ignore_errors=True)
             raise
+
+    def _mount_host(self):
+        size = move_to_rom(self.dir)
+        self.prelude = MOUNT % {"dir": self.dir, "size": size, "image": os.path.join(self.dir, ROM_IMAGE),
+                                "mount": os.path.join(self.dir, *HOST.split("/"))}
+        r = self.run("print(_rom)", 512 * KIB)
+        if r.returncode != 0:
+            raise UnixPortError("%s cannot mount the host simulation from ROMFS (MicroPython 1.25+ with "
+                                "vfs.VfsRom): %s" % (self.exe, failure(r)))
+        self.rom_bytes = int(r.stdout)
 
     def _check_frozen(self):
         r = self.run("import lpwa.firmware.app, lpwa.boards.host.simulate", 512 * KIB)
@@ -116,10 +171,12 @@ class UnixPort:
         return path
 
     def run(self, code, heap_bytes):
-        """Run `code` with a heap of heap_bytes; the CompletedProcess (never raises on exit status)."""
+        """Run `code` (after the prelude that mounts the host simulation) with a heap of heap_bytes; the
+        CompletedProcess (never raises on exit status)."""
         env = dict(os.environ, MICROPYPATH=".frozen:" + self.dir if self.frozen else self.dir)
         try:
-            return subprocess.run([self.exe, "-X", "heapsize=%d" % heap_bytes, "-c", code], capture_output=True,
+            return subprocess.run([self.exe, "-X", "heapsize=%d" % heap_bytes, "-c", self.prelude + code],
+                                  capture_output=True,
                                   text=True, env=env, cwd=self.dir, timeout=RUN_TIMEOUT_S)
         except (OSError, subprocess.TimeoutExpired) as e:
             raise UnixPortError("%s: %s" % (self.exe, e))
@@ -149,12 +206,13 @@ class UnixPort:
         return hi_k * KIB
 
     def usable(self, heap_bytes):
-        """gc.mem_free() + gc.mem_alloc() with a heap of heap_bytes: what an ESP32 reports as its heap
-        (-X heapsize also holds the collector's tables, ~2 %% of it)."""
+        """gc.mem_free() + gc.mem_alloc() with a heap of heap_bytes, less the host simulation's ROM image:
+        the heap the node gets, as an ESP32 reports its heap (-X heapsize also holds the collector's
+        tables, ~2 %% of it)."""
         r = self.run("import gc\nprint(gc.mem_free() + gc.mem_alloc())", heap_bytes)
         if r.returncode != 0:
             raise UnixPortError("cannot read the heap size: %s" % failure(r))
-        return int(r.stdout)
+        return int(r.stdout) - self.rom_bytes
 
     def close(self):
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -26,6 +26,11 @@ DAY = """
 import gc, json
 gc.collect()
 _base = gc.mem_alloc()
+import lpwa.boards.esp32  # what a real board imports in place of the host simulation, and its pins:
+try:
+    import lpwa.boards.wiring  # as `lpwa flash` installs them
+except ImportError:
+    import lpwa.boards.profiles  # a frozen image: the profile table, frozen with the rest
 from lpwa.firmware.app import load_config
 from lpwa.boards.host.board import HostBoard
 from lpwa.boards.host.simulate import Simulation
@@ -75,11 +80,20 @@ def _downlink(cfg_json):
     return pad_downlink(raw) if cfg["radio"] == "sigfox" else raw
 
 
+MEASURED_BOARD = "heltec-v2"  # whose wiring module the day imports when the config names no real board
+
+
 def write_config(up, cfg_json):
-    """cfg.json beside the tree, as the measured day reads it: the config, on the simulated board."""
+    """cfg.json beside the tree, as the measured day reads it: the config, on the simulated board; and
+    the wiring module `lpwa flash` would install for the config's board."""
+    from lpwa.boards.profiles import profile
     from lpwa.firmware import config
+    from lpwa.tools.cli.flash import compile_wiring
 
     cfg = json.loads(cfg_json)
+    board = cfg.get("board")
+    board = board if board and profile(board)["mcu"] != "host" else MEASURED_BOARD
+    compile_wiring(up.dir, board, cfg.get("radio_chip") if cfg["radio"] == "lora" else None)
     cfg["board"] = "host"  # the simulated board stands in for the real one
     up.write("cfg.json", config.to_json(config.parse(cfg)))
 
@@ -99,7 +113,7 @@ def measure(up, cfg_json, wakes=WAKES):
     if r.returncode != 0:
         raise UnixPortError("the measured day failed: %s" % failure(r))
     got = json.loads(r.stdout.strip().splitlines()[-1])
-    peak = got["gc_peak"] if got["gc_peak"] is not None else got["checkpoint_high"]
+    peak = (got["gc_peak"] if got["gc_peak"] is not None else got["checkpoint_high"]) - up.rom_bytes
     return {"need": need_b, "peak": peak, "peak_from": "gc.peak()" if got["gc_peak"] is not None else "checkpoints",
             "resident": got["resident"], "wakes": wakes, "frames": got["frames"], "downlinks": got["downlinks"],
             "interpreter": "unix port" + (" (frozen)" if up.frozen else ""), "form": "frozen" if up.frozen else "mpy"}

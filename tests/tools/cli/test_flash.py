@@ -186,6 +186,7 @@ def test_flash_end_to_end_against_a_stand_in_board(fake_board, node_toml):
     assert conf["device"] == "0a1b2c3d" and conf["board"] == "heltec-v3" and conf["key"] == "00112233445566778899aabbccddeeff"
     assert (board / "lib" / "lpwa" / "firmware" / "app.mpy").read_bytes()[:1] == b"M"  # mpy-cross output
     assert (board / "lib" / "lpwa" / "codecs" / "__init__.mpy").exists() and not (board / "lib" / "lpwa" / "boards" / "host").exists()
+    assert (board / "lib" / "lpwa" / "boards" / "wiring.mpy").read_bytes()[:1] == b"M"  # this board's pins
     assert "app.main()" in (board / "main.py").read_text() and (board / "boot.py").exists()
     assert (board / "lib" / "lora" / "lora-sx126x").exists()
     calls = log.read_text().splitlines()
