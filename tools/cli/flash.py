@@ -23,6 +23,9 @@ COMPILE_TIMEOUT_S = 60  # one module through mpy-cross
 # -O3: no line numbers in tracebacks (nothing else: board code has no asserts); a .mpy module's
 # bytecode stays on the heap, and this is 6-10 KiB less of it per node (tools/mpy/heap_probe.py)
 MPY_OPT = "-O3"
+# The source name a .mpy carries is its path on the board, the same string as the module's __file__ there:
+# one interned name per module instead of two (and no path of the machine that compiled it).
+BOARD_LIB = "/lib/"
 WIRING_TARGET = "lpwa/boards/wiring.mpy"  # rendered per board at flash time (boards.profiles.wiring_source)
 
 
@@ -196,7 +199,8 @@ def compile_files(build_dir, files, opt=MPY_OPT):
         target = os.path.join(build_dir, dest)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         try:
-            r = subprocess.run([exe, opt, "-o", target, src], capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
+            r = subprocess.run([exe, opt, "-s", BOARD_LIB + dest, "-o", target, src], capture_output=True, text=True,
+                               timeout=COMPILE_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             return src, -1, "timed out after %g s" % COMPILE_TIMEOUT_S
         except OSError as e:  # mpy-cross gone or not executable
@@ -246,7 +250,7 @@ def steps(board_name, port, cfg, radio_chip=None):
         out.append(("install micropython-lib %s if missing" % " ".join(pkgs), ["mip", "install"] + pkgs))
     out += [
         ("write the device config to /lpwa_config.json", ["fs", "cp", "{config}", ":/lpwa_config.json"]),
-        ("copy the compiled package to /lib/lpwa", ["fs", "cp", "-r", "{build}/lpwa", ":/lib/"]),
+        ("copy the compiled package to /lib/lpwa", ["fs", "cp", "-r", "{build}/lpwa", ":" + BOARD_LIB]),
         ("copy boot.py and main.py", ["fs", "cp", "{boot}", ":/boot.py", "+", "fs", "cp", "{main}", ":/main.py"]),
         ("set the board's clock to UTC (kept through deep sleep, lost on power-off)",
          ["exec", "import machine; machine.RTC().datetime({utc})"]),

@@ -98,16 +98,19 @@ def move_to_rom(dest, folder=HOST):
     return len(image)
 
 
-# Run first: sys.path absolute (a relative path bypasses the mount table), the image read into one
-# buffer allocated before anything else, mounted over the host folder; _rom is that buffer's heap cost.
+# Run first: the tree mounted at /lib, where a board keeps it (so __file__ and the .mpy's source names are
+# the board's strings: lpwa.tools.cli.flash.BOARD_LIB), and sys.path = [/lib]; the host image read into
+# one buffer allocated before anything else and mounted over /lib/lpwa/boards/host; _rom is that
+# buffer's heap cost (with the mounts'). The working folder stays the tree (cfg.json is read from it).
 MOUNT = """import gc, sys, vfs
-sys.path[:] = [%(dir)r]
 gc.collect()
 _rom = gc.mem_alloc()
 _image = bytearray(%(size)d)
 with open(%(image)r, "rb") as _f:
     _f.readinto(_image)
-vfs.mount(vfs.VfsRom(_image), %(mount)r)
+vfs.mount(vfs.VfsRom(_image), "/lib/" + %(host)r)  # first: a mount inside a mounted /lib is refused
+vfs.mount(vfs.VfsPosix(%(dir)r), "/lib")
+sys.path[:] = ["/lib"]
 del _f
 gc.collect()
 _rom = gc.mem_alloc() - _rom
@@ -149,8 +152,7 @@ class UnixPort:
 
     def _mount_host(self):
         size = move_to_rom(self.dir)
-        self.prelude = MOUNT % {"dir": self.dir, "size": size, "image": os.path.join(self.dir, ROM_IMAGE),
-                                "mount": os.path.join(self.dir, *HOST.split("/"))}
+        self.prelude = MOUNT % {"dir": self.dir, "size": size, "image": os.path.join(self.dir, ROM_IMAGE), "host": HOST}
         r = self.run("print(_rom)", 512 * KIB)
         if r.returncode != 0:
             raise UnixPortError("%s cannot mount the host simulation from ROMFS (MicroPython 1.25+ with "

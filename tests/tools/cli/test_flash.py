@@ -308,3 +308,16 @@ def test_modules_are_compiled_without_line_numbers(tmp_path, monkeypatch):
     monkeypatch.setattr(cmd_flash, "sources", lambda root=None: [(str(tmp_path / "a.py"), "lpwa/a.mpy")])
     cmd_flash.compile_all(str(tmp_path / "build"), lambda msg: None)
     assert seen.read_text().split()[0] == "-O3"
+
+
+def test_a_module_carries_its_board_path_as_its_source_name(tmp_path):
+    """The source name inside a .mpy is interned on the board when it loads: flash makes it the module's
+    path there (the same string as its __file__), not the path of the checkout it was compiled from."""
+    from lpwa.tools.cli import flash as cmd_flash
+
+    src = tmp_path / "checkout-path-that-must-not-ship" / "a.py"
+    src.parent.mkdir()
+    src.write_text("x = 1\n")
+    cmd_flash.compile_files(str(tmp_path / "build"), [(str(src), "lpwa/a.mpy")])
+    data = (tmp_path / "build" / "lpwa" / "a.mpy").read_bytes()
+    assert b"/lib/lpwa/a.mpy" in data and b"checkout-path-that-must-not-ship" not in data
