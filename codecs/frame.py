@@ -1,6 +1,6 @@
 """The frame codec in one import, for the gateway and host tools (a thin facade).
 
-The codec lives in one module per job: errors (FrameError, the reason table), header (layout,
+The codec lives in one module per job: errors (FrameError), reasons (the reason table), header (layout,
 constants), keys (MIC/CTR keys), readings (units <-> stored integers), full (LoRa/Wi-SUN frames),
 compact (Sigfox), fragment (fragments, reassembly), encoder (the per-radio factory the firmware
 uses), decoder (routes on version and frame type). Boards import those directly, not this.
@@ -10,7 +10,8 @@ See FRAMES.md and frame.cddl.
 from lpwa.codecs.compact import CompactEncoder, decode_compact, requantise as _requantise  # noqa: F401
 from lpwa.codecs.decoder import ROUTES, decode  # noqa: F401
 from lpwa.codecs.encoder import new_encoder
-from lpwa.codecs.errors import REASONS, FrameError  # noqa: F401
+from lpwa.codecs.errors import FrameError  # noqa: F401
+from lpwa.codecs.reasons import REASONS  # noqa: F401
 from lpwa.codecs.fragment import Reassembler, fragment  # noqa: F401
 from lpwa.codecs.full import FullEncoder, counter_candidates, open_frame  # noqa: F401
 from lpwa.codecs.header import *  # noqa: F401,F403

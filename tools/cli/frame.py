@@ -419,8 +419,8 @@ def render_fields():
 
 
 def render_errors():
-    """The reason table of lpwa.codecs.errors as Markdown."""
-    from lpwa.codecs.errors import REASONS
+    """The reason table of lpwa.codecs.reasons as Markdown."""
+    from lpwa.codecs.reasons import REASONS
 
     rows = ["| reason | meaning |", "|---|---|"]
     rows += ["| `%s` | %s |" % (r, REASONS[r]) for r in REASONS]
