@@ -67,10 +67,18 @@ def test_vendored_copy_is_the_shared_data_block_averaged():
     assert all(a.samples == b.samples and a.truth == b.truth for a, b in zip(shared, vendored))
 
 
-def test_bench_json_scores_the_vendored_recordings_without_shared(monkeypatch):
+@pytest.fixture(scope="module")
+def vendored_bench():
+    """One CPython quick bench without ../shared (about two minutes), read by every test that checks
+    its rows: the PPG records are scored once, not once per test."""
     from lpwa.tools.sim import recordings
-    monkeypatch.setattr(recordings, "SHARED", os.path.join(ROOT, "no-such-shared"))
-    res = bench_algorithms.run(use_micropython=False, quick=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(recordings, "SHARED", os.path.join(ROOT, "no-such-shared"))
+        return bench_algorithms.run(use_micropython=False, quick=True)
+
+
+def test_bench_json_scores_the_vendored_recordings_without_shared(vendored_bench):
+    res = vendored_bench
     assert res["recordings_source"] == "vendored"
     rows = res["steps"]["recordings"]
     assert len(rows) == 48 and all(set(r) >= {"name", "placement", "truth", "estimate", "error_pct"} for r in rows)
@@ -90,15 +98,12 @@ def test_bench_json_scores_the_vendored_recordings_without_shared(monkeypatch):
     json.dumps(res)
 
 
-def test_ppg_recordings_are_scored_as_the_firmware_keeps_them():
+def test_ppg_recordings_are_scored_as_the_firmware_keeps_them(vendored_bench):
     """Per record: the watch's HR, the same 6 s later (its lag) and the record's offline beats;
     totals per length. Issue #11: a heart rate from 5 s when the signal is good, within 3 bpm,
     none when it is not. Floors under this revision's figures (5 s: 104 of 133 clean records,
     102 within 3 bpm of their beats, no false reading; main before: 45 of 133)."""
-    from lpwa.tools.bench import ppg_records
-    res = {}
-    ppg_records.add(res, lambda algo, t, **kw: (runners.run_cpython(algo, t, **kw), None))
-    tot = res["recordings_totals"]
+    tot = vendored_bench["ppg"]["recordings_totals"]  # ppg_records.add on CPython, as the bench runs it
     assert set(tot) == {"5 s", "10 s", "30 s"} and tot["10 s"]["records"] == 72 and tot["30 s"]["records"] == 24
     for k, floor in (("5 s", 70), ("10 s", 80), ("30 s", 80)):
         t = tot[k]
