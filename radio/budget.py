@@ -68,7 +68,7 @@ STATE_SIZE = const(677)  # _HEAD_SIZE + 8 * _MIN_SLOTS + 4 * _HOUR_SLOTS + _HOUR
 
 # Profiles: one per radio (and channel class). Every value cites its rule in radio/limits.py. Only
 # the node's own is ever built (profile_for); the rows differ in these items:
-#   (name, max_tx_us, day_messages, reserve_msgs, repeats, backoff_ms, alarm_backoff_ms)
+#   (name, radio, max_tx_us, day_messages, reserve_msgs, repeats, backoff_ms, alarm_backoff_ms)
 # and all share 5 ms carrier sense, the 50 ms pause, 360 s/h and a 36 s/h alarm reserve.
 # lora: strictest reading of both MIC Notice 123 rows, legal on every channel 24-61: 5 ms carrier
 #   sense (LoRaMac-node AS923 Japan), emissions <= 400 ms (AS923 dwell), 50 ms pause, 360 s/h.
@@ -80,13 +80,13 @@ STATE_SIZE = const(677)  # _HEAD_SIZE + 8 * _MIN_SLOTS + 4 * _HOUR_SLOTS + _HOUR
 
 def _row(key):
     if key == "lora":
-        return "lora-arib-lbt", limits.ARIB_SHORT_MAX_TX_US, 0, 0, 1, 100, 10
+        return "lora-arib-lbt", "lora", limits.ARIB_SHORT_MAX_TX_US, 0, 0, 1, 100, 10
     if key == "lora-long":
-        return "lora-arib-lbt-4s", limits.ARIB_LONG_MAX_TX_US, 0, 0, 1, 100, 10
+        return "lora-arib-lbt-4s", "lora", limits.ARIB_LONG_MAX_TX_US, 0, 0, 1, 100, 10
     if key == "sigfox":
-        return "sigfox-rc3", limits.ARIB_LONG_MAX_TX_US, limits.SIGFOX_UPLINKS_PER_DAY, 10, 3, 500, 50
+        return "sigfox-rc3", "sigfox", limits.ARIB_LONG_MAX_TX_US, limits.SIGFOX_UPLINKS_PER_DAY, 10, 3, 500, 50
     if key == "wisun":
-        return "wisun-arib", limits.ARIB_SHORT_MAX_TX_US, 0, 0, 1, 100, 10
+        return "wisun-arib", "wisun", limits.ARIB_SHORT_MAX_TX_US, 0, 0, 1, 100, 10
     raise ValueError("unknown radio %r" % (key,))
 
 
@@ -98,11 +98,11 @@ def profile_for(radio, channel=None, long_emissions=False):
         if not limits.long_emission_allowed(37 if channel is None else channel):
             raise ValueError("4 s emissions are only allowed on ARIB channels 24-38")
         row = _row("lora-long")
-    p = {"name": row[0], "radio": radio, "cs_us": limits.ARIB_LONG_CS_US, "max_tx_us": row[1],
+    p = {"name": row[0], "radio": row[1], "cs_us": limits.ARIB_LONG_CS_US, "max_tx_us": row[2],
          "pause_ms": limits.ARIB_LONG_PAUSE_MS, "hour_budget_ms": limits.ARIB_HOUR_BUDGET_MS,
-         "reserve_ms": 36000, "day_messages": row[2], "reserve_msgs": row[3], "repeats": row[4],
-         "backoff_ms": row[5], "alarm_backoff_ms": row[6], "channel": channel}
-    if radio == "sigfox":
+         "reserve_ms": 36000, "day_messages": row[3], "reserve_msgs": row[4], "repeats": row[5],
+         "backoff_ms": row[6], "alarm_backoff_ms": row[7], "channel": channel}
+    if row[1] == "sigfox":
         p["repeat_gap_ms"] = limits.SIGFOX_T_IFU_MAX_MS
         p["day_downlinks"] = limits.SIGFOX_DOWNLINKS_PER_DAY
     return p
@@ -283,12 +283,6 @@ class Budget:
         self._sum_ha = sum(self._hr_a)
         self._sum_hd = sum(self._hr_d)
 
-    def _hour_used(self):
-        return self._sum_mr, self._sum_ma
-
-    def _day_used(self):
-        return self._sum_hr, self._sum_ha
-
     def _hour_wait(self, t, excess):
         """ms until at least `excess` us of counted airtime has expired (oldest minute first)."""
         head = self._min_head
@@ -333,7 +327,7 @@ class Budget:
             wait, reason = gap, "pause"
         if self.hour_us:
             limit = self.hour_us if alarm else self.hour_us - self.reserve_us
-            r, a = self._hour_used()
+            r, a = self._sum_mr, self._sum_ma
             if r + a + airtime_us > limit:
                 w = self._hour_wait(t, r + a + airtime_us - limit) if airtime_us <= limit else -1
                 why = "hour-budget" if alarm or r + a + airtime_us > self.hour_us else "reserve"
@@ -343,7 +337,7 @@ class Budget:
                         return False, -1, why
         if self.day_cap:
             limit = self.day_cap if alarm else self.day_cap - self.reserve_msgs
-            r, a = self._day_used()
+            r, a = self._sum_hr, self._sum_ha
             if r + a + 1 > limit:
                 w = self._day_wait(t, r + a + 1 - limit) if limit >= 1 else -1
                 why = "day-cap" if alarm or r + a + 1 > self.day_cap else "reserve"
@@ -409,8 +403,8 @@ class Budget:
     def status(self, now_ms):
         """What is used and left in the rolling hour and day (for logs and the CLI)."""
         t = self._now(now_ms)
-        hr, ha = self._hour_used()
-        dr, da = self._day_used()
+        hr, ha = self._sum_mr, self._sum_ma
+        dr, da = self._sum_hr, self._sum_ha
         return {"profile": self.profile["name"], "hour_used_us": hr + ha, "hour_alarm_us": ha,
                 "hour_budget_us": self.hour_us, "reserve_us": self.reserve_us,
                 "day_messages": dr + da, "day_alarms": da, "day_cap": self.day_cap,
