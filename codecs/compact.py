@@ -10,7 +10,7 @@ never repeats over the device's life, so neither does the keystream, although se
 at 4096; the gateway rebuilds the counter from seqNumber and the last one it saw.
 """
 
-from lpwa.codecs import schema as _schema
+from lpwa.codecs import schema_base as _schema
 from lpwa.codecs.encoding import EncoderBase
 from lpwa.codecs.errors import FrameError
 from lpwa.codecs.header import (DIR_SIGFOX_UP, SEQ_BITS, T_COMPACT, T_COMPACT_STATUS, T_SEALED,
@@ -205,8 +205,8 @@ def decode_compact(raw, device, seq):
     if ftype in (T_SEALED, T_SEALED_STATUS):
         raise FrameError("bad-version", "sealed compact frame: unseal first")
     status = ftype == T_COMPACT_STATUS
-    layout = _schema.STATUS_COMPACT if status else _schema.KINDS[kind]["compact"]
-    fields = _schema.STATUS_FIELDS if status else _schema.KINDS[kind]["fields"]
+    layout = _schema.STATUS_COMPACT if status else _schema.kind_schema(kind)["compact"]
+    fields = _schema.STATUS_FIELDS if status else _schema.kind_schema(kind)["fields"]
     size = 1
     for entry in layout:
         size += entry[1]

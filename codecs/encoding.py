@@ -4,7 +4,7 @@ A subclass (full.FullEncoder, compact.CompactEncoder) writes one frame with `enc
 turns it into the list of frames that fit the radio with `_frames`.
 """
 
-from lpwa.codecs import schema as _schema
+from lpwa.codecs import schema_base as _schema
 from lpwa.codecs.header import HEADER_LEN, MAX_BODY, MIC_LEN, PREFIX_LEN, kind_schema
 from lpwa.codecs.readings import scale_into, status_values
 from lpwa.radio.limits import max_payload

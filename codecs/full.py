@@ -15,7 +15,7 @@ high bits, which are not sent (as LoRaWAN does with FCnt); the receiver reconstr
 """
 
 from lpwa.codecs import cbor
-from lpwa.codecs import schema as _schema
+from lpwa.codecs import schema_base as _schema
 from lpwa.codecs.encoding import EncoderBase
 from lpwa.codecs.errors import FrameError
 from lpwa.codecs.header import (DIR_UP, F_ALARM, F_ENCRYPTED, F_HMAC, HEADER_LEN, MAX_BODY, MIC_LEN,
@@ -191,6 +191,6 @@ def decode_full(raw, radio, meta, key_for, last_counter=None, loads=None, compac
     ftype, kind, flags, device, counter, body = open_frame(raw, key_for, last_counter)
     items = (loads or loads_strict)(body)
     status = ftype == T_STATUS
-    fields = _schema.STATUS_FIELDS if status else _schema.KINDS[kind]["fields"]
+    fields = _schema.STATUS_FIELDS if status else _schema.kind_schema(kind)["fields"]
     readings = readings_from_body(items, fields)
     return result(kind, status, bool(flags & F_ALARM), device_hex(device), counter, readings, raw)

@@ -3,7 +3,7 @@
     hdr = version (bits 7-6) | type (bits 5-3) | kind (bits 2-0)
 """
 
-from lpwa.codecs import schema as _schema
+from lpwa.codecs import schema_base as _schema
 from lpwa.codecs.errors import FrameError
 
 VERSION = 1
@@ -31,7 +31,7 @@ SEQ_BITS = 12  # the Sigfox sequence number wraps at 4096
 
 
 def kind_schema(kind):
-    s = _schema.KINDS.get(kind)
+    s = _schema.kind_schema(kind)
     if s is None:
         raise FrameError("unknown-kind", str(kind))
     return s

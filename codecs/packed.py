@@ -20,7 +20,7 @@ Encoding is allocation-free in steady state (small ints, the reused buffer).
 """
 
 from lpwa.codecs import layout2 as _l2
-from lpwa.codecs import schema as _schema
+from lpwa.codecs import schema_base as _schema
 from lpwa.codecs.errors import FrameError
 from lpwa.codecs.encoding import EncoderBase
 from lpwa.codecs.header import (DIR_UP, F_ALARM, F_ENCRYPTED, F_HMAC, HEADER_LEN, MIC_LEN, T_READING,
@@ -295,7 +295,7 @@ def decode_packed(raw, radio, meta, key_for, last_counter=None, loads=None, comp
     if ftype == T_READING_R2 and kind not in _l2.REVISION_1:
         raise FrameError("bad-version", "frame type 3 is no %s layout" % kind)
     layout = _l2.STATUS if status else _l2.reading_layout(kind, ftype == T_READING_R2)
-    fields = _schema.STATUS_FIELDS if status else _schema.KINDS[kind]["fields"]
+    fields = _schema.STATUS_FIELDS if status else _schema.kind_schema(kind)["fields"]
     age = flags >> 4
     if (flags & F_FULL and age) or (status and flags & 0xF8):
         raise FrameError("bad-version", "flags 0x%02x: a full frame has no age, a status neither" % flags)
@@ -317,7 +317,7 @@ def reference_of(msg):
     """[reference field values..., counter] (stored integers) of a full version 2 frame, else None."""
     if msg.get("ref") != "full":
         return None
-    fields = _schema.KINDS[msg["kind"]]["fields"]
+    fields = _schema.kind_schema(msg["kind"])["fields"]
     out = []
     for name in _l2.REF_FIELDS[msg["kind"]]:
         f = fields[_schema.field_index(fields, name)]
@@ -336,7 +336,7 @@ def resolve(msg, ref):
     if ref is None or len(ref) != len(names) + 1 or (msg["counter"] - rel["age"]) & 0xFFF != ref[-1] & 0xFFF:
         msg["ref"] = "missing"
         return msg
-    fields = _schema.KINDS[msg["kind"]]["fields"]
+    fields = _schema.kind_schema(msg["kind"])["fields"]
     layout = _l2.LAYOUTS[msg["kind"]]
     got = {}
     for k in range(len(names)):

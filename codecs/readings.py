@@ -2,7 +2,7 @@
 
 import binascii
 
-from lpwa.codecs import schema as _schema
+from lpwa.codecs import schema_base as _schema
 from lpwa.codecs.errors import FrameError
 
 

@@ -18,7 +18,7 @@ from lpwa.firmware.preload import preload, unload
 from lpwa.firmware.drivers.errors import SensorError
 from lpwa.firmware.store import MirroredStore, SlotStore, Slots, State
 from lpwa.firmware.version import VERSION
-from lpwa.codecs.schema import STATUS_NO_CONSENT
+from lpwa.codecs.schema_base import STATUS_NO_CONSENT
 
 WATCHDOG_MS = 90000  # fed through the wave burst; the longest unfed step is a 50 s Sigfox downlink wait
 COUNTER_BLOCK = 64  # counters reserved per flash write

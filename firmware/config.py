@@ -17,7 +17,7 @@ from binascii import unhexlify
 CONFIG_PATH = "/lpwa_config.json"
 FORMAT_VERSION = 1
 
-from lpwa.codecs.schema import KIND_NAMES as KINDS
+from lpwa.codecs.schema_base import KIND_NAMES as KINDS
 from lpwa.radio.limits import RADIOS
 
 REGIONS = ("JP920",)

@@ -30,6 +30,9 @@ _RADIO = {
     "sigfox": ("lpwa.firmware.sigfox_seq", "lpwa.firmware.drivers.radio_sigfox"),
     "wisun": ("lpwa.firmware.drivers.radio_wisun",),
 }
+# this kind's schema table (codecs/schema_base.kind_schema), the only one a node loads
+_SCHEMA = {"buoy": "lpwa.codecs.schema_buoy", "drone-vital": "lpwa.codecs.schema_drone_vital",
+           "pedometer": "lpwa.codecs.schema_pedometer"}
 # the codec each radio's encoder uses (firmware/uplink.py: v2 on LoRa, compact on Sigfox, v1 on Wi-SUN)
 _CODEC = {"lora": "lpwa.codecs.packed", "sigfox": "lpwa.codecs.compact", "wisun": "lpwa.codecs.full"}
 
@@ -51,7 +54,7 @@ def modules(kind, radio):
 def boot_modules(kind, radio):
     """What boot imports: the budget, the radio driver and this kind's sampling (and, for a kind
     that samples all day, the codec too: it has no phase without its sensors)."""
-    mods = _COMMON + _RADIO.get(radio, ()) + _KIND.get(kind, ())
+    mods = _COMMON + _RADIO.get(radio, ()) + ((_SCHEMA[kind],) if kind in _SCHEMA else ()) + _KIND.get(kind, ())
     return mods if kind in _SAMPLING_ONLY else mods + send_modules(radio)
 
 

@@ -1,6 +1,6 @@
 """The drone-vital's sampling: pulse and SpO2 from the MAX30102, a pre-triage hint, position."""
 
-from lpwa.codecs.schema import SPO2_BELOW_RANGE
+from lpwa.codecs.schema_drone_vital import SPO2_BELOW_RANGE
 from lpwa.firmware.drivers.errors import SensorError
 from lpwa.firmware.sensing import F_PPG, Sampler, _algorithm
 

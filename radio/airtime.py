@@ -15,29 +15,38 @@ Worked examples (datasheet formula, 8-symbol preamble, explicit header, CRC on, 
 288768 us; SF12 51 B = 2465792 us (tests/radio/test_airtime.py).
 """
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+# Names with a leading underscore are const(): folded by mpy-cross, no heap and no interned name on
+# the node; the public ones are read by the tools and tests.
+
 # Sigfox uplink frame length on air for each payload size: preamble, frame type, header (with
 # the sequence number and device id), payload, MAC and CRC. Source: sigfox-ep-lib
 # inc/sigfox_types.h (SIGFOX_UL_FRAME_SIZE_BYTES): 0 B -> 14 (bit frame), 1 -> 15, 2..4 -> 18,
 # 5..8 -> 22, 9..12 -> 26 bytes.
-_SIGFOX_FRAME_BYTES = (14, 15, 18, 18, 18, 22, 22, 22, 22, 26, 26, 26, 26)
-SIGFOX_UL_BPS = 100  # RC3 uplink, DBPSK (sigfox-ep-lib src/sigfox_rc.c, RC3 100 bps)
-SIGFOX_REPEATS = 3  # one frame, sent on three frequencies
-SIGFOX_MAX_PAYLOAD = 12
+_SIGFOX_FRAME_BYTES = b"\x0e\x0f\x12\x12\x12\x16\x16\x16\x16\x1a\x1a\x1a\x1a"  # 14, 15, 18 x3, 22 x4, 26 x4
+_SIGFOX_UL_BPS = const(100)  # RC3 uplink, DBPSK (sigfox-ep-lib src/sigfox_rc.c, RC3 100 bps)
+SIGFOX_REPEATS = const(3)  # one frame, sent on three frequencies
+_SIGFOX_MAX_PAYLOAD = const(12)
 
 # 802.15.4g SUN-FSK PPDU: preamble (phyFSKPreambleLength, default 4 octets in the standard; Wi-SUN
 # HAN/ECHONET modules use 8 octets for robust sync), SFD 2 octets, PHR 2 octets
 # (IEEE802154_PHY_MR_FSK_PHR_LEN / _2FSK_SFD_LEN in RIOT), PSDU = MAC frame + FCS (4 octets for
 # Wi-SUN FAN, 2 for HAN).
-WISUN_PREAMBLE_BYTES = 8
-WISUN_SFD_BYTES = 2
-WISUN_PHR_BYTES = 2
-WISUN_FCS_BYTES = 4
-WISUN_RATES_KBPS = (50, 100, 150, 200, 300)
+_WISUN_PREAMBLE_BYTES = const(8)
+_WISUN_SFD_BYTES = const(2)
+_WISUN_PHR_BYTES = const(2)
+_WISUN_FCS_BYTES = const(4)
+# SUN-FSK rates 50, 100, 150, 200 or 300 kbps (the module is set to one; 100 is the usual).
 # What the module's stack adds around a UDP payload, estimated high so airtime is never
 # under-counted: 802.15.4 MAC header with PAN id and two 64-bit addresses (21), auxiliary
 # security header (6), MIC (8), 6LoWPAN IPHC for link-local addresses (up to 10), UDP next-header
 # compression with full ports and checksum (up to 8) = 53, rounded up to 64.
-WISUN_UDP_OVERHEAD = 64
+WISUN_UDP_OVERHEAD = const(64)
 
 
 def _ceil_div(a, b):
@@ -90,22 +99,22 @@ def lora_airtime_us(payload_len, sf, bw_khz=125, cr=1, preamble=8, explicit_head
 
 
 def sigfox_frame_bytes(payload_len):
-    if not 0 <= payload_len <= SIGFOX_MAX_PAYLOAD:
+    if not 0 <= payload_len <= _SIGFOX_MAX_PAYLOAD:
         raise ValueError("sigfox payload must be 0..12 bytes")
     return _SIGFOX_FRAME_BYTES[payload_len]
 
 
-def sigfox_airtime_us(payload_len, bps=SIGFOX_UL_BPS):
+def sigfox_airtime_us(payload_len, bps=_SIGFOX_UL_BPS):
     """One repeat of a Sigfox uplink (the module sends SIGFOX_REPEATS of them)."""
     return _ceil_div(sigfox_frame_bytes(payload_len) * 8 * 1000000, bps)
 
 
-def sigfox_total_airtime_us(payload_len, bps=SIGFOX_UL_BPS, repeats=SIGFOX_REPEATS):
+def sigfox_total_airtime_us(payload_len, bps=_SIGFOX_UL_BPS, repeats=SIGFOX_REPEATS):
     """All repeats of one uplink: what the hourly budget must count."""
     return repeats * sigfox_airtime_us(payload_len, bps)
 
 
-def wisun_airtime_us(payload_len, kbps=100, preamble_bytes=WISUN_PREAMBLE_BYTES, fcs_bytes=WISUN_FCS_BYTES,
+def wisun_airtime_us(payload_len, kbps=100, preamble_bytes=_WISUN_PREAMBLE_BYTES, fcs_bytes=_WISUN_FCS_BYTES,
                      overhead=WISUN_UDP_OVERHEAD):
     """One 802.15.4g SUN-FSK PPDU carrying a `payload_len`-byte UDP payload (what SKSENDTO is
     given): preamble, SFD, PHR, the stack's headers (`overhead`; 0 for a bare MAC frame), FCS."""
@@ -114,5 +123,5 @@ def wisun_airtime_us(payload_len, kbps=100, preamble_bytes=WISUN_PREAMBLE_BYTES,
     bps = int(kbps * 1000)
     if bps <= 0:
         raise ValueError("kbps must be positive")
-    octets = preamble_bytes + WISUN_SFD_BYTES + WISUN_PHR_BYTES + overhead + payload_len + fcs_bytes
+    octets = preamble_bytes + _WISUN_SFD_BYTES + _WISUN_PHR_BYTES + overhead + payload_len + fcs_bytes
     return _ceil_div(octets * 8 * 1000000, bps)

@@ -43,63 +43,68 @@ import struct
 
 from lpwa.radio import limits
 
-MINUTE_MS = 60000
-HOUR_MS = 3600000
-DAY_MS = 86400000
-MAX_FRAME_MS = 60000  # longest message (all repeats) the minute slots can account for
-MIN_SLOTS = 62  # counted while (m + 2) * MINUTE_MS + HOUR_MS > now
-HOUR_SLOTS = 25  # counted while (h + 1) * HOUR_MS + DAY_MS > now
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
 
-VERSION = 2
+# const() with a leading underscore: folded by mpy-cross, no heap and no interned name on the node.
+_MINUTE_MS = const(60000)
+_HOUR_MS = const(3600000)
+_DAY_MS = const(86400000)
+_MAX_FRAME_US = const(60000000)  # longest message (all repeats) the minute slots can account for
+_MIN_SLOTS = const(62)  # counted while (m + 2) * MINUTE_MS + HOUR_MS > now
+_HOUR_SLOTS = const(25)  # counted while (h + 1) * HOUR_MS + DAY_MS > now
+
+_VERSION = const(2)
 _MAGIC = b"LB"
 _HEAD = "<2sBBqqqqqII"  # magic, version, flags, offset, last_ms, last_end_ms, min_head, hour_head, rng, busy
-_HEAD_SIZE = struct.calcsize(_HEAD)
-_MIN_FMT = "<%dI" % (2 * MIN_SLOTS)
-_HOUR_FMT = "<%dH" % (2 * HOUR_SLOTS)
-_DL_FMT = "<%dB" % HOUR_SLOTS
-STATE_SIZE = _HEAD_SIZE + 8 * MIN_SLOTS + 4 * HOUR_SLOTS + HOUR_SLOTS + 4
+_HEAD_SIZE = const(52)  # struct.calcsize(_HEAD), checked by tests/radio/test_budget.py
+_MIN_FMT = "<124I"  # 2 * _MIN_SLOTS
+_HOUR_FMT = "<50H"  # 2 * _HOUR_SLOTS
+_DL_FMT = "<25B"  # _HOUR_SLOTS
+STATE_SIZE = const(677)  # _HEAD_SIZE + 8 * _MIN_SLOTS + 4 * _HOUR_SLOTS + _HOUR_SLOTS + 4
 
-# Profiles: one per radio (and channel class). Every value cites its rule in radio/limits.py.
-_PROFILES = {
-    # Strictest reading of both MIC Notice 123 rows, legal on every channel 24-61: 5 ms carrier
-    # sense (LoRaMac-node AS923 Japan), emissions <= 400 ms (AS923 dwell), 50 ms pause, 360 s/h.
-    "lora": {"name": "lora-arib-lbt", "radio": "lora", "cs_us": limits.ARIB_LONG_CS_US,
-             "max_tx_us": limits.ARIB_SHORT_MAX_TX_US, "pause_ms": limits.ARIB_LONG_PAUSE_MS,
-             "hour_budget_ms": limits.ARIB_HOUR_BUDGET_MS, "reserve_ms": 36000,
-             "day_messages": 0, "reserve_msgs": 0, "repeats": 1, "backoff_ms": 100, "alarm_backoff_ms": 10},
-    # 4 s emissions after 5 ms carrier sense, channels 24-38 only (ARIB_LONG_* ; JP_CH24_CH38_LBT).
-    "lora-long": {"name": "lora-arib-lbt-4s", "radio": "lora", "cs_us": limits.ARIB_LONG_CS_US,
-                  "max_tx_us": limits.ARIB_LONG_MAX_TX_US, "pause_ms": limits.ARIB_LONG_PAUSE_MS,
-                  "hour_budget_ms": limits.ARIB_HOUR_BUDGET_MS, "reserve_ms": 36000,
-                  "day_messages": 0, "reserve_msgs": 0, "repeats": 1, "backoff_ms": 100, "alarm_backoff_ms": 10},
-    # Sigfox RC3: each of the 3 repeats (2.08 s at 12 bytes) is one <= 4 s emission after 5 ms LBT;
-    # 140 uplinks a day (subscription), 10 of them kept for alarms.
-    "sigfox": {"name": "sigfox-rc3", "radio": "sigfox", "cs_us": limits.ARIB_LONG_CS_US,
-               "max_tx_us": limits.ARIB_LONG_MAX_TX_US, "pause_ms": limits.ARIB_LONG_PAUSE_MS,
-               "hour_budget_ms": limits.ARIB_HOUR_BUDGET_MS, "reserve_ms": 36000,
-               "day_messages": limits.SIGFOX_UPLINKS_PER_DAY, "reserve_msgs": 10, "repeats": 3,
-               "repeat_gap_ms": limits.SIGFOX_T_IFU_MAX_MS, "day_downlinks": limits.SIGFOX_DOWNLINKS_PER_DAY,
-               "backoff_ms": 500, "alarm_backoff_ms": 50},
-    # Wi-SUN modules run their own ARIB limiter (EVENT 32/33); we keep the same strict budget.
-    "wisun": {"name": "wisun-arib", "radio": "wisun", "cs_us": limits.ARIB_LONG_CS_US,
-              "max_tx_us": limits.ARIB_SHORT_MAX_TX_US, "pause_ms": limits.ARIB_LONG_PAUSE_MS,
-              "hour_budget_ms": limits.ARIB_HOUR_BUDGET_MS, "reserve_ms": 36000,
-              "day_messages": 0, "reserve_msgs": 0, "repeats": 1, "backoff_ms": 100, "alarm_backoff_ms": 10},
-}
+# Profiles: one per radio (and channel class). Every value cites its rule in radio/limits.py. Only
+# the node's own is ever built (profile_for); the rows differ in these items:
+#   (name, radio, max_tx_us, day_messages, reserve_msgs, repeats, backoff_ms, alarm_backoff_ms)
+# and all share 5 ms carrier sense, the 50 ms pause, 360 s/h and a 36 s/h alarm reserve.
+# lora: strictest reading of both MIC Notice 123 rows, legal on every channel 24-61: 5 ms carrier
+#   sense (LoRaMac-node AS923 Japan), emissions <= 400 ms (AS923 dwell), 50 ms pause, 360 s/h.
+# lora-long: 4 s emissions after 5 ms carrier sense, channels 24-38 only (ARIB_LONG_* ; JP_CH24_CH38_LBT).
+# sigfox: RC3: each of the 3 repeats (2.08 s at 12 bytes) is one <= 4 s emission after 5 ms LBT;
+#   140 uplinks a day (subscription), 10 of them kept for alarms; 4 downlinks a day.
+# wisun: the modules run their own ARIB limiter (EVENT 32/33); we keep the same strict budget.
+
+
+def _row(key):
+    if key == "lora":
+        return "lora-arib-lbt", "lora", limits.ARIB_SHORT_MAX_TX_US, 0, 0, 1, 100, 10
+    if key == "lora-long":
+        return "lora-arib-lbt-4s", "lora", limits.ARIB_LONG_MAX_TX_US, 0, 0, 1, 100, 10
+    if key == "sigfox":
+        return "sigfox-rc3", "sigfox", limits.ARIB_LONG_MAX_TX_US, limits.SIGFOX_UPLINKS_PER_DAY, 10, 3, 500, 50
+    if key == "wisun":
+        return "wisun-arib", "wisun", limits.ARIB_SHORT_MAX_TX_US, 0, 0, 1, 100, 10
+    raise ValueError("unknown radio %r" % (key,))
 
 
 def profile_for(radio, channel=None, long_emissions=False):
     """The budget profile for `radio`; `long_emissions=True` selects 4 s LoRa emissions, which
     need 5 ms carrier sense on ARIB channels 24-38 (`channel`, default 37 = 923.2 MHz)."""
-    if radio not in _PROFILES:
-        raise ValueError("unknown radio %r" % (radio,))
-    key = radio
+    row = _row(radio)
     if radio == "lora" and long_emissions:
         if not limits.long_emission_allowed(37 if channel is None else channel):
             raise ValueError("4 s emissions are only allowed on ARIB channels 24-38")
-        key = "lora-long"
-    p = dict(_PROFILES[key])
-    p["channel"] = channel
+        row = _row("lora-long")
+    p = {"name": row[0], "radio": row[1], "cs_us": limits.ARIB_LONG_CS_US, "max_tx_us": row[2],
+         "pause_ms": limits.ARIB_LONG_PAUSE_MS, "hour_budget_ms": limits.ARIB_HOUR_BUDGET_MS,
+         "reserve_ms": 36000, "day_messages": row[3], "reserve_msgs": row[4], "repeats": row[5],
+         "backoff_ms": row[6], "alarm_backoff_ms": row[7], "channel": channel}
+    if row[1] == "sigfox":
+        p["repeat_gap_ms"] = limits.SIGFOX_T_IFU_MAX_MS
+        p["day_downlinks"] = limits.SIGFOX_DOWNLINKS_PER_DAY
     return p
 
 
@@ -144,11 +149,11 @@ class Budget:
         # the end of the last one
         self.spread_ms = (self.repeats - 1) * int(profile.get("repeat_gap_ms", 0))
         self.backoff_ms = 0  # suggested wait after a busy carrier sense
-        self._min_r = [0] * MIN_SLOTS  # routine airtime (us) per minute slot
-        self._min_a = [0] * MIN_SLOTS  # alarm airtime (us)
-        self._hr_r = [0] * HOUR_SLOTS  # routine messages per hour slot
-        self._hr_a = [0] * HOUR_SLOTS
-        self._hr_d = [0] * HOUR_SLOTS  # downlink requests per hour slot (Sigfox: 4 a day)
+        self._min_r = [0] * _MIN_SLOTS  # routine airtime (us) per minute slot
+        self._min_a = [0] * _MIN_SLOTS  # alarm airtime (us)
+        self._hr_r = [0] * _HOUR_SLOTS  # routine messages per hour slot
+        self._hr_a = [0] * _HOUR_SLOTS
+        self._hr_d = [0] * _HOUR_SLOTS  # downlink requests per hour slot (Sigfox: 4 a day)
         self._buf = bytearray(STATE_SIZE)
         self.restored = self.load()
 
@@ -163,10 +168,10 @@ class Budget:
         self._rng = 0x2545F491
         self._busy = 0
         self._poisoned = False
-        for i in range(MIN_SLOTS):
+        for i in range(_MIN_SLOTS):
             self._min_r[i] = 0
             self._min_a[i] = 0
-        for i in range(HOUR_SLOTS):
+        for i in range(_HOUR_SLOTS):
             self._hr_r[i] = 0
             self._hr_a[i] = 0
             self._hr_d[i] = 0
@@ -183,19 +188,19 @@ class Budget:
         if raw is None or len(raw) == 0:
             return "fresh"
         raw = bytes(raw)
-        if (len(raw) != STATE_SIZE or raw[:2] != _MAGIC or raw[2] != VERSION
+        if (len(raw) != STATE_SIZE or raw[:2] != _MAGIC or raw[2] != _VERSION
                 or struct.unpack_from("<I", raw, STATE_SIZE - 4)[0] != _check(raw[:STATE_SIZE - 4])):
             self._poisoned = True
             return "corrupt"
         h = struct.unpack_from(_HEAD, raw, 0)
         self._offset, self._last, self._last_end, self._min_head, self._hour_head, self._rng, self._busy = h[3:]
         mins = struct.unpack_from(_MIN_FMT, raw, _HEAD_SIZE)
-        hours = struct.unpack_from(_HOUR_FMT, raw, _HEAD_SIZE + 8 * MIN_SLOTS)
-        dls = struct.unpack_from(_DL_FMT, raw, _HEAD_SIZE + 8 * MIN_SLOTS + 4 * HOUR_SLOTS)
-        for i in range(MIN_SLOTS):
+        hours = struct.unpack_from(_HOUR_FMT, raw, _HEAD_SIZE + 8 * _MIN_SLOTS)
+        dls = struct.unpack_from(_DL_FMT, raw, _HEAD_SIZE + 8 * _MIN_SLOTS + 4 * _HOUR_SLOTS)
+        for i in range(_MIN_SLOTS):
             self._min_r[i] = mins[2 * i]
             self._min_a[i] = mins[2 * i + 1]
-        for i in range(HOUR_SLOTS):
+        for i in range(_HOUR_SLOTS):
             self._hr_r[i] = hours[2 * i]
             self._hr_a[i] = hours[2 * i + 1]
             self._hr_d[i] = dls[i]
@@ -205,16 +210,16 @@ class Budget:
     def dump(self):
         """The fixed-size state record (what save() writes)."""
         buf = self._buf
-        struct.pack_into(_HEAD, buf, 0, _MAGIC, VERSION, 0, self._offset, self._last, self._last_end,
+        struct.pack_into(_HEAD, buf, 0, _MAGIC, _VERSION, 0, self._offset, self._last, self._last_end,
                          self._min_head, self._hour_head, self._rng & 0xFFFFFFFF, min(self._busy, 0xFFFFFFFF))
         off = _HEAD_SIZE
-        for i in range(MIN_SLOTS):
+        for i in range(_MIN_SLOTS):
             struct.pack_into("<II", buf, off, min(self._min_r[i], 0xFFFFFFFF), min(self._min_a[i], 0xFFFFFFFF))
             off += 8
-        for i in range(HOUR_SLOTS):
+        for i in range(_HOUR_SLOTS):
             struct.pack_into("<HH", buf, off, min(self._hr_r[i], 0xFFFF), min(self._hr_a[i], 0xFFFF))
             off += 4
-        for i in range(HOUR_SLOTS):
+        for i in range(_HOUR_SLOTS):
             buf[off] = min(self._hr_d[i], 0xFF)
             off += 1
         struct.pack_into("<I", buf, off, _check(memoryview(buf)[:off]))
@@ -240,28 +245,28 @@ class Budget:
 
     def _fill_conservative(self, t):
         self._advance(t)
-        self._min_a[(t // MINUTE_MS) % MIN_SLOTS] = self.hour_us
+        self._min_a[(t // _MINUTE_MS) % _MIN_SLOTS] = self.hour_us
         if self.day_cap:
-            self._hr_a[(t // HOUR_MS) % HOUR_SLOTS] = self.day_cap
+            self._hr_a[(t // _HOUR_MS) % _HOUR_SLOTS] = self.day_cap
         if self.day_downlinks:
-            self._hr_d[(t // HOUR_MS) % HOUR_SLOTS] = self.day_downlinks
+            self._hr_d[(t // _HOUR_MS) % _HOUR_SLOTS] = self.day_downlinks
         self._resum()
         self._last_end = t
 
     def _advance(self, t):
-        m = t // MINUTE_MS
+        m = t // _MINUTE_MS
         if m > self._min_head:
-            for k in range(self._min_head + 1, min(m, self._min_head + MIN_SLOTS) + 1):
-                s = k % MIN_SLOTS
+            for k in range(self._min_head + 1, min(m, self._min_head + _MIN_SLOTS) + 1):
+                s = k % _MIN_SLOTS
                 self._sum_mr -= self._min_r[s]
                 self._sum_ma -= self._min_a[s]
                 self._min_r[s] = 0
                 self._min_a[s] = 0
             self._min_head = m
-        h = t // HOUR_MS
+        h = t // _HOUR_MS
         if h > self._hour_head:
-            for k in range(self._hour_head + 1, min(h, self._hour_head + HOUR_SLOTS) + 1):
-                s = k % HOUR_SLOTS
+            for k in range(self._hour_head + 1, min(h, self._hour_head + _HOUR_SLOTS) + 1):
+                s = k % _HOUR_SLOTS
                 self._sum_hr -= self._hr_r[s]
                 self._sum_ha -= self._hr_a[s]
                 self._sum_hd -= self._hr_d[s]
@@ -278,31 +283,25 @@ class Budget:
         self._sum_ha = sum(self._hr_a)
         self._sum_hd = sum(self._hr_d)
 
-    def _hour_used(self):
-        return self._sum_mr, self._sum_ma
-
-    def _day_used(self):
-        return self._sum_hr, self._sum_ha
-
     def _hour_wait(self, t, excess):
         """ms until at least `excess` us of counted airtime has expired (oldest minute first)."""
         head = self._min_head
         freed = 0
-        for m in range(head - MIN_SLOTS + 1, head + 1):
-            s = m % MIN_SLOTS
+        for m in range(head - _MIN_SLOTS + 1, head + 1):
+            s = m % _MIN_SLOTS
             freed += self._min_r[s] + self._min_a[s]
             if freed >= excess:
-                return max(0, (m + 2) * MINUTE_MS + HOUR_MS - t)
+                return max(0, (m + 2) * _MINUTE_MS + _HOUR_MS - t)
         return -1
 
     def _day_wait(self, t, excess):
         head = self._hour_head
         freed = 0
-        for h in range(head - HOUR_SLOTS + 1, head + 1):
-            s = h % HOUR_SLOTS
+        for h in range(head - _HOUR_SLOTS + 1, head + 1):
+            s = h % _HOUR_SLOTS
             freed += self._hr_r[s] + self._hr_a[s]
             if freed >= excess:
-                return max(0, (h + 1) * HOUR_MS + DAY_MS - t)
+                return max(0, (h + 1) * _HOUR_MS + _DAY_MS - t)
         return -1
 
     # -- the questions the firmware asks ---------------------------------------------------------
@@ -319,7 +318,7 @@ class Budget:
             raise ValueError("airtime_us must be positive")
         t = self._now(now_ms)
         per_emission = (airtime_us + self.repeats - 1) // self.repeats
-        if per_emission > self.max_tx_us or airtime_us > MAX_FRAME_MS * 1000:
+        if per_emission > self.max_tx_us or airtime_us > _MAX_FRAME_US:
             return False, -1, "too-long"
         wait = 0
         reason = "ok"
@@ -328,7 +327,7 @@ class Budget:
             wait, reason = gap, "pause"
         if self.hour_us:
             limit = self.hour_us if alarm else self.hour_us - self.reserve_us
-            r, a = self._hour_used()
+            r, a = self._sum_mr, self._sum_ma
             if r + a + airtime_us > limit:
                 w = self._hour_wait(t, r + a + airtime_us - limit) if airtime_us <= limit else -1
                 why = "hour-budget" if alarm or r + a + airtime_us > self.hour_us else "reserve"
@@ -338,7 +337,7 @@ class Budget:
                         return False, -1, why
         if self.day_cap:
             limit = self.day_cap if alarm else self.day_cap - self.reserve_msgs
-            r, a = self._day_used()
+            r, a = self._sum_hr, self._sum_ha
             if r + a + 1 > limit:
                 w = self._day_wait(t, r + a + 1 - limit) if limit >= 1 else -1
                 why = "day-cap" if alarm or r + a + 1 > self.day_cap else "reserve"
@@ -358,8 +357,8 @@ class Budget:
         `downlink=True` when it asked the network for a downlink."""
         airtime_us = int(airtime_us)
         t = self._now(now_ms)
-        slot = (t // MINUTE_MS) % MIN_SLOTS
-        hslot = (t // HOUR_MS) % HOUR_SLOTS
+        slot = (t // _MINUTE_MS) % _MIN_SLOTS
+        hslot = (t // _HOUR_MS) % _HOUR_SLOTS
         if downlink:
             self._hr_d[hslot] += 1
             self._sum_hd += 1
@@ -404,8 +403,8 @@ class Budget:
     def status(self, now_ms):
         """What is used and left in the rolling hour and day (for logs and the CLI)."""
         t = self._now(now_ms)
-        hr, ha = self._hour_used()
-        dr, da = self._day_used()
+        hr, ha = self._sum_mr, self._sum_ma
+        dr, da = self._sum_hr, self._sum_ha
         return {"profile": self.profile["name"], "hour_used_us": hr + ha, "hour_alarm_us": ha,
                 "hour_budget_us": self.hour_us, "reserve_us": self.reserve_us,
                 "day_messages": dr + da, "day_alarms": da, "day_cap": self.day_cap,
@@ -418,7 +417,7 @@ class Budget:
         per_emission = (airtime_us + self.repeats - 1) // self.repeats
         if airtime_us <= 0 or per_emission > self.max_tx_us:
             return 0
-        n = HOUR_MS // ((airtime_us + 999) // 1000 + self.spread_ms + self.pause_ms)
+        n = _HOUR_MS // ((airtime_us + 999) // 1000 + self.spread_ms + self.pause_ms)
         if self.hour_us:
             n = min(n, (self.hour_us - (0 if alarm else self.reserve_us)) // airtime_us)
         if self.day_cap:

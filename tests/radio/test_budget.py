@@ -482,3 +482,33 @@ def test_sigfox_downlink_requests_are_capped_at_4_a_rolling_day():
     assert b.status(t)["day_downlinks"] == 4
     assert b.downlink_allowed(T0 + 25 * 3600000)  # a day later the first one has expired
     assert budget.Budget(budget.MemoryStore(), budget.profile_for("lora")).downlink_allowed(T0)
+
+
+def test_profiles_are_the_arib_and_sigfox_rules():
+    """Only the node's profile is built (from a row, not four dicts at import): every value as the
+    rules in radio/limits.py give it, for each radio and the 4 s LoRa class."""
+    arib = {"cs_us": 5000, "pause_ms": 50, "hour_budget_ms": 360000, "reserve_ms": 36000, "channel": None}
+    one = dict(arib, day_messages=0, reserve_msgs=0, repeats=1, backoff_ms=100, alarm_backoff_ms=10)
+    assert budget.profile_for("lora") == dict(one, name="lora-arib-lbt", radio="lora", max_tx_us=400000)
+    assert budget.profile_for("wisun") == dict(one, name="wisun-arib", radio="wisun", max_tx_us=400000)
+    assert budget.profile_for("lora", 30, True) == dict(one, name="lora-arib-lbt-4s", radio="lora",
+                                                        max_tx_us=4000000, channel=30)
+    assert budget.profile_for("lora", long_emissions=True)["max_tx_us"] == 4000000  # channel 37 by default
+    assert budget.profile_for("sigfox") == dict(arib, name="sigfox-rc3", radio="sigfox", max_tx_us=4000000,
+                                                day_messages=140, reserve_msgs=10, repeats=3, repeat_gap_ms=2000,
+                                                day_downlinks=4, backoff_ms=500, alarm_backoff_ms=50)
+    p = budget.profile_for("lora")
+    p["max_tx_us"] = 1
+    assert budget.profile_for("lora")["max_tx_us"] == 400000  # each call a fresh dict
+
+
+def test_the_state_record_sizes_written_as_constants_match_their_formats():
+    """STATE_SIZE and the ring formats are literals (const() on the board): they must stay the
+    sizes struct computes from the head format and the ring lengths."""
+    import struct
+
+    head = struct.calcsize(budget._HEAD)
+    assert head == budget._HEAD_SIZE
+    assert struct.calcsize(budget._MIN_FMT) == 8 * 62 and struct.calcsize(budget._HOUR_FMT) == 4 * 25
+    assert struct.calcsize(budget._DL_FMT) == 25
+    assert budget.STATE_SIZE == head + 8 * 62 + 4 * 25 + 25 + 4 == 677
