@@ -28,7 +28,7 @@ _KIND = {
 _RADIO = {
     "lora": ("lpwa.firmware.drivers.radio_lora",),
     "sigfox": ("lpwa.firmware.sigfox_seq", "lpwa.firmware.drivers.radio_sigfox"),
-    "wisun": ("lpwa.firmware.drivers.radio_wisun",),
+    "wisun": ("lpwa.radio.skstack_node", "lpwa.firmware.drivers.radio_wisun"),
 }
 # the codec each radio's encoder uses (firmware/uplink.py: v2 on LoRa, compact on Sigfox, v1 on Wi-SUN)
 _CODEC = {"lora": "lpwa.codecs.packed", "sigfox": "lpwa.codecs.compact", "wisun": "lpwa.codecs.full"}

@@ -1,14 +1,14 @@
 """A Wi-SUN SKSTACK-IP module (ROHM BP35C0 / BP35A1 class) on a UART: UDP out with SKSENDTO,
 UDP in as ERXUDP events.
 
-Lines are built and parsed by lpwa.radio.skstack; this adapter moves bytes and waits with the
-board's clock. The module must already have joined the PAN (SKJOIN, done once at commissioning
+Lines are built and parsed by lpwa.radio.skstack_node (the node's part of lpwa.radio.skstack:
+a node loads only that); this adapter moves bytes and waits with the board's clock. The module must already have joined the PAN (SKJOIN, done once at commissioning
 and kept by the module); the module applies ARIB carrier sense itself (EVENT 32 when the
 transmit-time limit engages), so `carrier_sense` leaves it to the module.
 """
 
 from lpwa.firmware.drivers.deadline import elapsed_ms
-from lpwa.radio import skstack
+from lpwa.radio.skstack_node import StreamParser, build_sksendto
 
 SEND_TIMEOUT_MS = 5000
 UDP_PORT = 3610
@@ -24,7 +24,7 @@ class WisunRadio:
         self.dest = dest
         self.port = port
         self.handle = handle
-        self.parser = skstack.StreamParser()
+        self.parser = StreamParser()
         self.inbox = []
         self.errors = 0
 
@@ -38,7 +38,7 @@ class WisunRadio:
         return self.parser.feed(data)  # never raises: bad lines come back as ERROR events
 
     def send(self, payload, want_downlink=False):
-        self.uart.write(skstack.build_sksendto(self.handle, self.dest, self.port, payload, sec=1))
+        self.uart.write(build_sksendto(self.handle, self.dest, self.port, payload, sec=1))
         start = self.clock.ticks_ms()
         while elapsed_ms(self.clock, start) < SEND_TIMEOUT_MS:
             events = self._events()
