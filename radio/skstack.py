@@ -26,9 +26,13 @@ Portable (CPython and MicroPython).
 import binascii
 
 from lpwa.radio import skstack_node as _node
-from lpwa.radio.skstack_node import (LAYOUTS, MAX_DATALEN, MAX_LINE, SKSENDTO_MAX, SkStackError,  # noqa: F401
-                                     StreamParser as _NodeParser, _check_ipv6, _is_hex, build_sksendto,
-                                     erxudp_fields, erxudp_layout, rssi_from_lqi)
+from lpwa.radio.skstack_node import (LAYOUTS, SkStackError, StreamParser as _NodeParser, _check_ipv6,  # noqa: F401
+                                     _is_hex, build_sksendto, erxudp_fields, erxudp_layout, rssi_from_lqi)
+
+# the same limits as skstack_node's private constants (a node interns no name for them)
+SKSENDTO_MAX = 0x04D0  # 1232 bytes
+MAX_DATALEN = 2047  # 802.15.4g aMaxPhyPacketSize: no UDP payload can be longer
+MAX_LINE = 512  # longest text line accepted before the buffer is declared garbage
 
 # EVENT numbers (hex on the wire). Source: Smdn.Net.SkStackIP SkStackEventNumber.
 EVENT_NAMES = {

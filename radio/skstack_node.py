@@ -16,38 +16,42 @@ Portable (CPython and MicroPython).
 try:
     from micropython import const
 except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(x):
-        return x
+    def const(n):
+        return n
 
-SKSENDTO_MAX = const(0x04D0)  # 1232 bytes
-MAX_LINE = const(512)  # longest text line accepted before the buffer is declared garbage
-MAX_DATALEN = const(2047)  # 802.15.4g aMaxPhyPacketSize: no UDP payload can be longer
-_TOO_LONG = const(2176)  # MAX_LINE + 2 * SKSENDTO_MAX + 200: no line is longer
+# private, so mpy-cross folds them and a node interns no name (skstack.py has the public ones)
+_SKSENDTO_MAX = const(0x04D0)  # 1232 bytes
+_MAX_DATALEN = const(2047)  # 802.15.4g aMaxPhyPacketSize: no UDP payload can be longer
+_TOO_LONG = const(3176)  # MAX_LINE 512 + 2 * SKSENDTO_MAX + 200: no line is longer
 LAYOUTS = ("a1", "c2", "c2-lqi")  # header fields after ERXUDP, DATALEN included: 7 + index
-_HEXCHARS = b"0123456789abcdefABCDEF"
 
 
 class SkStackError(ValueError):
     """A command argument or module line that breaks the SKSTACK-IP grammar."""
 
 
-def _is_hex(tok, n=None):
-    if not tok or (n is not None and len(tok) != n):
+def _is_hex(data, n=None):
+    if not data or (n is not None and len(data) != n):
         return False
-    for c in tok:
-        if c not in _HEXCHARS:
+    for c in data:
+        if c not in b"0123456789abcdefABCDEF":
             return False
     return True
 
 
-def _check_ipv6(addr):
+def _check_ipv6(data):
     """SKSTACK prints IPv6 addresses as 8 groups of 4 upper-case hex digits."""
-    if isinstance(addr, str):
-        addr = addr.encode()
-    groups = bytes(addr).split(b":")
-    if len(groups) != 8 or not all(_is_hex(g) and len(g) <= 4 for g in groups):
-        raise SkStackError("IPv6 address must be 8 colon-separated hex groups: %r" % (addr,))
-    return b":".join(b"0" * (4 - len(g)) + g.upper() for g in groups)
+    if isinstance(data, str):
+        data = data.encode()
+    groups = bytes(data).split(b":")
+    out = []
+    for g in groups:
+        if not _is_hex(g) or len(g) > 4:
+            break
+        out.append(b"0" * (4 - len(g)) + g.upper())
+    if len(out) != 8 or len(groups) != 8:
+        raise SkStackError("IPv6 address must be 8 colon-separated hex groups: %r" % (data,))
+    return b":".join(out)
 
 
 def rssi_from_lqi(lqi):
@@ -59,7 +63,7 @@ def build_sksendto(handle, ipaddr, port, payload, sec=1, side=None):
     """`SKSENDTO <HANDLE> <IPADDR> <PORT> <SEC> [<SIDE>] <DATALEN> <DATA>`; DATA is raw and not
     followed by CRLF (the module reads exactly DATALEN bytes). SIDE exists on BP35C2 only."""
     payload = bytes(payload)
-    if not 1 <= len(payload) <= SKSENDTO_MAX:
+    if not 1 <= len(payload) <= _SKSENDTO_MAX:
         raise SkStackError("SKSENDTO payload must be 1..1232 bytes, got %d" % len(payload))
     if not isinstance(handle, int) or not 1 <= handle <= 6:
         raise SkStackError("UDP handle must be 1..6")
@@ -122,7 +126,7 @@ def erxudp_fields(toks, layout):
     if not _is_hex(dlen, 4):
         raise SkStackError("ERXUDP DATALEN must be 4 hex digits")
     n = int(dlen, 16)
-    if n > MAX_DATALEN:  # a damaged length must not swallow the stream that follows
+    if n > _MAX_DATALEN:  # a damaged length must not swallow the stream that follows
         raise SkStackError("ERXUDP DATALEN %d exceeds a PHY frame" % n)
     return ev, n
 

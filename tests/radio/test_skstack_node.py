@@ -89,3 +89,8 @@ def test_the_wisun_driver_loads_the_node_part_only():
             "print(sorted(m for m in sys.modules if m.startswith('lpwa.radio')))")
     got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "lpwa.radio.skstack_node" in got and "'lpwa.radio.skstack'" not in got
+
+
+def test_the_node_limits_are_the_gateway_limits():
+    assert (node._SKSENDTO_MAX, node._MAX_DATALEN) == (gw.SKSENDTO_MAX, gw.MAX_DATALEN)
+    assert node._TOO_LONG == gw.MAX_LINE + 2 * gw.SKSENDTO_MAX + 200
