@@ -18,18 +18,21 @@ except ImportError:
     cryptolib = None  # type: ignore
 
 # Gateway fast path (as cbor2 has its C extension): OpenSSL through the `cryptography` package
-# when it is installed; the pure-Python cipher below stays the portable fallback.
-try:
-    from cryptography.hazmat.primitives.ciphers import Cipher as _Cipher, algorithms as _algorithms, modes as _modes  # type: ignore
-    from cryptography.hazmat.primitives.cmac import CMAC as _OpenSSLCMAC  # type: ignore
-except ImportError:
-    _Cipher = None  # type: ignore
+# when it is installed (codecs/crypto_openssl.py; a board with cryptolib never loads its names);
+# the pure-Python cipher stays the portable fallback.
+_fast = None
+if cryptolib is None:
+    try:
+        from lpwa.codecs import crypto_openssl as _fast
+    except ImportError:
+        pass
+
 
 class AES128:
     """AES-128 block encryption (all CTR and CMAC need). `encrypt_block` allocates nothing.
 
-    `cryptolib` where the board has it, else OpenSSL (the gateway), else the pure-Python cipher
-    of codecs/aes_soft.py, imported only then.
+    `cryptolib` where the board has it, else OpenSSL (the gateway: `_fast`, which CMAC and CTR
+    hand whole messages to), else the pure-Python cipher of codecs/aes_soft.py, imported only then.
     """
 
     def __init__(self, key):
@@ -38,21 +41,17 @@ class AES128:
         self._in = bytearray(16)
         self._out = bytearray(16)
         self._hw = cryptolib.aes(bytes(key), 1) if cryptolib is not None else None
-        self._openssl_aes = None  # the OpenSSL cipher (algorithms.AES) when the fast path is on
-        self._ecb = None
+        self._fast = _fast.AES128(key) if self._hw is None and _fast is not None else None
         self._soft = None
-        if self._hw is None and _Cipher is not None:
-            self._openssl_aes = _algorithms.AES(bytes(key))
-            self._ecb = _Cipher(self._openssl_aes, _modes.ECB()).encryptor()
-        if self._hw is None and self._ecb is None:
+        if self._hw is None and self._fast is None:
             from lpwa.codecs.aes_soft import SoftAES
 
             self._soft = SoftAES(key)
 
     def encrypt_block(self, src, src_off, dst, dst_off):
         """Encrypt src[src_off:src_off+16] into dst[dst_off:dst_off+16] (may be the same buffer)."""
-        if self._ecb is not None:
-            dst[dst_off:dst_off + 16] = self._ecb.update(bytes(src[src_off:src_off + 16]))
+        if self._fast is not None:
+            self._fast.encrypt_block(src, src_off, dst, dst_off)
             return
         if self._hw is None:
             self._soft.encrypt_block(src, src_off, dst, dst_off, self._in)
@@ -95,17 +94,12 @@ class CMAC:
         _double(zero, self.k1)
         _double(self.k1, self.k2)
         self.x = bytearray(16)
-        self._keyed = None
 
     def mac_into(self, data, start, end, out, out_off=0, out_len=16):
         """Write the first out_len bytes of CMAC(data[start:end]) to out[out_off:]."""
         aes = self.aes
-        if aes._openssl_aes is not None:
-            if self._keyed is None:
-                self._keyed = _OpenSSLCMAC(aes._openssl_aes)  # keyed once; each MAC starts from a copy
-            c = self._keyed.copy()
-            c.update(bytes(data[start:end]))
-            out[out_off:out_off + out_len] = c.finalize()[:out_len]
+        if aes._fast is not None:
+            aes._fast.mac_into(data, start, end, out, out_off, out_len)
             return
         x = self.x
         for i in range(16):
@@ -154,10 +148,8 @@ class CTR:
 
     def xor_into(self, counter_block, data, start, end):
         """XOR data[start:end] with the keystream from counter_block (left unchanged)."""
-        key = self.aes._openssl_aes
-        if key is not None:
-            enc = _Cipher(key, _modes.CTR(bytes(counter_block[0:16]))).encryptor()
-            data[start:end] = enc.update(bytes(data[start:end]))
+        if self.aes._fast is not None:
+            self.aes._fast.xor_into(counter_block, data, start, end)
             return
         blk = self.block
         ks = self.stream
