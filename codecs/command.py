@@ -14,9 +14,13 @@ The node keeps the last accepted downlink counter; the only counter it will try 
 """
 
 from lpwa.codecs import header as _frame
-from lpwa.codecs.command_node import (_BY_ID, COMMANDS, MAX_LEN, RADIO_IDS, SPO2_COEFS, VERSION,  # noqa: F401
-                                      FrameError, _device_int, decode_command, next_counter)
+from lpwa.codecs.command_node import (_BY_ID, COMMANDS, SPO2_COEFS, VERSION, FrameError, _device_int,  # noqa: F401
+                                      decode_command, next_counter)
 from lpwa.codecs.keys import Keys
+from lpwa.radio.limits import RADIOS
+
+RADIO_IDS = RADIOS  # a radio's id on the wire is its index
+MAX_LEN = 8  # command_node's private _MAX_LEN
 
 
 def _args(command):

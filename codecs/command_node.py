@@ -3,13 +3,18 @@ encoder): decode and check one. Its own module so that a node, which only decode
 encoder onto its heap (issue #14); command.py imports it and adds the encoder.
 """
 
-from lpwa.codecs import header as _frame
 from lpwa.codecs.errors import FrameError
+from lpwa.codecs.header import DIR_DOWN, MIC_LEN, PREFIX_LEN, mic_equal, write_b0
 from lpwa.codecs.keys import Keys
-from lpwa.radio.limits import RADIOS
+from lpwa.radio.limits import RADIOS  # a radio's id on the wire is its index
+
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(n):
+        return n
 
 VERSION = 1
-RADIO_IDS = RADIOS  # a radio's id on the wire is its index
 # name -> (id, argument bytes)
 COMMANDS = {
     "set-interval": (1, 2),  # {"seconds": 1..65535}
@@ -24,10 +29,8 @@ COMMANDS = {
     "set-spo2-cal": (7, 2),
 }
 SPO2_COEFS = ("a", "b", "c", "apply")
-_BY_ID = {}
-for _name in COMMANDS:
-    _BY_ID[COMMANDS[_name][0]] = _name
-MAX_LEN = 8
+_BY_ID = dict((COMMANDS[name][0], name) for name in COMMANDS)
+_MAX_LEN = const(8)  # private, so no name is interned on a node (command.py: MAX_LEN)
 
 
 def _device_int(device_id):
@@ -46,11 +49,11 @@ def _spo2_decode(a):
     return {"coef": SPO2_COEFS[slot], "value": code / 100}
 
 
-def next_counter(low8, last=None):
-    """The only full counter a node accepts: the next after `last` whose low byte is low8."""
+def next_counter(n, last=None):
+    """The only full counter a node accepts: the next after `last` whose low byte is n."""
     if last is None:
-        return low8
-    c = ((last + 1) & 0xFFFFFF00) | low8
+        return n
+    c = ((last + 1) & 0xFFFFFF00) | n
     if c <= last:
         c += 0x100
     return c
@@ -58,9 +61,9 @@ def next_counter(low8, last=None):
 
 def decode_command(raw, device_id, key, last_counter=None):
     """Downlink bytes -> {"cmd": ..., args..., "counter": N}; raises FrameError."""
-    if len(raw) < 2 + _frame.MIC_LEN:
+    if len(raw) < 2 + MIC_LEN:
         raise FrameError("truncated", "downlink of %d bytes" % len(raw))
-    if len(raw) > MAX_LEN:
+    if len(raw) > _MAX_LEN:
         raise FrameError("too-large", "downlink of %d bytes" % len(raw))
     if raw[0] >> 6 != VERSION:
         raise FrameError("bad-version", "command version %d" % (raw[0] >> 6))
@@ -68,7 +71,7 @@ def decode_command(raw, device_id, key, last_counter=None):
     if name is None:
         raise FrameError("unknown-kind", "command id %d" % (raw[0] & 0x3F))
     nargs = COMMANDS[name][1]
-    want = 2 + nargs + _frame.MIC_LEN
+    want = 2 + nargs + MIC_LEN
     if len(raw) < want:
         raise FrameError("truncated", "%s downlink has %d bytes" % (name, len(raw)))
     for i in range(want, len(raw)):
@@ -76,23 +79,23 @@ def decode_command(raw, device_id, key, last_counter=None):
             raise FrameError("bad-schema", "%s downlink has %d bytes" % (name, len(raw)))
     raw = raw[:want]
     dev = _device_int(device_id)
-    n = len(raw) - _frame.MIC_LEN
+    n = len(raw) - MIC_LEN
     counter = next_counter(raw[n - 1], last_counter)
-    buf = bytearray(_frame.PREFIX_LEN + len(raw))
-    _frame.write_b0(buf, 0, _frame.DIR_DOWN, dev, counter)
+    buf = bytearray(PREFIX_LEN + len(raw))
+    write_b0(buf, 0, DIR_DOWN, dev, counter)
     for i in range(n):
-        buf[_frame.PREFIX_LEN + i] = raw[i]
-    Keys(key).mic_into(buf, 0, _frame.PREFIX_LEN + n, _frame.PREFIX_LEN + n)
-    if not _frame.mic_equal(buf, _frame.PREFIX_LEN + n, raw, n):
+        buf[PREFIX_LEN + i] = raw[i]
+    Keys(key).mic_into(buf, 0, PREFIX_LEN + n, PREFIX_LEN + n)
+    if not mic_equal(buf, PREFIX_LEN + n, raw, n):
         raise FrameError("bad-mic", "downlink")
     out = {"cmd": name, "counter": counter}
     a = raw[1:1 + nargs]
     if name == "set-interval":
         out["seconds"] = (a[0] << 8) | a[1]
     elif name == "set-radio":
-        if a[0] >> 6 >= len(RADIO_IDS):
+        if a[0] >> 6 >= len(RADIOS):
             raise FrameError("bad-schema", "radio id %d" % (a[0] >> 6))
-        out["radio"] = RADIO_IDS[a[0] >> 6]
+        out["radio"] = RADIOS[a[0] >> 6]
         if a[0] & 0x0F:
             out["sf"] = a[0] & 0x0F
     elif name == "reset-fault":

@@ -38,8 +38,8 @@ class AES128:
     def __init__(self, key):
         if len(key) != 16:
             raise ValueError("AES-128 key must be 16 bytes")
-        self._in = bytearray(16)
-        self._out = bytearray(16)
+        self.block = bytearray(16)  # cryptolib's in and out (and the software cipher's scratch)
+        self.buf = bytearray(16)
         self._hw = cryptolib.aes(bytes(key), 1) if cryptolib is not None else None
         self._fast = _fast.AES128(key) if self._hw is None and _fast is not None else None
         self._soft = None
@@ -48,21 +48,21 @@ class AES128:
 
             self._soft = SoftAES(key)
 
-    def encrypt_block(self, src, src_off, dst, dst_off):
-        """Encrypt src[src_off:src_off+16] into dst[dst_off:dst_off+16] (may be the same buffer)."""
+    def encrypt_block(self, data, start, out, out_off):
+        """Encrypt data[start:start+16] into out[out_off:out_off+16] (may be the same buffer)."""
         if self._fast is not None:
-            self._fast.encrypt_block(src, src_off, dst, dst_off)
+            self._fast.encrypt_block(data, start, out, out_off)
             return
         if self._hw is None:
-            self._soft.encrypt_block(src, src_off, dst, dst_off, self._in)
+            self._soft.encrypt_block(data, start, out, out_off, self.block)
             return
-        s = self._in
+        s = self.block
         for i in range(16):
-            s[i] = src[src_off + i]
-        self._hw.encrypt(s, self._out)
-        o = self._out
+            s[i] = data[start + i]
+        self._hw.encrypt(s, self.buf)
+        o = self.buf
         for i in range(16):
-            dst[dst_off + i] = o[i]
+            out[out_off + i] = o[i]
 
     def encrypt(self, block):
         """Convenience for tests and key setup: one 16-byte block to new bytes."""
@@ -71,15 +71,15 @@ class AES128:
         return bytes(out)
 
 
-def _double(src, dst):
-    """dst = src * x in GF(2^128) (RFC 4493 subkey generation)."""
+def _double(data, out):
+    """out = data * x in GF(2^128) (RFC 4493 subkey generation)."""
     carry = 0
     for i in range(15, -1, -1):
-        b = src[i]
-        dst[i] = ((b << 1) & 0xFF) | carry
+        b = data[i]
+        out[i] = ((b << 1) & 0xFF) | carry
         carry = b >> 7
     if carry:
-        dst[15] ^= 0x87
+        out[15] ^= 0x87
 
 
 class CMAC:
@@ -95,18 +95,18 @@ class CMAC:
         _double(self.k1, self.k2)
         self.x = bytearray(16)
 
-    def mac_into(self, data, start, end, out, out_off=0, out_len=16):
-        """Write the first out_len bytes of CMAC(data[start:end]) to out[out_off:]."""
+    def mac_into(self, data, start, end, out, out_off=0, n=16):
+        """Write the first n bytes of CMAC(data[start:end]) to out[out_off:]."""
         aes = self.aes
         if aes._fast is not None:
-            aes._fast.mac_into(data, start, end, out, out_off, out_len)
+            aes._fast.mac_into(data, start, end, out, out_off, n)
             return
         x = self.x
         for i in range(16):
             x[i] = 0
-        n = end - start
-        full_last = n > 0 and n % 16 == 0
-        last = start + (n - 16 if full_last else n - n % 16)
+        size = end - start
+        full_last = size > 0 and size % 16 == 0
+        last = start + (size - 16 if full_last else size - size % 16)
         p = start
         while p < last:
             for i in range(16):
@@ -129,7 +129,7 @@ class CMAC:
                     b = 0
                 x[i] ^= b ^ k[i]
         aes.encrypt_block(x, 0, x, 0)
-        for i in range(out_len):
+        for i in range(n):
             out[out_off + i] = x[i]
 
     def mac(self, data):
@@ -144,17 +144,17 @@ class CTR:
     def __init__(self, key):
         self.aes = key if isinstance(key, AES128) else AES128(key)
         self.block = bytearray(16)
-        self.stream = bytearray(16)
+        self.buf = bytearray(16)  # the keystream block
 
-    def xor_into(self, counter_block, data, start, end):
-        """XOR data[start:end] with the keystream from counter_block (left unchanged)."""
+    def xor_into(self, block, data, start, end):
+        """XOR data[start:end] with the keystream from the counter block `block` (left unchanged)."""
         if self.aes._fast is not None:
-            self.aes._fast.xor_into(counter_block, data, start, end)
+            self.aes._fast.xor_into(block, data, start, end)
             return
         blk = self.block
-        ks = self.stream
+        ks = self.buf
         for i in range(16):
-            blk[i] = counter_block[i]
+            blk[i] = block[i]
         p = start
         while p < end:
             self.aes.encrypt_block(blk, 0, ks, 0)
@@ -172,7 +172,7 @@ class CTR:
                 i -= 1
 
 
-def hmac_sha256(key, msg):
+def hmac_sha256(key, data):
     """HMAC-SHA256 (RFC 2104) with hashlib.sha256, which MicroPython and CPython both have."""
     if len(key) > 64:
         key = hashlib.sha256(key).digest()
@@ -183,17 +183,17 @@ def hmac_sha256(key, msg):
         ipad[i] = k ^ 0x36
         opad[i] = k ^ 0x5C
     inner = hashlib.sha256(ipad)
-    inner.update(msg)
+    inner.update(data)
     outer = hashlib.sha256(opad)
     outer.update(inner.digest())
     return outer.digest()
 
 
-def derive_keys(device_key):
+def derive_keys(key):
     """(mic_key, enc_key): AES_k(0x01 || 0^15) and AES_k(0x02 || 0^15) of the 16-byte device key."""
-    if len(device_key) != 16:
+    if len(key) != 16:
         raise ValueError("device key must be 16 bytes")
-    aes = AES128(device_key)
+    aes = AES128(key)
     block = bytearray(16)
     block[0] = 1
     mic_key = aes.encrypt(block)

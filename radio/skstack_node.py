@@ -59,7 +59,7 @@ def rssi_from_lqi(lqi):
     return round(0.275 * lqi - 104.27, 1)
 
 
-def build_sksendto(handle, ipaddr, port, payload, sec=1, side=None):
+def build_sksendto(handle, dest, port, payload, sec=1, side=None):
     """`SKSENDTO <HANDLE> <IPADDR> <PORT> <SEC> [<SIDE>] <DATALEN> <DATA>`; DATA is raw and not
     followed by CRLF (the module reads exactly DATALEN bytes). SIDE exists on BP35C2 only."""
     payload = bytes(payload)
@@ -71,7 +71,7 @@ def build_sksendto(handle, ipaddr, port, payload, sec=1, side=None):
         raise SkStackError("port must be 1..65535")
     if sec not in (0, 1, 2):
         raise SkStackError("SEC must be 0, 1 or 2")
-    head = b"SKSENDTO %d " % handle + _check_ipv6(ipaddr) + b" %04X %d " % (port, sec)
+    head = b"SKSENDTO %d " % handle + _check_ipv6(dest) + b" %04X %d " % (port, sec)
     if side is not None:
         if side not in (0, 1):
             raise SkStackError("SIDE must be 0 or 1")
@@ -79,36 +79,37 @@ def build_sksendto(handle, ipaddr, port, payload, sec=1, side=None):
     return head + b"%04X " % len(payload) + payload
 
 
-def erxudp_layout(toks):
-    """The layout named by the ERXUDP header tokens read so far, or None until that shows."""
-    if len(toks) < 6:
+def erxudp_layout(args):
+    """The layout named by the ERXUDP header fields read so far (`args`, the words after
+    ERXUDP), or None until that shows."""
+    if len(args) < 6:
         return None
-    if len(toks[5]) == 2:
+    if len(args[5]) == 2:
         return "c2-lqi"
-    if len(toks[5]) != 1:
+    if len(args[5]) != 1:
         raise SkStackError("ERXUDP field after the sender LLA must be SECURED or LQI")
-    if len(toks) < 7:
+    if len(args) < 7:
         return None
-    if len(toks[6]) == 4:
+    if len(args[6]) == 4:
         return "a1"
-    if len(toks[6]) == 1:
+    if len(args[6]) == 1:
         return "c2"
     raise SkStackError("ERXUDP field after SECURED must be SIDE or DATALEN")
 
 
-def erxudp_fields(toks, layout):
-    """Header tokens after ERXUDP up to and including DATALEN -> event dict and data length."""
+def erxudp_fields(args, layout):
+    """Header fields (`args`) after ERXUDP up to and including DATALEN -> event dict and data length."""
     ev = {"event": "ERXUDP", "layout": layout, "lqi": None, "side": None}
-    ev["sender"] = _check_ipv6(toks[0]).decode()
-    ev["dest"] = _check_ipv6(toks[1]).decode()
-    for key, tok in (("rport", toks[2]), ("lport", toks[3])):
+    ev["sender"] = _check_ipv6(args[0]).decode()
+    ev["dest"] = _check_ipv6(args[1]).decode()
+    for key, tok in (("rport", args[2]), ("lport", args[3])):
         if not _is_hex(tok, 4):
             raise SkStackError("ERXUDP %s must be 4 hex digits" % key)
         ev[key] = int(tok, 16)
-    if not _is_hex(toks[4], 16):
+    if not _is_hex(args[4], 16):
         raise SkStackError("ERXUDP sender LLA must be 16 hex digits")
-    ev["sender_lla"] = toks[4].decode()
-    rest = toks[5:]
+    ev["sender_lla"] = args[4].decode()
+    rest = args[5:]
     if layout == "c2-lqi":
         if not _is_hex(rest[0], 2):
             raise SkStackError("ERXUDP LQI must be 2 hex digits")
@@ -135,7 +136,7 @@ def _erxudp_header(buf):
     """Split an ERXUDP header off `buf`: (event, data offset, data length), or None if more bytes
     are needed. The layout shows in the widths of the fields after the sender LLA."""
     pos = 7  # after b"ERXUDP "
-    toks = []
+    args = []
     while True:
         sp = buf.find(b" ", pos)
         limit = sp if sp >= 0 else len(buf)
@@ -145,30 +146,30 @@ def _erxudp_header(buf):
             if len(buf) - pos > 64:
                 raise SkStackError("ERXUDP header field too long")
             return None
-        toks.append(bytes(buf[pos:sp]))
+        args.append(bytes(buf[pos:sp]))
         pos = sp + 1
-        layout = erxudp_layout(toks)
-        if layout is not None and len(toks) == 7 + LAYOUTS.index(layout):
-            ev, dlen = erxudp_fields(toks, layout)
+        layout = erxudp_layout(args)
+        if layout is not None and len(args) == 7 + LAYOUTS.index(layout):
+            ev, dlen = erxudp_fields(args, layout)
             return ev, pos, dlen
 
 
-def parse_reply(toks):
-    """An `OK`, `FAIL` or `EVENT` line split on spaces -> event dict; None for any other line."""
-    name = toks[0]
+def parse_reply(args):
+    """An `OK`, `FAIL` or `EVENT` line split on spaces (`args`) -> event dict; None for any other line."""
+    name = args[0]
     if name == b"OK":
-        return {"event": "OK", "args": [t.decode() for t in toks[1:]]}
+        return {"event": "OK", "args": [t.decode() for t in args[1:]]}
     if name == b"FAIL":
-        if len(toks) != 2 or not toks[1].startswith(b"ER"):
+        if len(args) != 2 or not args[1].startswith(b"ER"):
             raise SkStackError("FAIL must carry one ERxx code")
-        return {"event": "FAIL", "code": toks[1].decode()}
+        return {"event": "FAIL", "code": args[1].decode()}
     if name != b"EVENT":
         return None
-    if len(toks) < 3 or not _is_hex(toks[1], 2):
+    if len(args) < 3 or not _is_hex(args[1], 2):
         raise SkStackError("EVENT needs a 2-digit hex number and a sender")
-    code = int(toks[1], 16)
-    ev = {"event": "EVENT", "code": code, "sender": _check_ipv6(toks[2]).decode(), "side": None, "param": None}
-    rest = toks[3:]
+    code = int(args[1], 16)
+    ev = {"event": "EVENT", "code": code, "sender": _check_ipv6(args[2]).decode(), "side": None, "param": None}
+    rest = args[3:]
     if rest and len(rest[0]) == 1:  # BP35C2 SIDE
         if rest[0] not in (b"0", b"1"):
             raise SkStackError("EVENT SIDE must be 0 or 1")
@@ -209,9 +210,9 @@ class StreamParser:
             self._emit(ev, out)
         return out
 
-    def _emit(self, ev, out):
-        if ev["event"] != "EMPTY":  # also the LF of a CRLF split after its CR
-            out.append(ev)
+    def _emit(self, event, out):
+        if event["event"] != "EMPTY":  # also the LF of a CRLF split after its CR
+            out.append(event)
 
     def _line(self, line):
         """One complete text line (without its end) -> event; raises ValueError."""
@@ -265,14 +266,14 @@ class StreamParser:
             return None
         return self._erxudp_data(buf, ev, start, end)
 
-    def _erxudp_data(self, buf, ev, start, end):
+    def _erxudp_data(self, buf, event, start, end):
         """The binary data of a whole ERXUDP line buf[start:end], then its CRLF."""
-        ev["data"] = bytes(buf[start:end])
+        event["data"] = bytes(buf[start:end])
         if buf[end:end + 2] != b"\r\n":
             self._buf = buf[end:]
-            return {"event": "ERROR", "reason": "ERXUDP data not followed by CRLF", "partial": ev}
+            return {"event": "ERROR", "reason": "ERXUDP data not followed by CRLF", "partial": event}
         self._buf = buf[end + 2:]
-        return ev
+        return event
 
     def _drop_line(self, reason):
         cut = _eol(self._buf)

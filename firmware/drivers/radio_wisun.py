@@ -10,15 +10,21 @@ transmit-time limit engages), so `carrier_sense` leaves it to the module.
 from lpwa.firmware.drivers.deadline import elapsed_ms
 from lpwa.radio.skstack_node import StreamParser, build_sksendto
 
-SEND_TIMEOUT_MS = 5000
-UDP_PORT = 3610
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(n):
+        return n
+
+_SEND_TIMEOUT_MS = const(5000)
+_UDP_PORT = const(3610)  # the node's and the border router's UDP port
 
 
 class WisunRadio:
     name = "wisun"
     lbt_supported = True  # done inside the module
 
-    def __init__(self, uart, clock, dest, port=UDP_PORT, handle=1):
+    def __init__(self, uart, clock, dest, port=_UDP_PORT, handle=1):
         self.uart = uart
         self.clock = clock
         self.dest = dest
@@ -40,7 +46,7 @@ class WisunRadio:
     def send(self, payload, want_downlink=False):
         self.uart.write(build_sksendto(self.handle, self.dest, self.port, payload, sec=1))
         start = self.clock.ticks_ms()
-        while elapsed_ms(self.clock, start) < SEND_TIMEOUT_MS:
+        while elapsed_ms(self.clock, start) < _SEND_TIMEOUT_MS:
             events = self._events()
             if not events:
                 self.clock.sleep_ms(10)

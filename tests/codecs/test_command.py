@@ -135,3 +135,4 @@ def test_a_node_decodes_without_loading_the_encoder():
     from lpwa.codecs import command_node
 
     assert command.decode_command is command_node.decode_command and not hasattr(command_node, "encode_command")
+    assert command_node._MAX_LEN == command.MAX_LEN
