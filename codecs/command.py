@@ -14,7 +14,7 @@ The node keeps the last accepted downlink counter; the only counter it will try 
 """
 
 from lpwa.codecs import header as _frame
-from lpwa.codecs.command_node import (_BY_ID, COMMANDS, SPO2_COEFS, VERSION, FrameError, _device_int,  # noqa: F401
+from lpwa.codecs.command_node import (COMMANDS, SPO2_COEFS, VERSION, FrameError, _device_int,  # noqa: F401
                                       decode_command, next_counter)
 from lpwa.codecs.keys import Keys
 from lpwa.radio.limits import RADIOS

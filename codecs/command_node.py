@@ -29,7 +29,6 @@ COMMANDS = {
     "set-spo2-cal": (7, 2),
 }
 SPO2_COEFS = ("a", "b", "c", "apply")
-_BY_ID = dict((COMMANDS[name][0], name) for name in COMMANDS)
 _MAX_LEN = const(8)  # private, so no name is interned on a node (command.py: MAX_LEN)
 
 
@@ -67,8 +66,10 @@ def decode_command(raw, device_id, key, last_counter=None):
         raise FrameError("too-large", "downlink of %d bytes" % len(raw))
     if raw[0] >> 6 != VERSION:
         raise FrameError("bad-version", "command version %d" % (raw[0] >> 6))
-    name = _BY_ID.get(raw[0] & 0x3F)
-    if name is None:
+    for name in COMMANDS:  # seven: a scan, not a second table
+        if COMMANDS[name][0] == raw[0] & 0x3F:
+            break
+    else:
         raise FrameError("unknown-kind", "command id %d" % (raw[0] & 0x3F))
     nargs = COMMANDS[name][1]
     want = 2 + nargs + MIC_LEN

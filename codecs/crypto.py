@@ -71,17 +71,6 @@ class AES128:
         return bytes(out)
 
 
-def _double(data, out):
-    """out = data * x in GF(2^128) (RFC 4493 subkey generation)."""
-    carry = 0
-    for i in range(15, -1, -1):
-        b = data[i]
-        out[i] = ((b << 1) & 0xFF) | carry
-        carry = b >> 7
-    if carry:
-        out[15] ^= 0x87
-
-
 class CMAC:
     """AES-CMAC (RFC 4493) over byte ranges of existing buffers; no heap after construction."""
 
@@ -89,10 +78,17 @@ class CMAC:
         self.aes = key if isinstance(key, AES128) else AES128(key)
         self.k1 = bytearray(16)
         self.k2 = bytearray(16)
-        zero = bytearray(16)
-        self.aes.encrypt_block(zero, 0, zero, 0)
-        _double(zero, self.k1)
-        _double(self.k1, self.k2)
+        data = bytearray(16)
+        self.aes.encrypt_block(data, 0, data, 0)  # L = AES_K(0^128)
+        for out in (self.k1, self.k2):  # K1 = L * x, K2 = K1 * x in GF(2^128) (RFC 4493 2.3)
+            carry = 0
+            for i in range(15, -1, -1):
+                b = data[i]
+                out[i] = ((b << 1) & 0xFF) | carry
+                carry = b >> 7
+            if carry:
+                out[15] ^= 0x87
+            data = out
         self.x = bytearray(16)
 
     def mac_into(self, data, start, end, out, out_off=0, n=16):
