@@ -207,17 +207,17 @@ class StreamParser:
             ev = self._next()
             if ev is None:
                 break
-            self._emit(ev, out)
+            if ev:  # {}: an empty line, also the LF of a CRLF split after its CR
+                self._emit(ev, out)
         return out
 
     def _emit(self, event, out):
-        if event["event"] != "EMPTY":  # also the LF of a CRLF split after its CR
-            out.append(event)
+        out.append(event)
 
     def _line(self, line):
-        """One complete text line (without its end) -> event; raises ValueError."""
+        """One complete text line (without its end) -> event ({} if empty); raises ValueError."""
         if not line:
-            return {"event": "EMPTY"}
+            return {}
         ev = parse_reply(line.split(b" "))
         if ev is None:
             raise SkStackError("unexpected line %r" % (line[:40],))
