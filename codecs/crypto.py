@@ -18,69 +18,57 @@ except ImportError:
     cryptolib = None  # type: ignore
 
 # Gateway fast path (as cbor2 has its C extension): OpenSSL through the `cryptography` package
-# when it is installed; the pure-Python cipher below stays the portable fallback.
-try:
-    from cryptography.hazmat.primitives.ciphers import Cipher as _Cipher, algorithms as _algorithms, modes as _modes  # type: ignore
-    from cryptography.hazmat.primitives.cmac import CMAC as _OpenSSLCMAC  # type: ignore
-except ImportError:
-    _Cipher = None  # type: ignore
+# when it is installed (codecs/crypto_openssl.py; a board with cryptolib never loads its names);
+# the pure-Python cipher stays the portable fallback.
+_fast = None
+if cryptolib is None:
+    try:
+        from lpwa.codecs import crypto_openssl as _fast
+    except ImportError:
+        pass
+
 
 class AES128:
     """AES-128 block encryption (all CTR and CMAC need). `encrypt_block` allocates nothing.
 
-    `cryptolib` where the board has it, else OpenSSL (the gateway), else the pure-Python cipher
-    of codecs/aes_soft.py, imported only then.
+    `cryptolib` where the board has it, else OpenSSL (the gateway: `_fast`, which CMAC and CTR
+    hand whole messages to), else the pure-Python cipher of codecs/aes_soft.py, imported only then.
     """
 
     def __init__(self, key):
         if len(key) != 16:
             raise ValueError("AES-128 key must be 16 bytes")
-        self._in = bytearray(16)
-        self._out = bytearray(16)
+        self.block = bytearray(16)  # cryptolib's in and out (and the software cipher's scratch)
+        self.buf = bytearray(16)
         self._hw = cryptolib.aes(bytes(key), 1) if cryptolib is not None else None
-        self._openssl_aes = None  # the OpenSSL cipher (algorithms.AES) when the fast path is on
-        self._ecb = None
+        self._fast = _fast.AES128(key) if self._hw is None and _fast is not None else None
         self._soft = None
-        if self._hw is None and _Cipher is not None:
-            self._openssl_aes = _algorithms.AES(bytes(key))
-            self._ecb = _Cipher(self._openssl_aes, _modes.ECB()).encryptor()
-        if self._hw is None and self._ecb is None:
+        if self._hw is None and self._fast is None:
             from lpwa.codecs.aes_soft import SoftAES
 
             self._soft = SoftAES(key)
 
-    def encrypt_block(self, src, src_off, dst, dst_off):
-        """Encrypt src[src_off:src_off+16] into dst[dst_off:dst_off+16] (may be the same buffer)."""
-        if self._ecb is not None:
-            dst[dst_off:dst_off + 16] = self._ecb.update(bytes(src[src_off:src_off + 16]))
+    def encrypt_block(self, data, start, out, out_off):
+        """Encrypt data[start:start+16] into out[out_off:out_off+16] (may be the same buffer)."""
+        if self._fast is not None:
+            self._fast.encrypt_block(data, start, out, out_off)
             return
         if self._hw is None:
-            self._soft.encrypt_block(src, src_off, dst, dst_off, self._in)
+            self._soft.encrypt_block(data, start, out, out_off, self.block)
             return
-        s = self._in
+        s = self.block
         for i in range(16):
-            s[i] = src[src_off + i]
-        self._hw.encrypt(s, self._out)
-        o = self._out
+            s[i] = data[start + i]
+        self._hw.encrypt(s, self.buf)
+        o = self.buf
         for i in range(16):
-            dst[dst_off + i] = o[i]
+            out[out_off + i] = o[i]
 
     def encrypt(self, block):
         """Convenience for tests and key setup: one 16-byte block to new bytes."""
         out = bytearray(16)
         self.encrypt_block(block, 0, out, 0)
         return bytes(out)
-
-
-def _double(src, dst):
-    """dst = src * x in GF(2^128) (RFC 4493 subkey generation)."""
-    carry = 0
-    for i in range(15, -1, -1):
-        b = src[i]
-        dst[i] = ((b << 1) & 0xFF) | carry
-        carry = b >> 7
-    if carry:
-        dst[15] ^= 0x87
 
 
 class CMAC:
@@ -90,29 +78,31 @@ class CMAC:
         self.aes = key if isinstance(key, AES128) else AES128(key)
         self.k1 = bytearray(16)
         self.k2 = bytearray(16)
-        zero = bytearray(16)
-        self.aes.encrypt_block(zero, 0, zero, 0)
-        _double(zero, self.k1)
-        _double(self.k1, self.k2)
+        data = bytearray(16)
+        self.aes.encrypt_block(data, 0, data, 0)  # L = AES_K(0^128)
+        for out in (self.k1, self.k2):  # K1 = L * x, K2 = K1 * x in GF(2^128) (RFC 4493 2.3)
+            carry = 0
+            for i in range(15, -1, -1):
+                b = data[i]
+                out[i] = ((b << 1) & 0xFF) | carry
+                carry = b >> 7
+            if carry:
+                out[15] ^= 0x87
+            data = out
         self.x = bytearray(16)
-        self._keyed = None
 
-    def mac_into(self, data, start, end, out, out_off=0, out_len=16):
-        """Write the first out_len bytes of CMAC(data[start:end]) to out[out_off:]."""
+    def mac_into(self, data, start, end, out, out_off=0, n=16):
+        """Write the first n bytes of CMAC(data[start:end]) to out[out_off:]."""
         aes = self.aes
-        if aes._openssl_aes is not None:
-            if self._keyed is None:
-                self._keyed = _OpenSSLCMAC(aes._openssl_aes)  # keyed once; each MAC starts from a copy
-            c = self._keyed.copy()
-            c.update(bytes(data[start:end]))
-            out[out_off:out_off + out_len] = c.finalize()[:out_len]
+        if aes._fast is not None:
+            aes._fast.mac_into(data, start, end, out, out_off, n)
             return
         x = self.x
         for i in range(16):
             x[i] = 0
-        n = end - start
-        full_last = n > 0 and n % 16 == 0
-        last = start + (n - 16 if full_last else n - n % 16)
+        size = end - start
+        full_last = size > 0 and size % 16 == 0
+        last = start + (size - 16 if full_last else size - size % 16)
         p = start
         while p < last:
             for i in range(16):
@@ -135,7 +125,7 @@ class CMAC:
                     b = 0
                 x[i] ^= b ^ k[i]
         aes.encrypt_block(x, 0, x, 0)
-        for i in range(out_len):
+        for i in range(n):
             out[out_off + i] = x[i]
 
     def mac(self, data):
@@ -150,19 +140,17 @@ class CTR:
     def __init__(self, key):
         self.aes = key if isinstance(key, AES128) else AES128(key)
         self.block = bytearray(16)
-        self.stream = bytearray(16)
+        self.buf = bytearray(16)  # the keystream block
 
-    def xor_into(self, counter_block, data, start, end):
-        """XOR data[start:end] with the keystream from counter_block (left unchanged)."""
-        key = self.aes._openssl_aes
-        if key is not None:
-            enc = _Cipher(key, _modes.CTR(bytes(counter_block[0:16]))).encryptor()
-            data[start:end] = enc.update(bytes(data[start:end]))
+    def xor_into(self, block, data, start, end):
+        """XOR data[start:end] with the keystream from the counter block `block` (left unchanged)."""
+        if self.aes._fast is not None:
+            self.aes._fast.xor_into(block, data, start, end)
             return
         blk = self.block
-        ks = self.stream
+        ks = self.buf
         for i in range(16):
-            blk[i] = counter_block[i]
+            blk[i] = block[i]
         p = start
         while p < end:
             self.aes.encrypt_block(blk, 0, ks, 0)
@@ -180,7 +168,7 @@ class CTR:
                 i -= 1
 
 
-def hmac_sha256(key, msg):
+def hmac_sha256(key, data):
     """HMAC-SHA256 (RFC 2104) with hashlib.sha256, which MicroPython and CPython both have."""
     if len(key) > 64:
         key = hashlib.sha256(key).digest()
@@ -191,17 +179,17 @@ def hmac_sha256(key, msg):
         ipad[i] = k ^ 0x36
         opad[i] = k ^ 0x5C
     inner = hashlib.sha256(ipad)
-    inner.update(msg)
+    inner.update(data)
     outer = hashlib.sha256(opad)
     outer.update(inner.digest())
     return outer.digest()
 
 
-def derive_keys(device_key):
+def derive_keys(key):
     """(mic_key, enc_key): AES_k(0x01 || 0^15) and AES_k(0x02 || 0^15) of the 16-byte device key."""
-    if len(device_key) != 16:
+    if len(key) != 16:
         raise ValueError("device key must be 16 bytes")
-    aes = AES128(device_key)
+    aes = AES128(key)
     block = bytearray(16)
     block[0] = 1
     mic_key = aes.encrypt(block)

@@ -93,9 +93,10 @@ def is_full_type(hdr):
     return ftype in (T_READING, T_STATUS) or (hdr >> 6 == 2 and ftype == T_READING_R2)
 
 
-def mic_equal(a, a_off, b, b_off):
-    """Compare two MICs without an early exit (no timing hint about which byte differs)."""
+def mic_equal(buf, off, raw, start):
+    """Compare the MICs at buf[off:] and raw[start:] without an early exit (no timing hint about
+    which byte differs)."""
     diff = 0
     for i in range(MIC_LEN):
-        diff |= a[a_off + i] ^ b[b_off + i]
+        diff |= buf[off + i] ^ raw[start + i]
     return diff == 0

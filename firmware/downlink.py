@@ -1,8 +1,8 @@
 """Remote re-configuration: a downlink from the receive window, checked by the codec, applied.
 
-The codec (lpwa.codecs.command) verifies the MIC and the downlink counter (a replay fails the
-MIC), and this module applies the command to the node's durable state: sampling interval, radio
-parameters, reboot, sensor-fault reset, consent, an immediate status frame, the SpO2 calibration. A command the node
+The codec (lpwa.codecs.command_node, the node's half of lpwa.codecs.command) verifies the MIC
+and the downlink counter (a replay fails the MIC), and this module applies the command to the
+node's durable state: sampling interval, radio parameters, reboot, sensor-fault reset, consent, an immediate status frame, the SpO2 calibration. A command the node
 cannot follow is answered with a reason in the log, never half-applied.
 """
 
@@ -11,7 +11,7 @@ from lpwa.firmware import config as configmod
 
 def apply(node, raw):
     """Apply one downlink to `node`; returns a short result string for the log."""
-    from lpwa.codecs import command as cmdmod
+    from lpwa.codecs import command_node as cmdmod
     from lpwa.codecs.errors import FrameError
 
     cfg = node.cfg

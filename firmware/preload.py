@@ -28,7 +28,7 @@ _KIND = {
 _RADIO = {
     "lora": ("lpwa.firmware.drivers.radio_lora",),
     "sigfox": ("lpwa.firmware.sigfox_seq", "lpwa.firmware.drivers.radio_sigfox"),
-    "wisun": ("lpwa.firmware.drivers.radio_wisun",),
+    "wisun": ("lpwa.radio.skstack_node", "lpwa.firmware.drivers.radio_wisun"),
 }
 # this kind's schema table (codecs/schema_base.kind_schema), the only one a node loads
 _SCHEMA = {"buoy": "lpwa.codecs.schema_buoy", "drone-vital": "lpwa.codecs.schema_drone_vital",

@@ -17,11 +17,19 @@ Sources: ROHM "BP35A1 SKSTACK-IP command reference" and "BP35C0/BP35C2 command r
 implemented by nbtk/momonga (tests/test_sk_parser_unit.py) and smdn/Smdn.Net.SkStackIP. Echo back must be off (`SKSREG SFE 0`) as
 momonga sets it: an echoed SKSENDTO would carry binary after its header.
 
+The part a node uses (SKSENDTO, OK/FAIL/EVENT, binary ERXUDP) is lpwa.radio.skstack_node, which
+a node imports alone; this module imports it and adds the rest of the grammar.
+
 Portable (CPython and MicroPython).
 """
 
 import binascii
 
+from lpwa.radio import skstack_node as _node
+from lpwa.radio.skstack_node import (LAYOUTS, SkStackError, StreamParser as _NodeParser, _check_ipv6,  # noqa: F401
+                                     _is_hex, build_sksendto, erxudp_fields, erxudp_layout, rssi_from_lqi)
+
+# the same limits as skstack_node's private constants (a node interns no name for them)
 SKSENDTO_MAX = 0x04D0  # 1232 bytes
 MAX_DATALEN = 2047  # 802.15.4g aMaxPhyPacketSize: no UDP payload can be longer
 MAX_LINE = 512  # longest text line accepted before the buffer is declared garbage
@@ -36,60 +44,9 @@ EVENT_NAMES = {
 }
 _EPANDESC_KEYS = {"Channel": "channel", "Channel Page": "channel_page", "Pan ID": "pan_id",
                   "Addr": "addr", "LQI": "lqi", "Side": "side", "PairID": "pair_id"}
-LAYOUTS = ("a1", "c2", "c2-lqi")
-_LAYOUT_FIELDS = {"a1": 7, "c2": 8, "c2-lqi": 9}  # header fields after ERXUDP, DATALEN included
 # EVENT numbers after which the PANA session is gone (the gateway re-joins): PANA failed,
 # termination requested by the peer, terminated, termination timed out, lifetime expired.
 SESSION_LOST = (0x24, 0x26, 0x27, 0x28, 0x29)
-_HEXCHARS = b"0123456789abcdefABCDEF"
-
-
-class SkStackError(ValueError):
-    """A command argument or module line that breaks the SKSTACK-IP grammar."""
-
-
-def _is_hex(tok, n=None):
-    if not tok or (n is not None and len(tok) != n):
-        return False
-    for c in tok:
-        if c not in _HEXCHARS:
-            return False
-    return True
-
-
-def _check_ipv6(addr):
-    """SKSTACK prints IPv6 addresses as 8 groups of 4 upper-case hex digits."""
-    if isinstance(addr, str):
-        addr = addr.encode()
-    groups = bytes(addr).split(b":")
-    if len(groups) != 8 or not all(_is_hex(g) and len(g) <= 4 for g in groups):
-        raise SkStackError("IPv6 address must be 8 colon-separated hex groups: %r" % (addr,))
-    return b":".join(b"0" * (4 - len(g)) + g.upper() for g in groups)
-
-
-def rssi_from_lqi(lqi):
-    """BP35C2 datasheet conversion, dBm = 0.275 LQI - 104.27 (one decimal)."""
-    return round(0.275 * lqi - 104.27, 1)
-
-
-def build_sksendto(handle, ipaddr, port, payload, sec=1, side=None):
-    """`SKSENDTO <HANDLE> <IPADDR> <PORT> <SEC> [<SIDE>] <DATALEN> <DATA>`; DATA is raw and not
-    followed by CRLF (the module reads exactly DATALEN bytes). SIDE exists on BP35C2 only."""
-    payload = bytes(payload)
-    if not 1 <= len(payload) <= SKSENDTO_MAX:
-        raise SkStackError("SKSENDTO payload must be 1..1232 bytes, got %d" % len(payload))
-    if not isinstance(handle, int) or not 1 <= handle <= 6:
-        raise SkStackError("UDP handle must be 1..6")
-    if not isinstance(port, int) or not 1 <= port <= 0xFFFF:
-        raise SkStackError("port must be 1..65535")
-    if sec not in (0, 1, 2):
-        raise SkStackError("SEC must be 0, 1 or 2")
-    head = b"SKSENDTO %d " % handle + _check_ipv6(ipaddr) + b" %04X %d " % (port, sec)
-    if side is not None:
-        if side not in (0, 1):
-            raise SkStackError("SIDE must be 0 or 1")
-        head += b"%d " % side
-    return head + b"%04X " % len(payload) + payload
 
 
 def build_erxudp(sender, dest, rport, lport, sender_lla, secured, payload, lqi=None, side=None,
@@ -136,91 +93,19 @@ def build_event(code, sender, param=None, side=None):
     return out + b"\r\n"
 
 
-def _erxudp_layout(toks):
-    """The layout named by the header tokens read so far, or None until that shows."""
-    if len(toks) < 6:
-        return None
-    if len(toks[5]) == 2:
-        return "c2-lqi"
-    if len(toks[5]) != 1:
-        raise SkStackError("ERXUDP field after the sender LLA must be SECURED or LQI")
-    if len(toks) < 7:
-        return None
-    if len(toks[6]) == 4:
-        return "a1"
-    if len(toks[6]) == 1:
-        return "c2"
-    raise SkStackError("ERXUDP field after SECURED must be SIDE or DATALEN")
-
-
-def _erxudp_fields(toks, layout):
-    """Header tokens after ERXUDP up to and including DATALEN -> event dict and data length."""
-    ev = {"event": "ERXUDP", "layout": layout, "lqi": None, "side": None}
-    ev["sender"] = _check_ipv6(toks[0]).decode()
-    ev["dest"] = _check_ipv6(toks[1]).decode()
-    for key, tok in (("rport", toks[2]), ("lport", toks[3])):
-        if not _is_hex(tok, 4):
-            raise SkStackError("ERXUDP %s must be 4 hex digits" % key)
-        ev[key] = int(tok, 16)
-    if not _is_hex(toks[4], 16):
-        raise SkStackError("ERXUDP sender LLA must be 16 hex digits")
-    ev["sender_lla"] = toks[4].decode()
-    rest = toks[5:]
-    if layout == "c2-lqi":
-        if not _is_hex(rest[0], 2):
-            raise SkStackError("ERXUDP LQI must be 2 hex digits")
-        ev["lqi"] = int(rest[0], 16)
-        ev["rssi"] = rssi_from_lqi(ev["lqi"])
-        rest = rest[1:]
-    sec, dlen = rest[0], rest[-1]
-    if layout != "a1":
-        if rest[1] not in (b"0", b"1"):
-            raise SkStackError("ERXUDP SIDE must be 0 or 1")
-        ev["side"] = int(rest[1])
-    if sec not in (b"0", b"1"):
-        raise SkStackError("ERXUDP SECURED must be 0 or 1")
-    ev["secured"] = sec == b"1"
-    if not _is_hex(dlen, 4):
-        raise SkStackError("ERXUDP DATALEN must be 4 hex digits")
-    n = int(dlen, 16)
-    if n > MAX_DATALEN:  # a damaged length must not swallow the stream that follows
-        raise SkStackError("ERXUDP DATALEN %d exceeds a PHY frame" % n)
-    return ev, n
-
-
-def _erxudp_header(buf):
-    """Split an ERXUDP header off `buf`: (event, data offset, data length), or None if more bytes
-    are needed. The layout shows in the widths of the fields after the sender LLA."""
-    pos = 7  # after b"ERXUDP "
-    toks = []
-    while True:
-        sp = buf.find(b" ", pos)
-        limit = sp if sp >= 0 else len(buf)
-        if b"\r" in buf[pos:limit] or b"\n" in buf[pos:limit]:
-            raise SkStackError("ERXUDP line ends before its data")
-        if sp < 0:
-            if len(buf) - pos > 64:
-                raise SkStackError("ERXUDP header field too long")
-            return None
-        toks.append(bytes(buf[pos:sp]))
-        pos = sp + 1
-        layout = _erxudp_layout(toks)
-        if layout is not None and len(toks) == _LAYOUT_FIELDS[layout]:
-            ev, dlen = _erxudp_fields(toks, layout)
-            return ev, pos, dlen
-
-
 def _erxudp_hex_line(toks):
     """A whole hex-mode (WOPT 01) ERXUDP line split on spaces -> event with its data."""
-    layout = _erxudp_layout(toks[1:-1]) if len(toks) >= 8 else None
-    if layout is None or len(toks) != _LAYOUT_FIELDS[layout] + 2:
+    layout = erxudp_layout(toks[1:-1]) if len(toks) >= 8 else None
+    if layout is None or len(toks) != 9 + LAYOUTS.index(layout):
         raise SkStackError("ERXUDP has %d fields" % (len(toks) - 1))
-    ev, dlen = _erxudp_fields(toks[1:-1], layout)
+    ev, dlen = erxudp_fields(toks[1:-1], layout)
     hexdata = toks[-1]
     if len(hexdata) != 2 * dlen or not (dlen == 0 or _is_hex(hexdata)):
         raise SkStackError("ERXUDP hex data does not match DATALEN")
     ev["data"] = binascii.unhexlify(hexdata)
     return ev
+
+
 
 
 def parse_line(line, ascii_data=False):
@@ -243,14 +128,11 @@ def parse_line(line, ascii_data=False):
     name = toks[0]
     if text is None and name != b"ERXUDP":
         raise SkStackError("line is not ASCII")
-    if name == b"OK":
-        return {"event": "OK", "args": [t.decode() for t in toks[1:]]}
-    if name == b"FAIL":
-        if len(toks) != 2 or not toks[1].startswith(b"ER"):
-            raise SkStackError("FAIL must carry one ERxx code")
-        return {"event": "FAIL", "code": toks[1].decode()}
-    if name == b"EVENT":
-        return _parse_event(toks)
+    ev = _node.parse_reply(toks)  # OK, FAIL, EVENT: what a node reads too
+    if ev is not None:
+        if name == b"EVENT":
+            ev["name"] = EVENT_NAMES.get(ev["code"], "unknown")
+        return ev
     if name == b"ERXUDP":
         if not ascii_data:
             raise SkStackError("binary ERXUDP must go through StreamParser")
@@ -268,30 +150,7 @@ def parse_line(line, ascii_data=False):
     raise SkStackError("unrecognised line %r" % (line[:40],))
 
 
-def _parse_event(toks):
-    if len(toks) < 3 or not _is_hex(toks[1], 2):
-        raise SkStackError("EVENT needs a 2-digit hex number and a sender")
-    code = int(toks[1], 16)
-    ev = {"event": "EVENT", "code": code, "name": EVENT_NAMES.get(code, "unknown"),
-          "sender": _check_ipv6(toks[2]).decode(), "side": None, "param": None}
-    rest = toks[3:]
-    if rest and len(rest[0]) == 1:  # BP35C2 SIDE
-        if rest[0] not in (b"0", b"1"):
-            raise SkStackError("EVENT SIDE must be 0 or 1")
-        ev["side"] = int(rest[0])
-        rest = rest[1:]
-    if len(rest) > 1:
-        raise SkStackError("EVENT has too many fields")
-    if rest:
-        if not _is_hex(rest[0]) or len(rest[0]) > 4:
-            raise SkStackError("EVENT parameter must be hex")
-        ev["param"] = int(rest[0], 16)
-    if code == 0x21:
-        ev["ok"] = ev["param"] == 0
-    return ev
-
-
-class StreamParser:
+class StreamParser(_NodeParser):
     """Incremental parser for the byte stream a dongle prints; feed() returns complete events.
 
     Never raises on module output: a malformed line becomes {"event": "ERROR", "reason": ...}
@@ -300,26 +159,20 @@ class StreamParser:
     "pair_id"}. `ascii_data`: False binary ERXUDP data (WOPT 00), True hex (WOPT 01), None
     either, told per line (a hex line never has CRLF where its binary data would end).
     `layout`: one of LAYOUTS to reject ERXUDP lines of any other, None to accept all three.
+    The stream reading itself is lpwa.radio.skstack_node's (the node's parser); this one reads
+    every line the grammar has.
     """
 
     def __init__(self, ascii_data=False, layout=None):
         if layout is not None and layout not in LAYOUTS:
             raise SkStackError("layout must be one of " + ", ".join(LAYOUTS))
+        _NodeParser.__init__(self)
         self.ascii_data = ascii_data
         self.layout = layout
-        self._buf = b""  # bytes, not bytearray: MicroPython cannot delete bytearray slices
         self._pan = None
-        self._skip = False  # dropping the rest of a bad line that has not fully arrived
 
-    def feed(self, data):
-        self._buf += bytes(data)
-        out = []
-        while True:
-            ev = self._next()
-            if ev is None:
-                break
-            self._emit(ev, out)
-        return out
+    def _line(self, line):
+        return parse_line(line, self.ascii_data is not False)
 
     def _emit(self, ev, out):
         kind = ev["event"]
@@ -346,83 +199,17 @@ class StreamParser:
         else:
             out.append(ev)
 
-    def _next(self):
-        buf = self._buf
-        if self._skip:
-            cut = _eol(buf)
-            if cut is None:
-                self._buf = b""
-                return None
-            buf = self._buf = buf[cut[1]:]
-            self._skip = False
-        if not buf:
-            return None
-        if self.ascii_data is not True and buf[:7] == b"ERXUDP "[:len(buf[:7])]:
-            if len(buf) < 7:
-                return None
-            return self._erxudp(buf)
-        cut = _eol(buf)
-        if cut is None:
-            if len(buf) > MAX_LINE + 2 * SKSENDTO_MAX + 200:
-                self._buf = b""
-                self._skip = True
-                return {"event": "ERROR", "reason": "line too long"}
-            return None
-        line = buf[:cut[0]]
-        self._buf = buf[cut[1]:]
-        try:
-            return parse_line(line, self.ascii_data is not False)
-        except SkStackError as e:
-            return {"event": "ERROR", "reason": str(e)}
-
-    def _erxudp(self, buf):
-        """An ERXUDP line read by its length field: binary data, or (auto mode) hex data."""
-        try:
-            head = _erxudp_header(buf)
-        except SkStackError as e:
-            return self._drop_line(str(e))
-        if head is None:
-            return None
-        ev, start, dlen = head
-        end = start + dlen
-        if len(buf) < end + 2:
-            return None
+    def _erxudp_data(self, buf, ev, start, end):
+        """Binary data (the node's reading), or in auto mode hex data where CRLF follows it."""
         if buf[end:end + 2] != b"\r\n" and self.ascii_data is None:
-            hex_end = start + 2 * dlen
+            hex_end = start + 2 * (end - start)
             if len(buf) < hex_end + 2:
                 return None
             if buf[hex_end:hex_end + 2] == b"\r\n" and _is_hex(buf[start:hex_end]):
                 ev["data"] = binascii.unhexlify(buf[start:hex_end])
                 self._buf = buf[hex_end + 2:]
                 return ev
-        ev["data"] = bytes(buf[start:end])
-        if buf[end:end + 2] != b"\r\n":
-            self._buf = buf[end:]
-            return {"event": "ERROR", "reason": "ERXUDP data not followed by CRLF", "partial": ev}
-        self._buf = buf[end + 2:]
-        return ev
-
-    def _drop_line(self, reason):
-        cut = _eol(self._buf)
-        if cut is None:
-            self._buf = b""
-            self._skip = True
-        else:
-            self._buf = self._buf[cut[1]:]
-        return {"event": "ERROR", "reason": reason}
-
-
-def _eol(buf):
-    """(end of the first text line, start of the next) in `buf`, or None. CRLF, LF, or CR alone
-    (WOPT/ROPT answers) end a line; a CR last in `buf` is taken as the end (a LF after it then
-    reads as an empty line)."""
-    cr = buf.find(b"\r")
-    nl = buf.find(b"\n")
-    if cr < 0 and nl < 0:
-        return None
-    if cr < 0 or 0 <= nl < cr:
-        return nl, nl + 1
-    return cr, cr + (2 if buf[cr + 1:cr + 2] == b"\n" else 1)
+        return _NodeParser._erxudp_data(self, buf, ev, start, end)
 
 
 def _int16(value):

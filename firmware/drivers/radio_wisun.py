@@ -1,30 +1,36 @@
 """A Wi-SUN SKSTACK-IP module (ROHM BP35C0 / BP35A1 class) on a UART: UDP out with SKSENDTO,
 UDP in as ERXUDP events.
 
-Lines are built and parsed by lpwa.radio.skstack; this adapter moves bytes and waits with the
-board's clock. The module must already have joined the PAN (SKJOIN, done once at commissioning
+Lines are built and parsed by lpwa.radio.skstack_node (the node's part of lpwa.radio.skstack:
+a node loads only that); this adapter moves bytes and waits with the board's clock. The module must already have joined the PAN (SKJOIN, done once at commissioning
 and kept by the module); the module applies ARIB carrier sense itself (EVENT 32 when the
 transmit-time limit engages), so `carrier_sense` leaves it to the module.
 """
 
 from lpwa.firmware.drivers.deadline import elapsed_ms
-from lpwa.radio import skstack
+from lpwa.radio.skstack_node import StreamParser, build_sksendto
 
-SEND_TIMEOUT_MS = 5000
-UDP_PORT = 3610
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(n):
+        return n
+
+_SEND_TIMEOUT_MS = const(5000)
+_UDP_PORT = const(3610)  # the node's and the border router's UDP port
 
 
 class WisunRadio:
     name = "wisun"
     lbt_supported = True  # done inside the module
 
-    def __init__(self, uart, clock, dest, port=UDP_PORT, handle=1):
+    def __init__(self, uart, clock, dest, port=_UDP_PORT, handle=1):
         self.uart = uart
         self.clock = clock
         self.dest = dest
         self.port = port
         self.handle = handle
-        self.parser = skstack.StreamParser()
+        self.parser = StreamParser()
         self.inbox = []
         self.errors = 0
 
@@ -38,9 +44,9 @@ class WisunRadio:
         return self.parser.feed(data)  # never raises: bad lines come back as ERROR events
 
     def send(self, payload, want_downlink=False):
-        self.uart.write(skstack.build_sksendto(self.handle, self.dest, self.port, payload, sec=1))
+        self.uart.write(build_sksendto(self.handle, self.dest, self.port, payload, sec=1))
         start = self.clock.ticks_ms()
-        while elapsed_ms(self.clock, start) < SEND_TIMEOUT_MS:
+        while elapsed_ms(self.clock, start) < _SEND_TIMEOUT_MS:
             events = self._events()
             if not events:
                 self.clock.sleep_ms(10)

@@ -102,7 +102,7 @@ def test_next_counter_window():
 def test_gateway_encodes_node_decodes_under_micropython(mpy):
     raws = [command.encode_command(DEV, KEY, 1000 + i, c).hex() for i, c in enumerate(COMMANDS)]
     got = mpy.eval_json(
-        "from lpwa.codecs import command\nimport binascii\nres = []\nlast = 999\n"
+        "from lpwa.codecs import command_node as command\nimport binascii\nres = []\nlast = 999\n"
         "for h in %r:\n"
         "    d = command.decode_command(binascii.unhexlify(h), 0x0a1b2c3d, bytes(range(16)), last)\n"
         "    last = d['counter']\n"
@@ -123,3 +123,16 @@ def test_fuzzed_downlinks_only_raise_frame_error(raw, last):
         command.decode_command(raw, DEV, KEY, last_counter=last)
     except FrameError as e:
         assert e.reason in ("truncated", "too-large", "bad-version", "unknown-kind", "bad-mic", "bad-schema")
+
+
+def test_a_node_decodes_without_loading_the_encoder():
+    """command_node is what a node loads (firmware/downlink.py); the encoder is the gateway's."""
+    import subprocess
+    import sys
+
+    code = "import sys; import lpwa.codecs.command_node; print('lpwa.codecs.command' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split() == ["False"]
+    from lpwa.codecs import command_node
+
+    assert command.decode_command is command_node.decode_command and not hasattr(command_node, "encode_command")
+    assert command_node._MAX_LEN == command.MAX_LEN

@@ -80,7 +80,7 @@ def _phases(kind, radio, tmp_path):
 def test_the_config_validator_is_gone_after_boot(kind, tmp_path):
     got = _phases(kind, "lora", tmp_path)
     assert "lpwa.firmware.config" not in got["boot"] + got["wake"]
-    assert "lpwa.firmware.downlink" not in got["wake"] and "lpwa.codecs.command" not in got["wake"]
+    assert "lpwa.firmware.downlink" not in got["wake"] and "lpwa.codecs.command_node" not in got["wake"]
 
 
 @pytest.mark.parametrize("kind", ["buoy", "drone-vital"])
