@@ -291,7 +291,7 @@ def _wiring(name):
     (under 1 KB of heap), else the same from the whole profile table (11 KB: a tree copied by hand,
     the host's tests)."""
     try:
-        from lpwa.boards.wiring import WIRING
+        from lpwa.boards.wiring import WIRING  # type: ignore[import-not-found]  # rendered by lpwa flash
     except ImportError:
         from lpwa.boards.profiles import wiring
 

@@ -11,7 +11,7 @@ from lpwa.radio.limits import RADIOS  # a radio's id on the wire is its index
 try:
     from micropython import const
 except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(n):
+    def const(n):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
         return n
 
 VERSION = 1

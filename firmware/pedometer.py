@@ -3,7 +3,7 @@
 The MPU-6050 samples into its 1024-byte FIFO by itself (25 Hz x 6 bytes: 6.8 s) while the MCU
 light-sleeps; the node wakes every `drain_ms` (3/4 of that) and drains it into the streaming
 StepCounter (lpwa.firmware.algorithms.steps). Whatever the reading schedule, no sample is
-skipped while the wearer moves. When the IMU's motion detector has seen nothing for STILL_MS,
+skipped while the wearer moves. When the IMU's motion detector has seen nothing for _STILL_MS,
 the samples are still ones and cannot hold a step: the node empties the FIFO without feeding
 them (a few I2C bytes instead of ~170 samples through the counter) until motion latches again,
 and then feeds the FIFO's whole content, the onset included.
@@ -17,10 +17,17 @@ import struct
 
 from lpwa.firmware.drivers.errors import SensorError
 
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
+        return x
+
+
 SLOT = "ped"
-STILL_MS = 10000  # no motion latched for this long: stop feeding still samples
+_STILL_MS = const(10000)  # no motion latched for this long: stop feeding still samples
 RATE_HZ = 25
-RANGE_G = 8  # running peaks at 2.5-3.5 g at the waist; +-8 g leaves room for impacts
+_RANGE_G = const(8)  # running peaks at 2.5-3.5 g at the waist; +-8 g leaves room for impacts
 _HEAD = "<BiqiIIIII"  # version, mark, last_ms, quiet_ms, samples, drains, skipped, overflows, restarts
 _VERSION = 1
 
@@ -47,7 +54,7 @@ class StepTracker:
         self.imu = board.sensor("imu")
         if not self.imu.fifo_running(self.rate):
             # cold boot (or the IMU lost power): start it; nothing before this can be counted
-            self.imu.start_fifo(self.rate, RANGE_G)
+            self.imu.start_fifo(self.rate, _RANGE_G)
             self.restarts += 1
             self.counter.idle()
             self.quiet_ms = 0
@@ -90,13 +97,13 @@ class StepTracker:
             return 0
         if status & 0x40:
             self.quiet_ms = 0
-        elif self.quiet_ms >= STILL_MS:
+        elif self.quiet_ms >= _STILL_MS:
             imu.fifo_reset()  # still: nothing in there can be a step
             self.skipped += 1
             return 0
         else:
             self.quiet_ms += elapsed
-            if self.quiet_ms >= STILL_MS:
+            if self.quiet_ms >= _STILL_MS:
                 self.counter.idle()
         n = imu.read_fifo(self.counter)
         self.samples += n

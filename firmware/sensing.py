@@ -1,7 +1,7 @@
 """Sampling per sensor kind: drivers in, a readings dict (codec field names) and alarms out.
 
 A sensor that fails sets its bit in `fault_flags` and its fields are left out; it is retried
-every wake until FAULT_LIMIT failures in a row, then left alone until a reset-fault downlink.
+every wake until _FAULT_LIMIT failures in a row, then left alone until a reset-fault downlink.
 The estimators (steps, waves, pulse oximetry) come from lpwa.firmware.algorithms when present.
 What only one kind samples is in its own module (sensing_buoy, sensing_vitals, sensing_steps), so a
 node loads only its own kind's code onto its heap (issue #14); `new_sampler` picks it.
@@ -9,15 +9,22 @@ node loads only its own kind's code onto its heap (issue #14); `new_sampler` pic
 
 from lpwa.firmware.drivers.errors import SensorError
 
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
+        return x
+
+
 # fault_flags bits (codec schema BUOY_FIELDS): 0 temp, 1 salinity, 2 wave/IMU, 3 GNSS, 4 low battery
 F_TEMP = 1
 F_SALINITY = 2
 F_IMU = 4
-F_GNSS = 8
-F_BATTERY = 16
+_F_GNSS = const(8)
+_F_BATTERY = const(16)
 F_PPG = 32  # drone-vital: pulse oximeter
-FAULT_LIMIT = 3
-LOW_BATTERY_V = 3.4
+_FAULT_LIMIT = const(3)
+_LOW_BATTERY_V = const(3.4)
 
 
 def _algorithm(module, name):
@@ -43,7 +50,7 @@ class Sampler:
 
     def _try(self, bit, fn):
         key = str(bit)
-        if self.counts.get(key, 0) >= FAULT_LIMIT:
+        if self.counts.get(key, 0) >= _FAULT_LIMIT:
             self.flags |= bit
             return None
         try:
@@ -61,15 +68,15 @@ class Sampler:
         return self.flags
 
     def battery(self, readings):
-        v = self._try(F_BATTERY, lambda: self.board.sensor("battery").volts())
+        v = self._try(_F_BATTERY, lambda: self.board.sensor("battery").volts())
         if v is not None:
             readings["battery_v"] = v
-            if v < LOW_BATTERY_V:
-                self.flags |= F_BATTERY
+            if v < _LOW_BATTERY_V:
+                self.flags |= _F_BATTERY
         return v
 
     def position(self, readings):
-        fix = self._try(F_GNSS, self._fix)
+        fix = self._try(_F_GNSS, self._fix)
         if fix is not None:
             if fix.get("lat_e6") is not None:  # exact: ESP32 floats cannot carry 1e-6 degree
                 from lpwa.firmware.drivers.gps import e6_text  # a pedometer never loads the GPS driver

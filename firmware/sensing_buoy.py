@@ -4,8 +4,15 @@ import math
 
 from lpwa.firmware.sensing import F_IMU, F_SALINITY, F_TEMP, Sampler, _algorithm
 
-EARTH_RADIUS_M = 6371000.0
-WAVE_EVERY_S = 10800  # a wave record every 3 hours (plan wave_every_s): 8 a day
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
+        return x
+
+
+_EARTH_RADIUS_M = const(6371000.0)
+_WAVE_EVERY_S = const(10800)  # a wave record every 3 hours (plan wave_every_s): 8 a day
 
 
 def distance_m(lat1, lon1, lat2, lon2):
@@ -15,7 +22,7 @@ def distance_m(lat1, lon1, lat2, lon2):
     dp = p2 - p1
     dl = math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 class BuoySampler(Sampler):
@@ -51,7 +58,7 @@ class BuoySampler(Sampler):
     def _wave_due(self, now_s):
         """A wave record is due every plan wave_every_s (a 17 min record costs 17 min awake)."""
         last = self.state.get("wave_at_s")
-        every = self.plan.get("wave_every_s", WAVE_EVERY_S)
+        every = self.plan.get("wave_every_s", _WAVE_EVERY_S)
         return now_s is None or last is None or now_s - last >= every or now_s < last
 
     def _waves(self):

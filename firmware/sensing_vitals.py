@@ -4,21 +4,28 @@ from lpwa.codecs.schema_drone_vital import SPO2_BELOW_RANGE
 from lpwa.firmware.drivers.errors import SensorError
 from lpwa.firmware.sensing import F_PPG, Sampler, _algorithm
 
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
+        return x
+
+
 # Triage levels as in the codec schema (START codes); derived from vitals alone, so this is a
 # pre-triage hint for the medic, not a START assessment (no respiration or mental status).
-TRIAGE_MINOR = 1
-TRIAGE_DELAYED = 2
-TRIAGE_IMMEDIATE = 3
+_TRIAGE_MINOR = const(1)
+_TRIAGE_DELAYED = const(2)
+_TRIAGE_IMMEDIATE = const(3)
 
 
 def triage_for(hr, spo2):
     if hr is None or spo2 is None:
         return None
     if spo2 < 90 or hr < 40 or hr > 140:
-        return TRIAGE_IMMEDIATE
+        return _TRIAGE_IMMEDIATE
     if spo2 < 94 or hr < 50 or hr > 120:
-        return TRIAGE_DELAYED
-    return TRIAGE_MINOR
+        return _TRIAGE_DELAYED
+    return _TRIAGE_MINOR
 
 
 class VitalsSampler(Sampler):

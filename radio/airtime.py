@@ -18,7 +18,7 @@ Worked examples (datasheet formula, 8-symbol preamble, explicit header, CRC on, 
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
         return x
 
 # Names with a leading underscore are const(): folded by mpy-cross, no heap and no interned name on

@@ -46,7 +46,7 @@ from lpwa.radio import limits
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
         return x
 
 # const() with a leading underscore: folded by mpy-cross, no heap and no interned name on the node.

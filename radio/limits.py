@@ -7,7 +7,7 @@ radio/LIMITS.md. Durations: *_us microseconds, *_ms milliseconds (integers throu
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
         return x
 
 # A node imports this module for RADIOS, max_payload and the channel checks. Names with a leading

@@ -16,7 +16,7 @@ Portable (CPython and MicroPython).
 try:
     from micropython import const
 except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(n):
+    def const(n):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
         return n
 
 # private, so mpy-cross folds them and a node interns no name (skstack.py has the public ones)

@@ -14,7 +14,14 @@ few dozen multiplications and one sqrt, no allocation beyond MicroPython's boxed
 import array
 import math
 
-KP_MILLI = 2000             # KP = 2 rad/s per unit of error (a ratio of integers: same double everywhere)
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
+        return x
+
+
+_KP_MILLI = const(2000)             # KP = 2 rad/s per unit of error (a ratio of integers: same double everywhere)
 
 
 class Attitude:
@@ -23,7 +30,7 @@ class Attitude:
 
     def __init__(self, rate_hz):
         self._dt = 1.0 / rate_hz
-        self._kp = KP_MILLI / 1000
+        self._kp = _KP_MILLI / 1000
         self._rad = math.pi / 1800      # 0.1 deg/s -> rad/s
         self._q = array.array("f", [1.0, 0.0, 0.0, 0.0])
         self._started = False

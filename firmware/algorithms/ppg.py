@@ -10,15 +10,15 @@ the last two intervals (after a missed beat the next one is still found), and en
 slope turns down; the beat is timed at the steepest point. Per beat: the interval, the pulse
 amplitude (lowest smoothed AC of the cycle to the top of the upstroke, ppm of DC) and the ratio
 of ratios R from the centred least-squares slope of red on IR over the cycle. A reading needs
-MIN_INTERVALS intervals (5 beats) and uses the last NBEATS at most.
+_MIN_INTERVALS intervals (5 beats) and uses the last _NBEATS at most.
 
-Quality gate (reading only at QUALITY_MIN or more), over the longest recent run that passes:
-every interval within INTERVAL_TOL_PCT of the run's median (the rhythm, not the amplitude),
-and a mean amplitude of PI_MIN_PPM or more. HR = 60 / mean interval. SpO2 from the median R
-through the node's calibration (spo2.py): none when R spreads beyond R_SPREAD_PCT or the pulse
-is under SPO2_PI_MIN_PPM (flag NO_SPO2), none below the curve's validated range (BELOW_RANGE),
+Quality gate (reading only at _QUALITY_MIN or more), over the longest recent run that passes:
+every interval within _INTERVAL_TOL_PCT of the run's median (the rhythm, not the amplitude),
+and a mean amplitude of _PI_MIN_PPM or more. HR = 60 / mean interval. SpO2 from the median R
+through the node's calibration (spo2.py): none when R spreads beyond _R_SPREAD_PCT or the pulse
+is under _SPO2_PI_MIN_PPM (flag NO_SPO2), none below the curve's validated range (BELOW_RANGE),
 flagged UNCALIBRATED on the default curve. No finger, a clipped sample or motion (an AC swing
-over MOTION_PCT of DC) clears the beat history.
+over _MOTION_PCT of DC) clears the beat history.
 Per-sample arithmetic is integer.
 """
 
@@ -26,20 +26,27 @@ import array
 
 from lpwa.firmware.algorithms import spo2 as spo2mod
 
-FINGER_MIN = 20000       # IR DC counts: below it there is no finger on the sensor
-CLIP = 262000            # 18-bit ADC: at or above it the sample is saturated
-MOTION_PCT = 3           # an AC excursion above this % of DC is motion, not a pulse
-SLOPE_MS = 100           # the beat detector works on the 100 ms slope of the smoothed AC
-BOX_MS = 160             # the AC is smoothed over this long
-MIN_HYST = 8             # smallest hysteresis (counts of smoothed AC)
-UP_EIGHTHS = 2           # a beat starts at this many eighths of the recent upstroke slope (wrist: 4x swings)
-NBEATS = 8               # beat intervals kept (a reading averages up to this many)
-MIN_INTERVALS = 4        # a reading from 5 beats on
-QUALITY_MIN = 50
-INTERVAL_TOL_PCT = 20    # the largest deviation of an interval from the median (quality 50)
-PI_MIN_PPM = 1000        # perfusion index 0.1 %: weaker pulses give no reading
-SPO2_PI_MIN_PPM = 2000   # SpO2 only from a pulse of 0.2 % of DC or more (R is noise below)
-R_SPREAD_PCT = 20        # (max - min) / mean R beyond which no SpO2 is given
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
+        return x
+
+
+_FINGER_MIN = const(20000)       # IR DC counts: below it there is no finger on the sensor
+_CLIP = const(262000)            # 18-bit ADC: at or above it the sample is saturated
+_MOTION_PCT = const(3)           # an AC excursion above this % of DC is motion, not a pulse
+_SLOPE_MS = const(100)           # the beat detector works on the 100 ms slope of the smoothed AC
+_BOX_MS = const(160)             # the AC is smoothed over this long
+_MIN_HYST = const(8)             # smallest hysteresis (counts of smoothed AC)
+_UP_EIGHTHS = const(2)           # a beat starts at this many eighths of the recent upstroke slope (wrist: 4x swings)
+_NBEATS = const(8)               # beat intervals kept (a reading averages up to this many)
+_MIN_INTERVALS = const(4)        # a reading from 5 beats on
+_QUALITY_MIN = const(50)
+_INTERVAL_TOL_PCT = const(20)    # the largest deviation of an interval from the median (quality 50)
+_PI_MIN_PPM = const(1000)        # perfusion index 0.1 %: weaker pulses give no reading
+_SPO2_PI_MIN_PPM = const(2000)   # SpO2 only from a pulse of 0.2 % of DC or more (R is noise below)
+_R_SPREAD_PCT = const(20)        # (max - min) / mean R beyond which no SpO2 is given
 
 
 class PpgEstimator:
@@ -55,7 +62,7 @@ class PpgEstimator:
         self._k = k
         self._dc_red = 0
         self._dc_ir = 0
-        nbox = (rate_hz * BOX_MS + 500) // 1000
+        nbox = (rate_hz * _BOX_MS + 500) // 1000
         if nbox < 2:
             nbox = 2
         self._box_red = array.array("i", [0] * nbox)
@@ -63,7 +70,7 @@ class PpgEstimator:
         self._box_i = 0
         self._sum_red = 0
         self._sum_ir = 0
-        nsl = (rate_hz * SLOPE_MS + 500) // 1000
+        nsl = (rate_hz * _SLOPE_MS + 500) // 1000
         if nsl < 1:
             nsl = 1
         self._slope_ir = array.array("i", [0] * nsl)
@@ -71,10 +78,10 @@ class PpgEstimator:
         self._slope_i = 0
         self._min_int = rate_hz * 60 // 220
         self._max_int = rate_hz * 60 // 35
-        self._intervals = array.array("i", [0] * NBEATS)
-        self._amps = array.array("i", [0] * NBEATS)     # IR amplitude, ppm of DC
-        self._rs = array.array("i", [0] * NBEATS)       # ratio of ratios x 1000
-        self._sorted = array.array("i", [0] * NBEATS)   # scratch for the median
+        self._intervals = array.array("i", [0] * _NBEATS)
+        self._amps = array.array("i", [0] * _NBEATS)     # IR amplitude, ppm of DC
+        self._rs = array.array("i", [0] * _NBEATS)       # ratio of ratios x 1000
+        self._sorted = array.array("i", [0] * _NBEATS)   # scratch for the median
         self._beats = 0
         self._beat_i = 0
         self._n = 0
@@ -107,7 +114,7 @@ class PpgEstimator:
         ir = int(ir)
         k = self._k
         self._n += 1
-        if self._dc_ir == 0 or ir < FINGER_MIN or red < (FINGER_MIN >> 2):
+        if self._dc_ir == 0 or ir < _FINGER_MIN or red < (_FINGER_MIN >> 2):
             # no finger (or first sample): track the level directly and report nothing
             self._dc_red = red << k
             self._dc_ir = ir << k
@@ -115,7 +122,7 @@ class PpgEstimator:
             if self._beats or self._result is not None or self._last >= 0:
                 self._reset_detector()
             return
-        if red >= CLIP or ir >= CLIP:
+        if red >= _CLIP or ir >= _CLIP:
             self._settle = self._n + len(self._box_ir)
             self._reset_detector()
             return
@@ -135,7 +142,7 @@ class PpgEstimator:
         nb = len(self._box_ir)
         zi = self._sum_ir // nb
         zr = -(self._sum_red // nb)      # red inverted the same way
-        # slope over SLOPE_MS: the systolic upstroke stands out, respiration wander does not
+        # slope over _SLOPE_MS: the systolic upstroke stands out, respiration wander does not
         j = self._slope_i
         y = zi - self._slope_ir[j]
         yr = zr - self._slope_red[j]
@@ -143,7 +150,7 @@ class PpgEstimator:
         self._slope_red[j] = zr
         j += 1
         self._slope_i = j if j < len(self._slope_ir) else 0
-        if 100 * abs(ac_ir) > MOTION_PCT * dc_ir or 100 * abs(ac_red) > MOTION_PCT * dc_red:
+        if 100 * abs(ac_ir) > _MOTION_PCT * dc_ir or 100 * abs(ac_red) > _MOTION_PCT * dc_red:
             self._settle = self._n + (2 << k)   # motion: wait until the filters settle again
             self._reset_detector()
             return
@@ -172,7 +179,7 @@ class PpgEstimator:
                     # fast attack until 3 upstrokes are known, at twice the slope: the level is
                     # then half of it (no refractory yet keeps the diastolic wave out)
                     self._peak = 2 * y
-            if y < -MIN_HYST:            # the upstroke is over: book the beat
+            if y < -_MIN_HYST:            # the upstroke is over: book the beat
                 self._high = False
                 self._upstroke(self._hi)
                 # the upstroke's rise, the cycle's lowest point to the peak
@@ -186,9 +193,9 @@ class PpgEstimator:
         else:
             if self._last >= 0 and self._n - self._last > 2 * self._refractory:
                 self._peak -= self._peak >> 5    # a beat is overdue: the level was too high
-            up = (self._peak * UP_EIGHTHS) >> 3   # a share of the recent upstroke slope
-            if up < MIN_HYST:
-                up = MIN_HYST
+            up = (self._peak * _UP_EIGHTHS) >> 3   # a share of the recent upstroke slope
+            if up < _MIN_HYST:
+                up = _MIN_HYST
             if y > up and (self._last < 0 or self._n - self._last >= self._refractory):
                 self._high = True
                 self._hi = y
@@ -222,7 +229,7 @@ class PpgEstimator:
         dt = n - last
         # the next upstroke is not expected before 60 % of the interval (a diastolic wave is);
         # of the shorter of the last two: after one missed beat the next is still found
-        prev = self._intervals[self._beat_i - 1 if self._beat_i else NBEATS - 1] if self._beats else 0
+        prev = self._intervals[self._beat_i - 1 if self._beat_i else _NBEATS - 1] if self._beats else 0
         short = dt if prev <= 0 or dt < prev else prev
         self._refractory = short * 3 // 5
         if dt < self._min_int:
@@ -233,10 +240,10 @@ class PpgEstimator:
         self._intervals[i] = dt
         self._amps[i] = amp * 1000000 // dc_ir
         self._rs[i] = sxy * dc_ir * 1000 // (sxx * dc_red) if sxy > 0 else 0
-        self._beat_i = (i + 1) % NBEATS
-        if self._beats < NBEATS:
+        self._beat_i = (i + 1) % _NBEATS
+        if self._beats < _NBEATS:
             self._beats += 1
-        if self._beats >= MIN_INTERVALS:
+        if self._beats >= _MIN_INTERVALS:
             self._evaluate()
 
     def _recent(self, ring, m):
@@ -244,7 +251,7 @@ class PpgEstimator:
         s = self._sorted
         j = self._beat_i
         for i in range(m):
-            j = j - 1 if j > 0 else NBEATS - 1
+            j = j - 1 if j > 0 else _NBEATS - 1
             v = ring[j]
             p = i
             while p > 0 and s[p - 1] > v:
@@ -273,11 +280,11 @@ class PpgEstimator:
         Judged on the rhythm only: a wrist or a cold finger changes the pulse amplitude 2-5x
         from beat to beat (respiration, vasomotion) while the intervals stay within 10-15 %;
         a missed, doubled or motion beat breaks the intervals. Amplitude only sets the floor."""
-        q, sum_int = self._score(self._intervals, m, INTERVAL_TOL_PCT, True)
+        q, sum_int = self._score(self._intervals, m, _INTERVAL_TOL_PCT, True)
         sum_amp = 0
         j = self._beat_i
         for _ in range(m):
-            j = j - 1 if j > 0 else NBEATS - 1
+            j = j - 1 if j > 0 else _NBEATS - 1
             sum_amp += self._amps[j]
         return (q if q > 0 else 0), sum_int, sum_amp
 
@@ -286,15 +293,15 @@ class PpgEstimator:
         m = self._beats
         while True:
             q, sum_int, sum_amp = self._quality(m)
-            if q >= QUALITY_MIN or m == MIN_INTERVALS:
+            if q >= _QUALITY_MIN or m == _MIN_INTERVALS:
                 break
             m -= 1
-        if q < QUALITY_MIN or sum_amp < PI_MIN_PPM * m:
+        if q < _QUALITY_MIN or sum_amp < _PI_MIN_PPM * m:
             self._result = None
             return
         hr = 60 * self.rate_hz * m / sum_int
-        q_r, _ = self._score(self._rs, m, R_SPREAD_PCT, False)
-        if q_r < 50 or self._sorted[0] <= 0 or sum_amp < SPO2_PI_MIN_PPM * m:
+        q_r, _ = self._score(self._rs, m, _R_SPREAD_PCT, False)
+        if q_r < 50 or self._sorted[0] <= 0 or sum_amp < _SPO2_PI_MIN_PPM * m:
             spo2, flags = None, spo2mod.NO_SPO2 | (0 if self.cal else spo2mod.UNCALIBRATED)
         else:
             spo2, flags = spo2mod.evaluate(self._sorted[m // 2], self.cal)    # the median R
@@ -304,5 +311,5 @@ class PpgEstimator:
         return self._result
 
     def full(self):
-        """True once a reading averages NBEATS beats: a caller may stop sampling there."""
-        return self._result is not None and self._beats >= NBEATS
+        """True once a reading averages _NBEATS beats: a caller may stop sampling there."""
+        return self._result is not None and self._beats >= _NBEATS

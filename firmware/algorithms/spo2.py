@@ -7,13 +7,20 @@ fitted on other optics than ours: a reading from it is flagged UNCALIBRATED. Bel
 is given (BELOW_RANGE): an empirical curve says nothing where it was never fitted.
 """
 
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
+        return x
+
+
 DEFAULT = (9485, 3035, -4506, 7000)   # Maxim: 94.845 + 30.354 R - 45.060 R^2, from 70 %
 UNCALIBRATED = 1      # the default curve was used: the number is indicative only
 BELOW_RANGE = 2       # the curve gives less than its validated range: no number
 NO_SPO2 = 4           # R not consistent over the beats (or implausible): no number
-R_MIN = 200           # R x 1000 outside 0.2 .. 2.5 is not a pulse oximetry ratio
-R_MAX = 2500
-COEF_LIMIT = 819100   # what a downlink can carry: |b|, |c| <= 8191 hundredths
+_R_MIN = const(200)           # R x 1000 outside 0.2 .. 2.5 is not a pulse oximetry ratio
+_R_MAX = const(2500)
+_COEF_LIMIT = const(819100)   # what a downlink can carry: |b|, |c| <= 8191 hundredths
 
 
 class CalibrationError(ValueError):
@@ -26,7 +33,7 @@ def evaluate(r_milli, cal=None):
     if not cal:
         cal = DEFAULT
         flags = UNCALIBRATED
-    if r_milli < R_MIN or r_milli > R_MAX:
+    if r_milli < _R_MIN or r_milli > _R_MAX:
         return None, flags | NO_SPO2
     a, b, c, lo = cal
     r = r_milli
@@ -63,11 +70,11 @@ def check(cal):
     a, b, c, lo = cal
     if not 5000 <= lo <= 9900:
         raise CalibrationError("spo2_cal.lo must be 50..99 %")
-    if abs(b) > COEF_LIMIT // 100 or abs(c) > COEF_LIMIT // 100 or not 5000 <= a <= 21383:
+    if abs(b) > _COEF_LIMIT // 100 or abs(c) > _COEF_LIMIT // 100 or not 5000 <= a <= 21383:
         raise CalibrationError("spo2_cal: a must be 50..213.83, b and c within +-81.91")
     prev = None
     reached = False
-    for r in range(400, R_MAX + 1, 50):
+    for r in range(400, _R_MAX + 1, 50):
         v, flags = evaluate(r, cal)
         if v is None:
             reached = bool(flags & BELOW_RANGE)
@@ -82,7 +89,7 @@ def check(cal):
 
 def r_for(spo2, cal=None):
     """The R x 1000 that the curve maps to `spo2` (for simulators and calibration checks)."""
-    lo_r, hi_r = R_MIN, R_MAX
+    lo_r, hi_r = _R_MIN, _R_MAX
     for _ in range(40):
         mid = (lo_r + hi_r) / 2
         a, b, c, _lo = cal or DEFAULT

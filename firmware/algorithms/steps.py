@@ -3,7 +3,7 @@
 Method (README.md in this folder): magnitude |a| (integer square root, so any orientation works),
 gravity removed by a ~0.64 s moving mean, smoothed by a 0.12 s boxcar (a step's doubled peaks
 merge), then a swing detector with an adaptive hysteresis (a quarter of the recent peak-to-peak,
-at least MIN_HYST_MG): each swing up and back down is a candidate step, timed at its peak.
+at least _MIN_HYST_MG): each swing up and back down is a candidate step, timed at its peak.
 Candidates only count once CONFIRM regular ones in a row have been seen -- strides (left +
 right step, steady when a pocket's leg swings harder than the other) within 20 % of the last
 stride and of the run's mean, swings within a factor of 2 of the same leg's last swing -- and then
@@ -21,19 +21,26 @@ All per-sample arithmetic is on small integers, so the board and CPython count i
 import array
 import struct
 
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
+        return x
+
+
 MODES = ("body", "wrist")
-BOX_S100 = 12           # smoothing boxcar: 0.12 s (3 samples at 25 Hz) merges a step's doubled peaks
-WRIST_BOX_S100 = 40     # wrist mode: 0.4 s, the period of the fastest walking step (2.5 Hz): the steps' peaks
+_BOX_S100 = const(12)           # smoothing boxcar: 0.12 s (3 samples at 25 Hz) merges a step's doubled peaks
+_WRIST_BOX_S100 = const(40)     # wrist mode: 0.4 s, the period of the fastest walking step (2.5 Hz): the steps' peaks
                         # are smoothed away and the arm's swing (one per stride) is the candidate
-MIN_HYST_MG = 60        # smallest accepted half-swing of the filtered magnitude
-MIN_INTERVAL_S100 = 28  # shortest step interval in hundredths of a second (0.28 s)
-MAX_INTERVAL_S100 = 100  # longest step interval (1.0 s, 60 steps/min): longer ends the run
+_MIN_HYST_MG = const(60)        # smallest accepted half-swing of the filtered magnitude
+_MIN_INTERVAL_S100 = const(28)  # shortest step interval in hundredths of a second (0.28 s)
+_MAX_INTERVAL_S100 = const(100)  # longest step interval (1.0 s, 60 steps/min): longer ends the run
 CONFIRM = 8             # regular steps in a row before counting starts (then all of them count)
-GAP_X10 = 35            # while counting, a gap up to 3.5 mean steps: 1-2 steps too weak to see
-CARRY_MAX = 16          # at most this many such candidates join a confirmed run
-STEP_TOL_X10 = 3        # while counting, a step 0.7-1.3 mean intervals long is on the rhythm
-ODD_COST = 2            # ... an interval off it costs 2, one on it pays 1 back
-ODD_MAX = 6             # ... over 6 owed (4 odd in a row, or 2 odd per step kept up) ends the run
+_GAP_X10 = const(35)            # while counting, a gap up to 3.5 mean steps: 1-2 steps too weak to see
+_CARRY_MAX = const(16)          # at most this many such candidates join a confirmed run
+_STEP_TOL_X10 = const(3)        # while counting, a step 0.7-1.3 mean intervals long is on the rhythm
+_ODD_COST = const(2)            # ... an interval off it costs 2, one on it pays 1 back
+_ODD_MAX = const(6)             # ... over 6 owed (4 odd in a row, or 2 odd per step kept up) ends the run
 FLUSH_MIN = 4           # flush(): a pending run this long counts at the end of a short window
 
 # save_state() / load_state(): every int of the detector, then the boxcar ring (RTC memory on
@@ -66,7 +73,7 @@ class StepCounter:
         # wrist: one arm swing per stride is the candidate, so intervals are twice as long
         # and each one counts two steps
         self._per = 2 if mode == "wrist" else 1
-        box_s100 = WRIST_BOX_S100 if mode == "wrist" else BOX_S100
+        box_s100 = _WRIST_BOX_S100 if mode == "wrist" else _BOX_S100
         self.steps = 0
         self._k = _shift_for(rate_hz)
         self._g = 1000 << self._k          # gravity estimate, scaled by 2**k
@@ -75,8 +82,8 @@ class StepCounter:
         self._box = array.array("i", [0] * (n if n > 1 else 2))
         self._box_i = 0
         self._box_sum = 0
-        self._min_int = (self._per * rate_hz * MIN_INTERVAL_S100 + 50) // 100
-        self._max_int = (self._per * rate_hz * MAX_INTERVAL_S100 + 50) // 100
+        self._min_int = (self._per * rate_hz * _MIN_INTERVAL_S100 + 50) // 100
+        self._max_int = (self._per * rate_hz * _MAX_INTERVAL_S100 + 50) // 100
         self._n = 0                        # samples seen (a small int for 248 days at 50 Hz)
         self._high = False                 # detector state: above +hyst since the last -hyst
         self._hi = 0
@@ -126,8 +133,8 @@ class StepCounter:
         y = self._box_sum // len(box)
         self._n += 1
         hyst = self._pp >> 2
-        if hyst < MIN_HYST_MG:
-            hyst = MIN_HYST_MG
+        if hyst < _MIN_HYST_MG:
+            hyst = _MIN_HYST_MG
         if self._high:
             if y > self._hi:
                 self._hi = y
@@ -146,12 +153,12 @@ class StepCounter:
                 self._hi_n = self._n
         limit = self._max_int
         if self._counting:             # while counting, allow for one missed step
-            limit = self._avg16 * GAP_X10 // 160
+            limit = self._avg16 * _GAP_X10 // 160
         elif self._run_n >= 2 and self._last >= 0:   # confirming a rhythm: the same
-            limit = self._run_sum * GAP_X10 // (10 * self._run_n)
+            limit = self._run_sum * _GAP_X10 // (10 * self._run_n)
         if limit < self._max_int:
             limit = self._max_int
-        if self._bridge >= 0 and self._n - self._last_seen > self._bridge16 * GAP_X10 // 160:
+        if self._bridge >= 0 and self._n - self._last_seen > self._bridge16 * _GAP_X10 // 160:
             self._bridge = -1          # no swing for 3.5 steps: the wearer stood still
         if self._last >= 0 and self._n - self._last_seen > limit:
             self._last = -1            # stopped: forget the run and let the threshold relax
@@ -213,9 +220,9 @@ class StepCounter:
         else:
             self.steps += self._per
             self._avg16 = avg + ((16 * dt - avg) >> 3)
-        if r10 < 10 - STEP_TOL_X10 or 10 + STEP_TOL_X10 < r10:
-            self._odd += ODD_COST
-            if self._odd > ODD_MAX:
+        if r10 < 10 - _STEP_TOL_X10 or 10 + _STEP_TOL_X10 < r10:
+            self._odd += _ODD_COST
+            if self._odd > _ODD_MAX:
                 self._odd = 0
                 self._bridge = self._last      # counted; walking may go on through the stretch
                 self._bridge16 = avg
@@ -258,7 +265,7 @@ class StepCounter:
             # irregular: restart at the previous candidate, but keep the candidates dropped
             # (walking all along: no gap, no shake) to count if the new run confirms
             c = self._carry + self._pending - 1
-            self._carry = c if c < CARRY_MAX else CARRY_MAX
+            self._carry = c if c < _CARRY_MAX else _CARRY_MAX
             self._pending = 2
             self._run_sum = dt
             self._run_n = 1
@@ -272,7 +279,7 @@ class StepCounter:
         kept to count if the run that starts here confirms (a walk's first steps are weak)."""
         c = self._carry + self._pending + (r10 + 5) // 10 - 1
         self._new_run(pp)
-        self._carry = c if c < CARRY_MAX else CARRY_MAX
+        self._carry = c if c < _CARRY_MAX else _CARRY_MAX
 
     def _start_counting(self):
         """A run confirmed: its candidates count, with those of the irregular stretch before it --

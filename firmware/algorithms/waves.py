@@ -6,13 +6,13 @@ Method (README.md in this folder): Welch's method over the record -- segments of
 over the record. The displacement spectrum is the acceleration spectrum divided by (2 pi f)**4
 -- the double integration done in the frequency domain -- kept between a FIXED low cut-off
 F_LO (0.05 Hz, 20 s: no swell is cut, whatever the wind sea does) and F_HI (1 Hz), and only in
-bins whose acceleration power is at least FLOOR_X times the record's own noise floor: the mean
+bins whose acceleration power is at least _FLOOR_X times the record's own noise floor: the mean
 acceleration power in 0.02-0.04 Hz (25-50 s), where no ocean wave has a measurable acceleration,
 so what is there is sensor noise and the residue of tilt. Hm0 = 4 sqrt(m0); Tp = 1 / the
 centroid frequency of the strongest 5-bin band.
 A sea state is stationary over a record; a knock (a boat, a hand, a snatch of the mooring) is
 not. Each segment's own band energy (its m0 before the floor test) is kept, one float a segment;
-a segment over TRANSIENT_X times the record's median segment is a transient, and m0 is scaled
+a segment over _TRANSIENT_X times the record's median segment is a transient, and m0 is scaled
 to the mean of the other segments (the spectrum's shape, and so Tp, is left as it is).
 Spectral rather than zero-crossing H1/3: it needs no displacement time series (double
 integration in time drifts), and gives Tp and the spectrum's shape for free.
@@ -26,18 +26,25 @@ import math
 
 from lpwa.firmware.algorithms.fft import real_power, twiddles
 
-SEGMENT_MAX_S = 256      # longest FFT segment; longer records average several segments
-SEGMENT_MAX_POINTS = 1024  # and never more points than this (RAM: 11.5 KB)
-F_LO_MHZ = 50            # displacement band kept, in millihertz (fixed: never follows the peak)
-F_HI_MHZ = 1000
-NOISE_LO_MHZ = 20        # the noise-floor band: no sea has acceleration energy at 25-50 s
-NOISE_HI_MHZ = 40
-FLOOR_X = 2              # a bin counts when its power is at least FLOOR_X x the floor
-PEAK_BAND = 5            # bins averaged when looking for the spectral peak
-TRANSIENT_X = 8          # a segment over 8x the median segment's m0 is a knock, not a sea: a
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
+        return x
+
+
+_SEGMENT_MAX_S = const(256)      # longest FFT segment; longer records average several segments
+_SEGMENT_MAX_POINTS = const(1024)  # and never more points than this (RAM: 11.5 KB)
+_F_LO_MHZ = const(50)            # displacement band kept, in millihertz (fixed: never follows the peak)
+_F_HI_MHZ = const(1000)
+_NOISE_LO_MHZ = const(20)        # the noise-floor band: no sea has acceleration energy at 25-50 s
+_NOISE_HI_MHZ = const(40)
+_FLOOR_X = const(2)              # a bin counts when its power is at least _FLOOR_X x the floor
+_PEAK_BAND = const(5)            # bins averaged when looking for the spectral peak
+_TRANSIENT_X = const(8)          # a segment over 8x the median segment's m0 is a knock, not a sea: a
                          # stationary sea of >= 4 degrees of freedom a segment (two resolved
                          # bins: the narrowest swell) passes it with p < 1e-4 (chi-square)
-MIN_SEGMENTS_TEST = 3    # a median needs at least three segments
+_MIN_SEGMENTS_TEST = const(3)    # a median needs at least three segments
 MG_TO_MS2 = 980665 / 100000000   # a ratio of integers: the same double under every interpreter
 
 
@@ -54,10 +61,10 @@ class WaveEstimator:
 
     def __init__(self, rate_hz=4, window_s=256):
         self.rate_hz = rate_hz
-        seg_s = window_s if window_s < SEGMENT_MAX_S else SEGMENT_MAX_S
+        seg_s = window_s if window_s < _SEGMENT_MAX_S else _SEGMENT_MAX_S
         n = _pow2_at_most(rate_hz * seg_s)
-        if n > SEGMENT_MAX_POINTS:          # faster rates: shorter segments, same RAM
-            n = SEGMENT_MAX_POINTS
+        if n > _SEGMENT_MAX_POINTS:          # faster rates: shorter segments, same RAM
+            n = _SEGMENT_MAX_POINTS
         if n < 16:
             raise ValueError("window too short for a spectrum")
         self._n = n
@@ -71,8 +78,8 @@ class WaveEstimator:
         self._table = twiddles(n)          # quarter-wave cosines: n/4 + 1 floats
         self._power = array.array("f", [0.0] * (n // 2 + 1))
         self._seg = array.array("f", [0.0] * self._per_window)   # each segment's band m0 (bins)
-        self._k_lo = self._bin(F_LO_MHZ, True)
-        self._k_hi = self._bin(F_HI_MHZ, False)
+        self._k_lo = self._bin(_F_LO_MHZ, True)
+        self._k_hi = self._bin(_F_HI_MHZ, False)
         self._w = 0                    # next ring slot (the oldest sample)
         self._due = n                  # samples until the next segment closes
         self._segments = 0
@@ -140,7 +147,7 @@ class WaveEstimator:
         """The mean segment m0 without transients over the mean with them (1.0: none found).
         Sorts self._seg in place (insertion sort: a handful of floats, no allocation)."""
         s = self._seg
-        if nseg < MIN_SEGMENTS_TEST:
+        if nseg < _MIN_SEGMENTS_TEST:
             return 1.0
         for i in range(1, nseg):
             v = s[i]
@@ -151,7 +158,7 @@ class WaveEstimator:
             s[j + 1] = v
         mid = nseg // 2
         median = s[mid] if nseg & 1 else 0.5 * (s[mid - 1] + s[mid])
-        limit = TRANSIENT_X * median
+        limit = _TRANSIENT_X * median
         total = 0.0
         kept = 0.0
         n_kept = 0
@@ -166,8 +173,8 @@ class WaveEstimator:
 
     @staticmethod
     def _peak_bin(p, k_lo, k_hi):
-        """Centre of the strongest PEAK_BAND-bin band of p[k_lo..k_hi]."""
-        half = PEAK_BAND // 2
+        """Centre of the strongest _PEAK_BAND-bin band of p[k_lo..k_hi]."""
+        half = _PEAK_BAND // 2
         best = k_lo + half
         best_sum = -1.0
         for k in range(k_lo + half, k_hi - half + 1):
@@ -188,8 +195,8 @@ class WaveEstimator:
 
     def _floor(self, p):
         """Mean power in the noise band (0 when the segments cannot resolve it)."""
-        lo = self._bin(NOISE_LO_MHZ, True)
-        hi = self._bin(NOISE_HI_MHZ, True)
+        lo = self._bin(_NOISE_LO_MHZ, True)
+        hi = self._bin(_NOISE_HI_MHZ, True)
         if hi <= lo:
             return 0.0
         total = 0.0
@@ -211,7 +218,7 @@ class WaveEstimator:
         two_pi_df = 2.0 * math.pi * df
         k_lo = self._k_lo
         k_hi = self._k_hi
-        keep = FLOOR_X * self._floor(p)
+        keep = _FLOOR_X * self._floor(p)
         m0 = 0.0
         for k in range(len(p)):
             if k_lo <= k <= k_hi and p[k] >= keep:
@@ -232,8 +239,8 @@ class WaveEstimator:
         self._result = (4.0 * math.sqrt(m0), 1.0 / f_peak)
 
     def _peak_frequency(self, p, k_lo, k_hi):
-        """The centroid (in bins) of the strongest PEAK_BAND-bin band; 0 for an empty spectrum."""
-        half = PEAK_BAND // 2
+        """The centroid (in bins) of the strongest _PEAK_BAND-bin band; 0 for an empty spectrum."""
+        half = _PEAK_BAND // 2
         best = self._peak_bin(p, k_lo, k_hi)
         total = 0.0
         num = 0.0

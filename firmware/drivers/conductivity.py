@@ -7,7 +7,14 @@ technical paper 44, 1983), valid for 2..42 PSU and -2..35 degC.
 
 from lpwa.firmware.drivers.errors import SensorError
 
-C_35_15 = 42.914  # conductivity of standard seawater, S=35, T=15 degC, in mS/cm
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
+        return x
+
+
+_C_35_15 = const(42.914)  # conductivity of standard seawater, S=35, T=15 degC, in mS/cm
 _A = (0.0080, -0.1692, 25.3851, 14.0941, -7.0261, 2.7081)
 _B = (0.0005, -0.0056, -0.0066, -0.0375, 0.0636, -0.0144)
 _C = (0.6766097, 2.00564e-2, 1.104259e-4, -6.9698e-7, 1.0031e-9)
@@ -16,7 +23,7 @@ _K = 0.0162
 
 def salinity_pss78(ec_ms_cm, temp_c):
     """Practical salinity from in-situ conductivity and temperature (pressure 0)."""
-    r = ec_ms_cm / C_35_15
+    r = ec_ms_cm / _C_35_15
     t = temp_c
     rt_t = _C[0] + t * (_C[1] + t * (_C[2] + t * (_C[3] + t * _C[4])))
     rt = r / rt_t

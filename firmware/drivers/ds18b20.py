@@ -7,11 +7,18 @@ raises SensorError instead of returning a wrong temperature.
 
 from lpwa.firmware.drivers.errors import SensorError
 
-CONVERT_T = 0x44
-READ_SCRATCHPAD = 0xBE
-SKIP_ROM = 0xCC
-CONVERSION_MS = 750  # 12-bit resolution, datasheet table 2
-POWER_ON_RESET_C = 85.0
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
+        return x
+
+
+_CONVERT_T = const(0x44)
+_READ_SCRATCHPAD = const(0xBE)
+_SKIP_ROM = const(0xCC)
+_CONVERSION_MS = const(750)  # 12-bit resolution, datasheet table 2
+_POWER_ON_RESET_C = const(85.0)
 
 
 def crc8(data):
@@ -37,18 +44,18 @@ class DS18B20:
         if not self.bus.reset():
             raise SensorError("ds18b20", "no presence pulse")
         if self.rom is None:
-            self.bus.writebyte(SKIP_ROM)
+            self.bus.writebyte(_SKIP_ROM)
         else:
             self.bus.select_rom(self.rom)
 
     def start(self):
-        """Start a conversion; read after CONVERSION_MS."""
+        """Start a conversion; read after _CONVERSION_MS."""
         self._select()
-        self.bus.writebyte(CONVERT_T)
+        self.bus.writebyte(_CONVERT_T)
 
     def read_c(self):
         self._select()
-        self.bus.writebyte(READ_SCRATCHPAD)
+        self.bus.writebyte(_READ_SCRATCHPAD)
         self.bus.readinto(self.buf)
         if crc8(self.buf[:8]) != self.buf[8]:
             raise SensorError("ds18b20", "scratchpad CRC mismatch")
@@ -56,11 +63,11 @@ class DS18B20:
         if raw & 0x8000:
             raw -= 0x10000
         value = raw / 16.0
-        if value == POWER_ON_RESET_C:
+        if value == _POWER_ON_RESET_C:
             raise SensorError("ds18b20", "conversion did not run (power-on value)")
         return value
 
     def measure(self, clock):
         self.start()
-        clock.sleep_ms(CONVERSION_MS)
+        clock.sleep_ms(_CONVERSION_MS)
         return self.read_c()

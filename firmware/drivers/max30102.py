@@ -1,50 +1,57 @@
 """MAX30102 pulse oximeter over I2C: red and IR samples from its FIFO (Maxim MAX30102 datasheet).
 
-Registers: FIFO_WR_PTR 0x04, OVF_COUNTER 0x05, FIFO_RD_PTR 0x06, FIFO_DATA 0x07, MODE_CONFIG 0x09
-(0x03 = SpO2 mode, 0x40 = reset), SPO2_CONFIG 0x0A, LED1_PA 0x0C (red), LED2_PA 0x0D (IR),
-PART_ID 0xFF (0x15). Each FIFO sample is 6 bytes: 18-bit red then 18-bit IR, big-endian.
+Registers: _FIFO_WR_PTR 0x04, _OVF_COUNTER 0x05, _FIFO_RD_PTR 0x06, _FIFO_DATA 0x07, MODE_CONFIG 0x09
+(0x03 = SpO2 mode, 0x40 = reset), _SPO2_CONFIG 0x0A, _LED1_PA 0x0C (red), _LED2_PA 0x0D (IR),
+_PART_ID 0xFF (0x15). Each FIFO sample is 6 bytes: 18-bit red then 18-bit IR, big-endian.
 """
 
 from lpwa.firmware.drivers.errors import SensorError
 
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
+        return x
+
+
 ADDR = 0x57
-FIFO_WR_PTR = 0x04
-OVF_COUNTER = 0x05
-FIFO_RD_PTR = 0x06
-FIFO_DATA = 0x07
+_FIFO_WR_PTR = const(0x04)
+_OVF_COUNTER = const(0x05)
+_FIFO_RD_PTR = const(0x06)
+_FIFO_DATA = const(0x07)
 MODE_CONFIG = 0x09
-SPO2_CONFIG = 0x0A
-LED1_PA = 0x0C
-LED2_PA = 0x0D
-PART_ID = 0xFF
-FIFO_DEPTH = 32
+_SPO2_CONFIG = const(0x0A)
+_LED1_PA = const(0x0C)
+_LED2_PA = const(0x0D)
+_PART_ID = const(0xFF)
+_FIFO_DEPTH = const(32)
 
 
 class MAX30102:
     def __init__(self, i2c, addr=ADDR, led_current=0x24):
         self.i2c = i2c
         self.addr = addr
-        self.buf = bytearray(6 * FIFO_DEPTH)
+        self.buf = bytearray(6 * _FIFO_DEPTH)
         try:
-            part = i2c.readfrom_mem(addr, PART_ID, 1)[0]
+            part = i2c.readfrom_mem(addr, _PART_ID, 1)[0]
         except OSError:
             raise SensorError("max30102", "no answer at 0x%02x" % addr)
         if part != 0x15:
-            raise SensorError("max30102", "PART_ID is 0x%02x, not 0x15" % part)
+            raise SensorError("max30102", "_PART_ID is 0x%02x, not 0x15" % part)
         w = i2c.writeto_mem
         w(addr, MODE_CONFIG, b"\x40")
-        w(addr, FIFO_WR_PTR, b"\x00")
-        w(addr, OVF_COUNTER, b"\x00")
-        w(addr, FIFO_RD_PTR, b"\x00")
-        w(addr, SPO2_CONFIG, b"\x23")  # ADC range 4096 nA, 50 samples/s, 411 us (18 bit)
-        w(addr, LED1_PA, bytes((led_current,)))
-        w(addr, LED2_PA, bytes((led_current,)))
+        w(addr, _FIFO_WR_PTR, b"\x00")
+        w(addr, _OVF_COUNTER, b"\x00")
+        w(addr, _FIFO_RD_PTR, b"\x00")
+        w(addr, _SPO2_CONFIG, b"\x23")  # ADC range 4096 nA, 50 samples/s, 411 us (18 bit)
+        w(addr, _LED1_PA, bytes((led_current,)))
+        w(addr, _LED2_PA, bytes((led_current,)))
         w(addr, MODE_CONFIG, b"\x03")
 
     def available(self):
-        wr = self.i2c.readfrom_mem(self.addr, FIFO_WR_PTR, 1)[0]
-        rd = self.i2c.readfrom_mem(self.addr, FIFO_RD_PTR, 1)[0]
-        return (wr - rd) % FIFO_DEPTH
+        wr = self.i2c.readfrom_mem(self.addr, _FIFO_WR_PTR, 1)[0]
+        rd = self.i2c.readfrom_mem(self.addr, _FIFO_RD_PTR, 1)[0]
+        return (wr - rd) % _FIFO_DEPTH
 
     def read(self, out):
         """Append (red, ir) pairs waiting in the FIFO to list `out`; returns how many."""
@@ -53,7 +60,7 @@ class MAX30102:
             return 0
         view = memoryview(self.buf)[: 6 * n]
         try:
-            self.i2c.readfrom_mem_into(self.addr, FIFO_DATA, view)
+            self.i2c.readfrom_mem_into(self.addr, _FIFO_DATA, view)
         except OSError:
             raise SensorError("max30102", "FIFO read failed")
         b = self.buf

@@ -20,7 +20,14 @@ ARIB's 200 kHz.
 
 import time
 
-RSSI_FREE_DBM = -80
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
+        return x
+
+
+_RSSI_FREE_DBM = const(-80)
 
 
 def lora_cfg(params, tx_ant=None):
@@ -40,20 +47,20 @@ def lora_cfg(params, tx_ant=None):
     return cfg
 
 
-SX127X_REG_RSSI_VALUE = 0x1B
-SX127X_RSSI_OFFSET_HF = -157
-SX127X_RSSI_OFFSET_LF = -164
-SX127X_MID_BAND_KHZ = 525000  # above: the HF port
-SX126X_GET_RSSI_INST = 0x15
+_SX127X_REG_RSSI_VALUE = const(0x1B)
+_SX127X_RSSI_OFFSET_HF = const(-157)
+_SX127X_RSSI_OFFSET_LF = const(-164)
+_SX127X_MID_BAND_KHZ = const(525000)  # above: the HF port
+_SX126X_GET_RSSI_INST = const(0x15)
 
 
 def _rssi_reader(modem, freq_khz):
     """A function returning the instantaneous RSSI in dBm, or None when the modem has no way."""
     if hasattr(modem, "_cmd"):  # SX126x: opcode, then status and RssiInst clocked back
-        return lambda: -modem._cmd("B", SX126X_GET_RSSI_INST, n_read=2)[1] / 2
+        return lambda: -modem._cmd("B", _SX126X_GET_RSSI_INST, n_read=2)[1] / 2
     if hasattr(modem, "_reg_read"):  # SX127x
-        offset = SX127X_RSSI_OFFSET_HF if freq_khz > SX127X_MID_BAND_KHZ else SX127X_RSSI_OFFSET_LF
-        return lambda: offset + modem._reg_read(SX127X_REG_RSSI_VALUE)
+        offset = _SX127X_RSSI_OFFSET_HF if freq_khz > _SX127X_MID_BAND_KHZ else _SX127X_RSSI_OFFSET_LF
+        return lambda: offset + modem._reg_read(_SX127X_REG_RSSI_VALUE)
     return None
 
 
@@ -92,7 +99,7 @@ class LoraRadio:
         finally:
             self.modem.standby()
         self.last_rssi = busiest
-        return busiest < RSSI_FREE_DBM
+        return busiest < _RSSI_FREE_DBM
 
     def send(self, payload, want_downlink=False):
         self.modem.send(payload)

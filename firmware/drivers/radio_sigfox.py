@@ -8,7 +8,14 @@ LBT) and repeats, so `carrier_sense` reports the channel free and leaves it to t
 from lpwa.firmware.drivers.deadline import elapsed_ms
 from lpwa.radio import sigfox
 
-SEND_TIMEOUT_MS = 12000  # three repeats of a 12-byte frame at 100 bps plus the module's pauses
+try:
+    from micropython import const
+except ImportError:  # CPython: mpy-cross folds const() away on a board
+    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
+        return x
+
+
+_SEND_TIMEOUT_MS = const(12000)  # three repeats of a 12-byte frame at 100 bps plus the module's pauses
 DOWNLINK_TIMEOUT_MS = 50000  # uplink, 20 s wait, up to 25 s receive window (Sigfox RC3)
 
 
@@ -47,7 +54,7 @@ class SigfoxRadio:
         """Send one uplink; with want_downlink, keep the 8-byte answer for receive()."""
         self.downlink = None
         self.uart.write(sigfox.build_send(payload, downlink=want_downlink))
-        timeout = DOWNLINK_TIMEOUT_MS if want_downlink else SEND_TIMEOUT_MS
+        timeout = DOWNLINK_TIMEOUT_MS if want_downlink else _SEND_TIMEOUT_MS
         reply = self._read_reply(timeout)
         if reply is None:
             self.maybe_sent = True  # it may be sending still: its sequence number may have moved

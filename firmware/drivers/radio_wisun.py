@@ -13,7 +13,7 @@ from lpwa.radio.skstack_node import StreamParser, build_sksendto
 try:
     from micropython import const
 except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(n):
+    def const(n):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
         return n
 
 _SEND_TIMEOUT_MS = const(5000)
