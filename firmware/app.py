@@ -31,8 +31,9 @@ RESET_CODES = {"power-on": 0, "watchdog": 1, "brown-out": 2, "software": 3, "dee
 
 
 # imported for one phase of the wake and dropped after it (firmware/preload.py, unload)
-_CONFIG = ("lpwa.firmware.config",)
-_DOWNLINK = ("lpwa.firmware.downlink", "lpwa.codecs.command") + _CONFIG
+_TUNABLES = ("lpwa.firmware.tunables",)
+_CONFIG = ("lpwa.firmware.config",) + _TUNABLES
+_DOWNLINK = ("lpwa.firmware.downlink", "lpwa.codecs.command") + _TUNABLES
 
 
 def load_config(path):

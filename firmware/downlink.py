@@ -6,7 +6,7 @@ parameters, reboot, sensor-fault reset, consent, an immediate status frame, the 
 cannot follow is answered with a reason in the log, never half-applied.
 """
 
-from lpwa.firmware import config as configmod
+from lpwa.firmware import tunables as configmod  # the checks only, not the whole config validator
 
 
 def apply(node, raw):
