@@ -129,6 +129,9 @@ class Node:
         b = self.board
         cfg = self.cfg
         # the wake's modules below its data (firmware/preload.py): sampling's now, sending's after it
+        # a downlink is applied midway through sending, into a heap the frames have cut up: its
+        # modules' names are interned now, at the bottom, so then only their bytecode is allocated
+        phases.intern(_DOWNLINK)
         preload(cfg["kind"], cfg["radio"], phases.boot_modules(cfg["kind"], cfg["radio"]))
         wdt = b.watchdog(_WATCHDOG_MS)
         self.wdt = wdt
