@@ -20,19 +20,28 @@ from lpwa.firmware.store import MirroredStore, SlotStore, Slots, State
 from lpwa.firmware.version import VERSION
 from lpwa.codecs.schema_base import STATUS_NO_CONSENT
 
-WATCHDOG_MS = 90000  # fed through the wave burst; the longest unfed step is a 50 s Sigfox downlink wait
-COUNTER_BLOCK = 64  # counters reserved per flash write
-MAX_WAIT_MS = 10000  # a budget wait up to this is slept through; longer defers the frame
-LBT_TRIES = 4
-DAY_MS = 86400000
-ALARM_REPEAT_S = 900  # an ongoing alarm is re-sent at most this often
+try:
+    from micropython import const
+except ImportError:  # CPython: the same numbers, as plain names
+    def const(x):
+        return x
+
+# folded into the bytecode by mpy-cross (no names interned, no globals kept)
+_WATCHDOG_MS = const(90000)  # fed through the wave burst; the longest unfed step is a 50 s Sigfox downlink wait
+_COUNTER_BLOCK = const(64)  # counters reserved per flash write
+_MAX_WAIT_MS = const(10000)  # a budget wait up to this is slept through; longer defers the frame
+_LBT_TRIES = const(4)
+_DAY_MS = const(86400000)
+_ALARM_REPEAT_S = const(900)  # an ongoing alarm is re-sent at most this often
+# the status frame's reset_reason: the index of the board's reset cause (0 when unknown)
 RESET_CODES = {"power-on": 0, "watchdog": 1, "brown-out": 2, "software": 3, "deep-sleep": 4,
                "hard-fault": 5, "external": 6}
 
 
 # imported for one phase of the wake and dropped after it (firmware/preload.py, unload)
-_CONFIG = ("lpwa.firmware.config",)
-_DOWNLINK = ("lpwa.firmware.downlink", "lpwa.codecs.command_node") + _CONFIG
+_TUNABLES = ("lpwa.firmware.tunables",)
+_CONFIG = ("lpwa.firmware.config",) + _TUNABLES
+_DOWNLINK = ("lpwa.firmware.downlink", "lpwa.codecs.command_node") + _TUNABLES
 
 
 def load_config(path):
@@ -120,14 +129,17 @@ class Node:
         b = self.board
         cfg = self.cfg
         # the wake's modules below its data (firmware/preload.py): sampling's now, sending's after it
+        # a downlink is applied midway through sending, into a heap the frames have cut up: its
+        # modules' names are interned now, at the bottom, so then only their bytecode is allocated
+        phases.intern(_DOWNLINK)
         preload(cfg["kind"], cfg["radio"], phases.boot_modules(cfg["kind"], cfg["radio"]))
-        wdt = b.watchdog(WATCHDOG_MS)
+        wdt = b.watchdog(_WATCHDOG_MS)
         self.wdt = wdt
         b.sensor_cfg = cfg.get("sensors") or {}
         self.reset_cause = b.reset_cause()
         slots = Slots(b.rtc_memory())
         self.slots = slots
-        self.counter = uplink.new_counter(b, cfg, slots, COUNTER_BLOCK)
+        self.counter = uplink.new_counter(b, cfg, slots, _COUNTER_BLOCK)
         state = State(slots, b.flash("state"))
         self.state = state
         now = self._now()
@@ -205,13 +217,13 @@ class Node:
         """Step 3: frame, budget and send a due reading or an alarm; True when it went out.
 
         An ongoing alarm of the same sort bypasses the plan (and uses the alarm reserve) at
-        most every ALARM_REPEAT_S; in between, planned readings still carry the alarm flag."""
+        most every _ALARM_REPEAT_S; in between, planned readings still carry the alarm flag."""
         state = self.state
         what = reason.split(" ")[0] if reason else ""
         urgent = alarm
         if not alarm:
             state.set("alarm_what", None)
-        elif state.get("alarm_what") == what and now - state.get("alarm_ms", 0) < ALARM_REPEAT_S * 1000:
+        elif state.get("alarm_what") == what and now - state.get("alarm_ms", 0) < _ALARM_REPEAT_S * 1000:
             urgent = False
         if not ((due or urgent) and readings and self._sampling()):
             return False
@@ -434,11 +446,11 @@ class Node:
         return entry
 
     def _admit(self, air, urgent):
-        """Ask the budget; a wait up to MAX_WAIT_MS is slept through. (now, ok, wait, why, waited)."""
+        """Ask the budget; a wait up to _MAX_WAIT_MS is slept through. (now, ok, wait, why, waited)."""
         now = self._now()
         ok, wait_ms, why = self.budget.request(now, air, urgent)
         waited = 0
-        if not ok and wait_ms <= MAX_WAIT_MS:
+        if not ok and wait_ms <= _MAX_WAIT_MS:
             self.board.clock.sleep_ms(wait_ms)
             waited = wait_ms
             now = self._now()
@@ -446,8 +458,8 @@ class Node:
         return now, ok, wait_ms, why, waited
 
     def _listen(self, now, urgent):
-        """Listen before talk, up to LBT_TRIES with the budget's backoff; the time, or None if busy."""
-        for _ in range(LBT_TRIES):
+        """Listen before talk, up to _LBT_TRIES with the budget's backoff; the time, or None if busy."""
+        for _ in range(_LBT_TRIES):
             if self.budget.listen_before_talk(self.radio, now, urgent):
                 return now
             self.board.clock.sleep_ms(self.budget.backoff_ms)
@@ -477,7 +489,7 @@ class Node:
         if not b.downlink_allowed(now):
             return False
         last = self.state.get("downlink_ms")
-        return not b.day_downlinks or last is None or now - last >= DAY_MS // b.day_downlinks
+        return not b.day_downlinks or last is None or now - last >= _DAY_MS // b.day_downlinks
 
     def _receive_window(self, wdt):
         got = self.radio.receive(self.cfg["plan"].get("rx_window_ms", 2000))

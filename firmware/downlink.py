@@ -6,7 +6,7 @@ node's durable state: sampling interval, radio parameters, reboot, sensor-fault 
 cannot follow is answered with a reason in the log, never half-applied.
 """
 
-from lpwa.firmware import config as configmod
+from lpwa.firmware import tunables as configmod  # the checks only, not the whole config validator
 
 
 def apply(node, raw):

@@ -65,15 +65,17 @@ class Slots:
 
     Layout: magic, CRC-32 of the body, then per slot: name length (1), name, data length (2,
     little-endian), data. A bad CRC (power loss, a brown-out mid-write) reads as empty, never as
-    wrong values.
+    wrong values. Names are ASCII; the store copies what `write` is given (RTC memory, flash,
+    MemoryStore do): flush reuses its buffer.
     """
 
     def __init__(self, store):
         self.store = store
         self.slots = {}
+        self._buf = None  # the last flush's image, reused while the size holds (a drain every few s)
         raw = store.read()
         if raw and len(raw) >= 8 and raw[:4] == _MAGIC:
-            body = raw[8:]
+            body = memoryview(raw)[8:]  # a view: slices below copy each slot once, not the body first
             if struct.unpack("<I", raw[4:8])[0] == _check(body):
                 try:
                     self._unpack(body)
@@ -95,16 +97,35 @@ class Slots:
         return self.slots.get(name)
 
     def put(self, name, data):
-        self.slots[name] = bytes(data)
+        # bytes are immutable: kept as they are (bytes() of bytes is a second copy on MicroPython)
+        self.slots[name] = data if type(data) is bytes else bytes(data)
 
     def flush(self):
-        parts = []
-        for name in self.slots:
-            data = self.slots[name]
-            key = name.encode()
-            parts.append(bytes((len(key),)) + key + struct.pack("<H", len(data)) + data)
-        body = b"".join(parts)
-        self.store.write(_MAGIC + struct.pack("<I", _check(body)) + body)
+        """Pack every slot into one buffer (magic, CRC, body) and write it: no per-slot parts,
+        no joined body and no second copy with the header, so a drain's flush does not need a
+        free run of the body's size three times over in a heap the wake has cut up."""
+        slots = self.slots
+        size = 8
+        for name in slots:
+            size += 3 + len(name) + len(slots[name])
+        buf = self._buf
+        if buf is None or len(buf) != size:
+            buf = self._buf = bytearray(size)
+        i = 8
+        for name in slots:
+            data = slots[name]
+            k = len(name)
+            buf[i] = k
+            buf[i + 1 : i + 1 + k] = name.encode()
+            i += 1 + k
+            n = len(data)
+            buf[i] = n & 0xFF
+            buf[i + 1] = n >> 8
+            buf[i + 2 : i + 2 + n] = data
+            i += 2 + n
+        buf[0:4] = _MAGIC
+        struct.pack_into("<I", buf, 4, _check(memoryview(buf)[8:]))
+        self.store.write(buf)
 
 
 class SlotStore:

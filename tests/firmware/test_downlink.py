@@ -44,3 +44,19 @@ def test_set_spo2_cal_downlinks_calibrate_the_node(mpy):
     assert after and all(r["spo2_flags"] == 0 for r in after)
     # the simulated sensor follows the default curve: its own-curve reading of the same R differs
     assert {r["spo2_pct"] for r in after} != {r["spo2_pct"] for r in before}
+
+
+def test_a_downlink_checks_with_tunables_not_the_config_validator():
+    """Applying a downlink loads firmware.tunables (the interval and LoRa checks), not the whole
+    boot-only validator; config re-exports the same checks and the same ConfigError."""
+    import ast
+    import pathlib
+
+    from lpwa.firmware import config, downlink, tunables
+
+    src = pathlib.Path(downlink.__file__).read_text(encoding="utf-8")
+    imported = [n.module for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom) for a in n.names]
+    assert "config" not in imported and "tunables" in imported
+    assert config.ConfigError is tunables.ConfigError and config.check_lora is tunables.check_lora
+    assert config.check_interval is tunables.check_interval

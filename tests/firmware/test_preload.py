@@ -81,6 +81,7 @@ def test_the_config_validator_is_gone_after_boot(kind, tmp_path):
     got = _phases(kind, "lora", tmp_path)
     assert "lpwa.firmware.config" not in got["boot"] + got["wake"]
     assert "lpwa.firmware.downlink" not in got["wake"] and "lpwa.codecs.command_node" not in got["wake"]
+    assert "lpwa.firmware.tunables" not in got["boot"] + got["wake"]  # interned at boot, then forgotten
 
 
 @pytest.mark.parametrize("kind", ["buoy", "drone-vital"])
@@ -107,3 +108,13 @@ def test_unload_forgets_the_module_and_the_packages_attribute():
             "print('lpwa.firmware.drivers.ds18b20' in sys.modules, hasattr(d, 'ds18b20'))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.split() == ["False", "False"]
+
+
+def test_intern_forgets_what_it_imported_and_keeps_what_was_loaded_before():
+    """intern imports and forgets (their names stay interned on MicroPython): a module loaded
+    before, and what the wake imports for itself, stay loaded."""
+    code = ("import sys\nimport lpwa.codecs.errors\nfrom lpwa.firmware.preload import intern\n"
+            "intern(('lpwa.firmware.tunables', 'lpwa.codecs.command', 'lpwa.not.there'))\n"
+            "print(*[m in sys.modules for m in ('lpwa.firmware.tunables', 'lpwa.codecs.command', 'lpwa.codecs.errors')])")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.split() == ["False", "False", "True"]

@@ -143,3 +143,23 @@ def test_state_from_garbage_flash_reads_as_empty_under_micropython(mpy):
         "    return st_.get('boots', 0)\n"
         "H = %s\n" % json.dumps([r.hex() for r in STATE_GARBAGE]), "[one(h) for h in H]")
     assert got == [0] * len(STATE_GARBAGE)
+
+
+def test_flush_reuses_its_buffer_but_the_store_keeps_what_was_written():
+    """flush packs into one buffer kept between flushes: a store's copy of an earlier image must
+    not change when a later flush of the same size reuses it, and the image matches the layout."""
+    rtc = MemoryStore()
+    s = Slots(rtc)
+    s.put("ctr", b"\x01\x00\x00\x00")
+    s.put("app", bytearray(b'{"a":1}'))
+    s.flush()
+    first = rtc.read()
+    s.put("ctr", b"\x02\x00\x00\x00")
+    s.flush()
+    assert first != rtc.read() and Slots(MemoryStore(first)).get("ctr") == b"\x01\x00\x00\x00"
+    assert Slots(rtc).slots == {"ctr": b"\x02\x00\x00\x00", "app": b'{"a":1}'}
+    body = b"\x03ctr\x04\x00\x02\x00\x00\x00" + b'\x03app\x07\x00{"a":1}'
+    assert rtc.read() == b"LPR2" + (__import__("binascii").crc32(body) & 0xFFFFFFFF).to_bytes(4, "little") + body
+    s.put("app", b"{}")  # a smaller image: a new buffer of its size
+    s.flush()
+    assert Slots(rtc).get("app") == b"{}" and len(rtc.read()) == 8 + 10 + 8
