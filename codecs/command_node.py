@@ -5,7 +5,7 @@ encoder onto its heap (issue #14); command.py imports it and adds the encoder.
 
 from lpwa.codecs.errors import FrameError
 from lpwa.codecs.header import DIR_DOWN, MIC_LEN, PREFIX_LEN, mic_equal, write_b0
-from lpwa.codecs.keys import Keys
+from lpwa.codecs.keys import keys_of
 from lpwa.radio.limits import RADIOS  # a radio's id on the wire is its index
 
 try:
@@ -59,7 +59,8 @@ def next_counter(n, last=None):
 
 
 def decode_command(raw, device_id, key, last_counter=None):
-    """Downlink bytes -> {"cmd": ..., args..., "counter": N}; raises FrameError."""
+    """Downlink bytes -> {"cmd": ..., args..., "counter": N}; raises FrameError. `key`: the device key or
+    a Keys built from it (a node passes its encoder's: no second key schedule)."""
     if len(raw) < 2 + MIC_LEN:
         raise FrameError("truncated", "downlink of %d bytes" % len(raw))
     if len(raw) > _MAX_LEN:
@@ -86,7 +87,7 @@ def decode_command(raw, device_id, key, last_counter=None):
     write_b0(buf, 0, DIR_DOWN, dev, counter)
     for i in range(n):
         buf[PREFIX_LEN + i] = raw[i]
-    Keys(key).mic_into(buf, 0, PREFIX_LEN + n, PREFIX_LEN + n)
+    keys_of(key).mic_into(buf, 0, PREFIX_LEN + n, PREFIX_LEN + n)  # a Keys the caller holds, or the raw key
     if not mic_equal(buf, PREFIX_LEN + n, raw, n):
         raise FrameError("bad-mic", "downlink")
     out = {"cmd": name, "counter": counter}

@@ -45,6 +45,17 @@ def test_roundtrip_and_sigfox_size(cmd):
     assert command.decode_command(padded, DEV, KEY, last_counter=299) == expected(cmd, 300)
 
 
+def test_a_node_may_pass_the_key_schedule_it_already_holds():
+    """The node's encoder holds Keys(device key): decoding with it verifies exactly as with the raw key,
+    and a Keys of another key fails the MIC (firmware/downlink.py passes its encoder's)."""
+    from lpwa.codecs.keys import Keys
+
+    raw = command.encode_command(DEV, KEY, 300, COMMANDS[0])
+    assert command.decode_command(raw, DEV, Keys(KEY), last_counter=299) == command.decode_command(raw, DEV, KEY, 299)
+    with pytest.raises(FrameError, match="bad-mic"):
+        command.decode_command(raw, DEV, Keys(bytes(16)), last_counter=299)
+
+
 def test_padding_must_be_zeros():
     raw = command.pad_downlink(command.encode_command(DEV, KEY, 7, {"cmd": "reboot"}))
     with pytest.raises(FrameError) as e:
