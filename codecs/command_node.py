@@ -10,9 +10,8 @@ from lpwa.radio.limits import RADIOS  # a radio's id on the wire is its index
 
 try:
     from micropython import const
-except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(n):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
-        return n
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
 
 VERSION = 1
 # name -> (id, argument bytes)

@@ -22,9 +22,8 @@ from lpwa.codecs.schema_base import STATUS_NO_CONSENT
 
 try:
     from micropython import const
-except ImportError:  # CPython: the same numbers, as plain names
-    def const(x):
-        return x
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
 
 # folded into the bytecode by mpy-cross (no names interned, no globals kept)
 _WATCHDOG_MS = const(90000)  # fed through the wave burst; the longest unfed step is a 50 s Sigfox downlink wait

@@ -11,9 +11,8 @@ from lpwa.firmware.drivers.errors import SensorError
 
 try:
     from micropython import const
-except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
-        return x
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
 
 
 # fault_flags bits (codec schema BUOY_FIELDS): 0 temp, 1 salinity, 2 wave/IMU, 3 GNSS, 4 low battery

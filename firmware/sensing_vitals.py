@@ -6,9 +6,8 @@ from lpwa.firmware.sensing import F_PPG, Sampler, _algorithm
 
 try:
     from micropython import const
-except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
-        return x
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
 
 
 # Triage levels as in the codec schema (START codes); derived from vitals alone, so this is a

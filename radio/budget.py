@@ -45,9 +45,8 @@ from lpwa.radio import limits
 
 try:
     from micropython import const
-except ImportError:  # CPython
-    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
-        return x
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
 
 # const() with a leading underscore: folded by mpy-cross, no heap and no interned name on the node.
 _MINUTE_MS = const(60000)

@@ -6,9 +6,8 @@ radio/LIMITS.md. Durations: *_us microseconds, *_ms milliseconds (integers throu
 
 try:
     from micropython import const
-except ImportError:  # CPython
-    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
-        return x
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
 
 # A node imports this module for RADIOS, max_payload and the channel checks. Names with a leading
 # underscore are const(): mpy-cross folds them into the code, so they cost the node no heap and no

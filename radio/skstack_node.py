@@ -15,9 +15,8 @@ Portable (CPython and MicroPython).
 
 try:
     from micropython import const
-except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(n):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
-        return n
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
 
 # private, so mpy-cross folds them and a node interns no name (skstack.py has the public ones)
 _SKSENDTO_MAX = const(0x04D0)  # 1232 bytes

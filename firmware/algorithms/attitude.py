@@ -16,9 +16,8 @@ import math
 
 try:
     from micropython import const
-except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
-        return x
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
 
 
 _KP_MILLI = const(2000)             # KP = 2 rad/s per unit of error (a ratio of integers: same double everywhere)

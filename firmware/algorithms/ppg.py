@@ -28,9 +28,8 @@ from lpwa.firmware.algorithms import spo2 as spo2mod
 
 try:
     from micropython import const
-except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
-        return x
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
 
 
 _FINGER_MIN = const(20000)       # IR DC counts: below it there is no finger on the sensor

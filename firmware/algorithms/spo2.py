@@ -9,9 +9,8 @@ is given (BELOW_RANGE): an empirical curve says nothing where it was never fitte
 
 try:
     from micropython import const
-except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
-        return x
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
 
 
 DEFAULT = (9485, 3035, -4506, 7000)   # Maxim: 94.845 + 30.354 R - 45.060 R^2, from 70 %

@@ -23,9 +23,8 @@ import struct
 
 try:
     from micropython import const
-except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
-        return x
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
 
 
 MODES = ("body", "wrist")

@@ -28,9 +28,8 @@ from lpwa.firmware.algorithms.fft import real_power, twiddles
 
 try:
     from micropython import const
-except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
-        return x
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
 
 
 _SEGMENT_MAX_S = const(256)      # longest FFT segment; longer records average several segments

@@ -22,9 +22,8 @@ import time
 
 try:
     from micropython import const
-except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
-        return x
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
 
 
 _RSSI_FREE_DBM = const(-80)

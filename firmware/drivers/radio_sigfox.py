@@ -10,9 +10,8 @@ from lpwa.radio import sigfox
 
 try:
     from micropython import const
-except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(x):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
-        return x
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
 
 
 _SEND_TIMEOUT_MS = const(12000)  # three repeats of a 12-byte frame at 100 bps plus the module's pauses

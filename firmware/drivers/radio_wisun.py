@@ -12,9 +12,8 @@ from lpwa.radio.skstack_node import StreamParser, build_sksendto
 
 try:
     from micropython import const
-except ImportError:  # CPython: mpy-cross folds const() away on a board
-    def const(n):  # type: ignore[misc]  # the stubs type theirs; folded away on a board anyway
-        return n
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
 
 _SEND_TIMEOUT_MS = const(5000)
 _UDP_PORT = const(3610)  # the node's and the border router's UDP port
