@@ -15,6 +15,11 @@ the larger phase, not their sum. The pedometer samples all day (FIFO drains), so
 """
 
 import gc
+import sys
+
+# the heap the phases arrange is MicroPython's: on CPython (the simulations, the energy meter) a full
+# collection of a big process at every phase of every simulated wake only costs time
+_COLLECT = sys.implementation.name == "micropython"
 
 _COMMON = ("lpwa.radio.budget", "lpwa.radio.airtime", "lpwa.firmware.drivers.battery")
 _SEND = ("lpwa.codecs.encoder", "lpwa.codecs.keys")
@@ -75,7 +80,8 @@ def preload(kind, radio, names=None):
             __import__(name)
         except ImportError:
             pass
-    gc.collect()
+    if _COLLECT:
+        gc.collect()
 
 
 def unload(*names):
@@ -83,8 +89,6 @@ def unload(*names):
     qstr-free objects become garbage), then collect. On a board each wake is a fresh interpreter,
     so what one phase needed does not add to the peak of the next (issue #14). A module is kept
     alive by sys.modules and by its parent package's attribute: both go."""
-    import sys
-
     for name in names:
         if sys.modules.pop(name, None) is None:
             continue
@@ -95,7 +99,8 @@ def unload(*names):
                 delattr(pkg, leaf)
             except AttributeError:
                 pass
-    gc.collect()
+    if _COLLECT:
+        gc.collect()
 
 
 def intern(names):
@@ -105,8 +110,6 @@ def intern(names):
     to 1.3 KB), in a heap the wake has cut up. Measured (ram.need): worth it for the downlink
     modules; for the sending phase's codec it helped LoRa and Wi-SUN rows and cost Sigfox ones
     up to 7 KiB, so it is not done there."""
-    import sys
-
     before = set(sys.modules)
     preload(None, None, names)
     unload(*[name for name in sys.modules if name not in before])
