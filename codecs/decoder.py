@@ -10,8 +10,8 @@ from lpwa.codecs.header import (T_COMPACT, T_COMPACT_STATUS, T_FRAGMENT, T_READI
 
 # (version, frame type) -> (module, function): imported on first use
 ROUTES = {
-    (1, T_READING): ("lpwa.codecs.full", "decode_full"),
-    (1, T_STATUS): ("lpwa.codecs.full", "decode_full"),
+    (1, T_READING): ("lpwa.codecs.full_decode", "decode_full"),
+    (1, T_STATUS): ("lpwa.codecs.full_decode", "decode_full"),
     (1, T_COMPACT): ("lpwa.codecs.compact", "decode_compact_frame"),
     (1, T_COMPACT_STATUS): ("lpwa.codecs.compact", "decode_compact_frame"),
     (1, T_SEALED): ("lpwa.codecs.compact", "decode_sealed_frame"),

@@ -286,7 +286,7 @@ def decode_packed(raw, radio, meta, key_for, last_counter=None, loads=None, comp
     """A version 2 frame -> the decoded dict. A relative frame keeps "relative" (age, offsets)
     for resolve() against the device's reference; a full frame is marked "ref": "full" (the
     caller keeps its reference_of() as the device's new reference)."""
-    from lpwa.codecs.full import open_frame
+    from lpwa.codecs.full_decode import open_frame
     from lpwa.codecs.header import device_hex
     from lpwa.codecs.readings import result
 

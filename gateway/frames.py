@@ -15,7 +15,7 @@ import cbor2
 from lpwa.codecs import decoder as _decoder
 from lpwa.codecs import header as _header
 from lpwa.codecs.errors import FrameError
-from lpwa.codecs.full import open_frame
+from lpwa.codecs.full_decode import open_frame
 from lpwa.codecs.keys import Keys
 from lpwa.gateway import positions
 from lpwa.gateway.reassembly import Reassembler

@@ -4,7 +4,7 @@ import pytest
 
 from lpwa.codecs import decoder
 from lpwa.codecs.errors import FrameError
-from lpwa.codecs.full import decode_full
+from lpwa.codecs.full_decode import decode_full
 
 
 def test_routes_name_real_functions():

@@ -60,7 +60,7 @@ def v2_examples(out, dev, key, block, readings):
 def _pedometer(out, dev, key, block, r):
     """A pedometer full frame in layout revision 2 (type 3): 24 bytes, encrypted (a personal kind)."""
     from lpwa.codecs.frame import FrameEncoder
-    from lpwa.codecs.full import open_frame
+    from lpwa.codecs.full_decode import open_frame
 
     raw = FrameEncoder("pedometer", dev, key, radio="lora", sf=10, version=2).encode(30, r)[0]
     plain = open_frame(raw, lambda d: key, None, 2)[5]
