@@ -16,7 +16,12 @@ import struct
 from lpwa.codecs.cbor_types import (  # noqa: F401  (re-exported: cbor.Tag, cbor.CBORError, ...)
     _MAX_DEPTH, UNDEFINED, CBORDecodeError, CBOREncodeError, CBORError, Simple, Tag)
 
-_MAX_U64 = 0xFFFFFFFFFFFFFFFF
+try:
+    from micropython import const
+except ImportError:  # CPython (lpwa.radio.const)
+    from lpwa.radio.const import const  # type: ignore[assignment]
+
+_MAX_U64 = const(0xFFFFFFFFFFFFFFFF)
 
 
 def _half_bits(x):

@@ -16,8 +16,6 @@ class CBORDecodeError(CBORError):
 class Tag:
     """A tagged value: Tag(1, 1363896240) is an epoch time."""
 
-    __slots__ = ("tag", "value")
-
     def __init__(self, tag, value):
         self.tag = tag
         self.value = value
@@ -34,8 +32,6 @@ class Tag:
 
 class Simple:
     """A simple value other than false/true/null (e.g. undefined is Simple(23))."""
-
-    __slots__ = ("value",)
 
     def __init__(self, value):
         self.value = value
