@@ -14,7 +14,7 @@ ESP32 (MicroPython 1.25.0 from Debian trixie's source package, 32-bit, single-pr
 fixed heap; `python -m lpwa.tools.mpy.frozen_unix SOURCE` builds it with this manifest and the
 host simulation frozen in), the smallest `-X heapsize` that runs the measured day (boot, 14
 wakes, full frames, a downlink; by bisection): 43-56 KiB frozen (buoy 47-52, drone-vital 43-44,
-pedometer 53-56), against 110-146 KiB with the .mpy files `lpwa flash` installs.
+pedometer 53-56), against 100-121 KiB with the .mpy files `lpwa flash` installs.
 tests/boards/test_frozen_day.py runs every kind x radio frozen in 64 KiB when
 $LPWA_MICROPYTHON_FROZEN names such a port.
 Three steps:
