@@ -93,7 +93,8 @@ def write_config(up, cfg_json):
     cfg = json.loads(cfg_json)
     board = cfg.get("board")
     board = board if board and profile(board)["mcu"] != "host" else MEASURED_BOARD
-    compile_wiring(up.dir, board, cfg.get("radio_chip") if cfg["radio"] == "lora" else None)
+    if not up.frozen:  # a frozen image's board reads the frozen profile table; an lpwa/ folder beside it
+        compile_wiring(up.dir, board, cfg.get("radio_chip") if cfg["radio"] == "lora" else None)  # would hide it
     cfg["board"] = "host"  # the simulated board stands in for the real one
     up.write("cfg.json", config.to_json(config.parse(cfg)))
 
