@@ -66,11 +66,8 @@ def kind_schema(kind):
     if kind not in KIND_NAMES:
         return None
     name = "lpwa.codecs.schema_" + kind.replace("-", "_")
-    mod = sys.modules.get(name)
-    if mod is None:
-        __import__(name)
-        mod = sys.modules[name]
-    return mod.SCHEMA
+    __import__(name)  # returns the top package; the module itself is in sys.modules
+    return sys.modules[name].SCHEMA
 
 
 def field_index(fields, name):
