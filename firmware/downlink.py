@@ -6,7 +6,7 @@ node's durable state: sampling interval, radio parameters, reboot, sensor-fault 
 cannot follow is answered with a reason in the log, never half-applied.
 """
 
-from lpwa.firmware import tunables as configmod  # the checks only, not the whole config validator
+from lpwa.firmware import tunables  # the checks only, not the whole config validator
 
 
 def _keys(node):
@@ -32,8 +32,8 @@ def apply(node, raw):
     name = cmd["cmd"]
     if name == "set-interval":
         try:
-            seconds = configmod.check_interval(cmd["seconds"], cfg["radio"])
-        except configmod.ConfigError as e:
+            seconds = tunables.check_interval(cmd["seconds"], cfg["radio"])
+        except tunables.ConfigError as e:
             return "refused: " + str(e)
         state.set("interval_s", seconds, durable=True)
         # the new interval starts from the reading just sent
@@ -46,8 +46,8 @@ def apply(node, raw):
             lora = dict(node.lora)
             lora["sf"] = cmd["sf"]
             try:
-                lora = configmod.check_lora(lora)
-            except configmod.ConfigError as e:
+                lora = tunables.check_lora(lora)
+            except tunables.ConfigError as e:
                 return "refused: " + str(e)
             state.set("lora", lora, durable=True)
             node.lora = lora
