@@ -108,9 +108,9 @@ _rom = gc.mem_alloc()
 _image = bytearray(%(size)d)
 with open(%(image)r, "rb") as _f:
     _f.readinto(_image)
-vfs.mount(vfs.VfsRom(_image), "/lib/" + %(host)r)  # first: a mount inside a mounted /lib is refused
-vfs.mount(vfs.VfsPosix(%(dir)r), "/lib")
-sys.path[:] = ["/lib"]
+vfs.mount(vfs.VfsRom(_image), %(lib)r + "/" + %(host)r)  # first: a mount inside a mounted /lib is refused
+vfs.mount(vfs.VfsPosix(%(dir)r), %(lib)r)
+sys.path[:] = [%(lib)r]
 del _f
 gc.collect()
 _rom = gc.mem_alloc() - _rom
@@ -152,7 +152,10 @@ class UnixPort:
 
     def _mount_host(self):
         size = move_to_rom(self.dir)
-        self.prelude = MOUNT % {"dir": self.dir, "size": size, "image": os.path.join(self.dir, ROM_IMAGE), "host": HOST}
+        from lpwa.tools.cli.flash import BOARD_LIB
+
+        self.prelude = MOUNT % {"dir": self.dir, "size": size, "image": os.path.join(self.dir, ROM_IMAGE), "host": HOST,
+                                "lib": BOARD_LIB.rstrip("/")}
         r = self.run("print(_rom)", 512 * KIB)
         if r.returncode != 0:
             raise UnixPortError("%s cannot mount the host simulation from ROMFS (MicroPython 1.25+ with "
