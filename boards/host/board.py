@@ -5,6 +5,9 @@ same drivers the ESP32 uses, and what they send goes onto the simulated air (air
 board's radio would put it on the real one. The clock is simulated: sleeping costs nothing.
 """
 
+import json
+import os
+
 from lpwa.boards.host.air import Air
 from lpwa.boards.host.clock import START_S, SimClock, SimWatchdog
 from lpwa.boards.host.rng import Rng
@@ -12,6 +15,7 @@ from lpwa.boards.host.world import World
 from lpwa.firmware.store import MemoryStore
 
 
+_CARRIED = ("rtc_base_ms", "next_cause", "sigfox_seq", "light_sleeps")
 # sensor name -> the module simulating its part, where no other sensor shares it
 _PART_MODULES = {"temp": "lpwa.boards.host.ds18b20", "gps": "lpwa.boards.host.gps", "ppg": "lpwa.boards.host.max30102"}
 
@@ -21,13 +25,16 @@ class HostBoard:
     config_path = "/lpwa_config.json"
     one_wake_per_main = True  # app.main() returns after one wake (and its light sleep)
 
-    def __init__(self, kind="buoy", seed=1, scenario=None, start_s=START_S):
+    def __init__(self, kind="buoy", seed=1, scenario=None, start_s=START_S, storage=None):
         self.clock = SimClock(start_s * 1000)
         self.world = World(seed, scenario)
         self.air = Air()
         self.cfg_kind = kind
         self.rng = Rng(seed + 7)
-        self.rtc = MemoryStore()
+        # a folder: RTC memory and flash are files there, as on a board neither is heap, and they
+        # outlast the interpreter (suspend/resume: each deep-sleep wake a fresh one, lpwa.tools.sim.ram)
+        self.storage = storage
+        self.rtc = self._store("rtc")
         self.flash_files = {}
         self.rtc_base_ms = 0  # the chip's RTC clock restarts at 0 on power loss
         self.next_cause = "power-on"
@@ -95,7 +102,7 @@ class HostBoard:
         self.next_cause = "watchdog"
 
     def power_loss(self, off_ms=0):
-        self.rtc = MemoryStore()
+        self.rtc.write(b"")  # RTC memory is lost
         self.mpu = None
         self.clock.ms += off_ms
         self.rtc_base_ms = self.clock.ms
@@ -114,8 +121,54 @@ class HostBoard:
     def flash(self, name):
         st = self.flash_files.get(name)
         if st is None:
-            st = self.flash_files[name] = MemoryStore()
+            st = self.flash_files[name] = self._store("flash-" + name)
         return st
+
+    def _store(self, name):
+        if self.storage is None:
+            return MemoryStore()
+        from lpwa.firmware.store import FileStore
+
+        return FileStore(self.storage + "/" + name + ".bin")
+
+    def rtc_size(self):
+        """Bytes in RTC memory now (a file-backed RTC is not read into the heap for this)."""
+        if self.storage is None:
+            return len(self.rtc.data or b"")
+        try:
+            return os.stat(self.rtc.path)[6]
+        except OSError:
+            return 0
+
+    # what outlasts the chip's reset besides RTC memory and flash (the world, the air, the modules'
+    # own memory), carried from one interpreter to the next through storage/board.json
+    def suspend(self):
+        from binascii import hexlify
+
+        d = {"ms": self.clock.ms, "rng": self.rng.state, "world_rng": self.world.rng.state,
+             "downlinks": [[t, o, hexlify(b).decode()] for t, o, b in self.air.downlinks]}
+        for k in _CARRIED:
+            d[k] = getattr(self, k)
+        with open(self.storage + "/board.json", "w") as f:
+            json.dump(d, f)
+
+    def resume(self):
+        """Pick up where the last interpreter's suspend() left the board; False: nothing to resume
+        (the day's first boot). The simulated parts start afresh, as after a reset."""
+        from binascii import unhexlify
+
+        try:
+            with open(self.storage + "/board.json") as f:
+                d = json.load(f)
+        except OSError:
+            return False
+        self.clock.ms = d["ms"]
+        self.rng.state = d["rng"]
+        self.world.rng.state = d["world_rng"]
+        self.air.downlinks = [(t, o, unhexlify(h)) for t, o, h in d["downlinks"]]
+        for k in _CARRIED:
+            setattr(self, k, d[k])
+        return True
 
     def watchdog(self, timeout_ms):
         return SimWatchdog(self.clock, timeout_ms)

@@ -66,9 +66,9 @@ class Simulation:
         sleep_ms = self._run_wake(node)
         self._track_mem(node)
         self._collect(node)
-        raw = self.board.rtc.read()
-        if raw and len(raw) > self.rtc_bytes:
-            self.rtc_bytes = len(raw)
+        size = self.board.rtc_size()
+        if size > self.rtc_bytes:
+            self.rtc_bytes = size
         if sleep_ms:
             self.board.deep_sleep(sleep_ms)
         if node.tracker is not None:

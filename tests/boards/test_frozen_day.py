@@ -27,4 +27,4 @@ def test_the_frozen_node_runs_its_day_in_64_kib(frozen_port, kind, radio):
 
     cfg = sim_config(kind, radio)
     ram.write_config(frozen_port, cfg)
-    assert frozen_port.fits(ram.day_code(cfg), FROZEN_HEAP)
+    assert ram.day_fits(frozen_port, cfg, FROZEN_HEAP)

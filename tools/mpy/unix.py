@@ -125,6 +125,22 @@ def failure(r):
     return lines[-1] if lines else "exit %d" % r.returncode
 
 
+def bisect_heap(fits, lo=32 * KIB, hi=512 * KIB):
+    """The smallest heap in whole KiB for which fits(heap_bytes) holds; None if even `hi` does not."""
+    if not fits(hi):
+        return None
+    lo_k, hi_k = lo // KIB, hi // KIB  # invariant: hi_k fits; lo_k - 1 assumed not to
+    if fits(lo_k * KIB):
+        return lo_k * KIB
+    while hi_k - lo_k > 1:
+        mid = (lo_k + hi_k) // 2
+        if fits(mid * KIB):
+            hi_k = mid
+        else:
+            lo_k = mid
+    return hi_k * KIB
+
+
 class UnixPort:
     """One installed tree and the interpreter that runs it; each run is a fresh process.
 
@@ -197,18 +213,7 @@ class UnixPort:
 
     def smallest_heap(self, code, lo=32 * KIB, hi=512 * KIB):
         """The smallest heap, in whole KiB, that runs `code`; None if even `hi` does not."""
-        if not self.fits(code, hi):
-            return None
-        lo_k, hi_k = lo // KIB, hi // KIB  # invariant: hi_k fits; lo_k - 1 assumed not to
-        if self.fits(code, lo_k * KIB):
-            return lo_k * KIB
-        while hi_k - lo_k > 1:
-            mid = (lo_k + hi_k) // 2
-            if self.fits(code, mid * KIB):
-                hi_k = mid
-            else:
-                lo_k = mid
-        return hi_k * KIB
+        return bisect_heap(lambda h: self.fits(code, h), lo, hi)
 
     def usable(self, heap_bytes):
         """gc.mem_free() + gc.mem_alloc() with a heap of heap_bytes, less the host simulation's ROM image:

@@ -15,13 +15,20 @@ simulation in place of boards/esp32.py; the real LoRa driver (micropython-lib, m
 """
 
 import json
+import os
+import shutil
 
-from lpwa.tools.mpy.unix import KIB, UnixPortError, failure
+from lpwa.tools.mpy.unix import KIB, UnixPortError, bisect_heap, failure
 
 WAKES = 14
 LOW, HIGH = 32 * KIB, 512 * KIB
 PROBE_HEAP = HIGH  # the heap the peak/resident run gets: room enough not to matter
 
+STORAGE = "board"  # beside the tree: the host board's RTC memory, flash and what else outlasts a reset
+
+# One boot of the chip: the first run of a day starts it, each later run resumes the board where the last
+# left it. A deep sleep (or any reset) ends the run, as it restarts the chip: RAM goes, RTC memory and flash
+# stay, and the next wake is a fresh interpreter. Light sleep keeps RAM: the pedometer's wakes share one run.
 DAY = """
 import gc, json
 gc.collect()
@@ -35,8 +42,10 @@ from lpwa.firmware.app import load_config
 from lpwa.boards.host.board import HostBoard
 from lpwa.boards.host.simulate import Simulation
 _cfg = load_config("cfg.json")  # as the node reads it at boot (the validator is dropped after)
-_sim = Simulation(_cfg, HostBoard(_cfg["kind"]), None, %(measure)r)
-_sim.schedule(downlinks=[(0.0, bytes.fromhex(%(downlink)r))])
+_board = HostBoard(_cfg["kind"], storage=%(storage)r)
+_first = not _board.resume()
+_sim = Simulation(_cfg, _board, None, %(measure)r)
+_sim.schedule(downlinks=[(0.0, bytes.fromhex(%(downlink)r))] if _first else ())  # resumed: still on the air
 _frames = _downlinks = 0
 for _i in range(%(wakes)d):
     _sim.step()
@@ -44,11 +53,14 @@ for _i in range(%(wakes)d):
     _downlinks += sum(1 for _e in _sim.events if _e.get("event") == "downlink")
     _sim.frames = []  # the host's record of the air, not the node's memory
     _sim.events = []
+    if _board.next_cause != "light-sleep":
+        break
 _sim.frames = _sim.events = None
 gc.collect()
 _peak = gc.peak() if hasattr(gc, "peak") else None
+_board.suspend()
 print(json.dumps({"resident": gc.mem_alloc() - _base, "checkpoint_high": _sim.mem["alloc_high"], "base": _base,
-                  "gc_peak": _peak, "frames": _frames, "downlinks": _downlinks}))
+                  "gc_peak": _peak, "frames": _frames, "downlinks": _downlinks, "wakes": _sim.wakes}))
 """
 
 IMPORTS = """
@@ -67,8 +79,29 @@ for _m in %r:
 
 
 def day_code(cfg_json, wakes=WAKES, measure=False):
-    """The MicroPython program of the measured day (reads cfg.json from the tree's folder)."""
-    return DAY % {"measure": bool(measure), "downlink": _downlink(cfg_json).hex(), "wakes": wakes}
+    """The MicroPython program of one boot of the measured day, at most `wakes` wakes (reads cfg.json
+    from the tree's folder, resumes the board from STORAGE)."""
+    return DAY % {"measure": bool(measure), "downlink": _downlink(cfg_json).hex(), "wakes": wakes,
+                  "storage": STORAGE}
+
+
+def run_day(up, cfg_json, heap_bytes, wakes=WAKES, measure=False):
+    """Run the day's boots one after the other, each a fresh interpreter with heap_bytes, until `wakes`
+    wakes have run; [per-boot results] (the JSON each printed), or None when one ran out of heap."""
+    storage = os.path.join(up.dir, STORAGE)
+    shutil.rmtree(storage, ignore_errors=True)
+    os.mkdir(storage)
+    out, done = [], 0
+    while done < wakes:
+        r = up.run(day_code(cfg_json, wakes - done, measure), heap_bytes)
+        if r.returncode != 0:
+            if "MemoryError" in failure(r):
+                return None
+            raise UnixPortError("the measured day failed: %s" % failure(r))
+        got = json.loads(r.stdout.strip().splitlines()[-1])
+        out.append(got)
+        done += got["wakes"]
+    return out
 
 
 def _downlink(cfg_json):
@@ -84,11 +117,11 @@ MEASURED_BOARD = "heltec-v2"  # whose wiring module the day imports when the con
 
 
 def write_config(up, cfg_json):
-    """cfg.json beside the tree, as the measured day reads it: the config, on the simulated board; and
-    the wiring module `lpwa flash` would install for the config's board."""
+    """cfg.json beside the tree, as the measured day reads it: the config (and its stamp, as `lpwa flash`
+    writes them), on the simulated board; and the wiring module `lpwa flash` would install for the config's board."""
     from lpwa.boards.profiles import profile
     from lpwa.firmware import config
-    from lpwa.tools.cli.flash import compile_wiring
+    from lpwa.tools.cli.flash import compile_wiring, write_device_config
 
     cfg = json.loads(cfg_json)
     board = cfg.get("board")
@@ -96,27 +129,33 @@ def write_config(up, cfg_json):
     if not up.frozen:  # a frozen image's board reads the frozen profile table; an lpwa/ folder beside it
         compile_wiring(up.dir, board, cfg.get("radio_chip") if cfg["radio"] == "lora" else None)  # would hide it
     cfg["board"] = "host"  # the simulated board stands in for the real one
-    up.write("cfg.json", config.to_json(config.parse(cfg)))
+    write_device_config(up.dir, "cfg.json", config.to_json(config.parse(cfg)))  # with its stamp, as flashed
+
+
+def day_fits(up, cfg_json, heap_bytes, wakes=WAKES):
+    """Does the day (every boot of it) run to the end with heap_bytes? (cfg.json written: write_config)"""
+    return run_day(up, cfg_json, heap_bytes, wakes) is not None
 
 
 def need(up, cfg_json, wakes=WAKES):
     """The usable heap (gc.mem_free() + gc.mem_alloc(), as the boards' figures are) of the smallest
     -X heapsize (whole KiB) the measured day runs in on the UnixPort `up`; None: not in 512 KiB."""
     write_config(up, cfg_json)
-    heapsize = up.smallest_heap(day_code(cfg_json, wakes), LOW, HIGH)
+    heapsize = bisect_heap(lambda h: day_fits(up, cfg_json, h, wakes), LOW, HIGH)
     return None if heapsize is None else up.usable(heapsize)
 
 
 def measure(up, cfg_json, wakes=WAKES):
     """{"need", "peak", "resident", ...} in bytes for one config on the UnixPort `up` (need: see need())."""
     need_b = need(up, cfg_json, wakes)
-    r = up.run(day_code(cfg_json, wakes, measure=True), PROBE_HEAP)
-    if r.returncode != 0:
-        raise UnixPortError("the measured day failed: %s" % failure(r))
-    got = json.loads(r.stdout.strip().splitlines()[-1])
-    peak = (got["gc_peak"] if got["gc_peak"] is not None else got["checkpoint_high"]) - up.rom_bytes
-    return {"need": need_b, "peak": peak, "peak_from": "gc.peak()" if got["gc_peak"] is not None else "checkpoints",
-            "resident": got["resident"], "wakes": wakes, "frames": got["frames"], "downlinks": got["downlinks"],
+    boots = run_day(up, cfg_json, PROBE_HEAP, wakes, measure=True)
+    if boots is None:
+        raise UnixPortError("the measured day ran out of %d KiB of heap" % (PROBE_HEAP // KIB))
+    gc_peak = boots[0]["gc_peak"] is not None
+    peak = max(g["gc_peak"] if gc_peak else g["checkpoint_high"] or 0 for g in boots) - up.rom_bytes
+    return {"need": need_b, "peak": peak, "peak_from": "gc.peak()" if gc_peak else "checkpoints",
+            "resident": max(g["resident"] for g in boots), "wakes": wakes, "boots": len(boots),
+            "frames": sum(g["frames"] for g in boots), "downlinks": sum(g["downlinks"] for g in boots),
             "interpreter": "unix port" + (" (frozen)" if up.frozen else ""), "form": "frozen" if up.frozen else "mpy"}
 
 

@@ -12,12 +12,32 @@ def test_a_buoy_day_runs_in_the_measured_heap_and_not_in_less(unix_port_exe):
     with unix.UnixPort(unix_port_exe) as up:
         m = ram.measure(up, cfg, wakes=6)
         assert ram.LOW < m["need"] < ram.HIGH
-        heapsize = up.smallest_heap(ram.day_code(cfg, 6))
+        heapsize = unix.bisect_heap(lambda h: ram.day_fits(up, cfg, h, 6))
         assert up.usable(heapsize) == m["need"]
-        assert up.fits(ram.day_code(cfg, 6), heapsize) and not up.fits(ram.day_code(cfg, 6), heapsize - 1024)
+        assert ram.day_fits(up, cfg, heapsize, 6) and not ram.day_fits(up, cfg, heapsize - 1024, 6)
     assert 0 < m["resident"] <= m["peak"] <= m["need"]
     assert m["frames"] >= 1 and m["downlinks"] == 1  # the day covers a frame and a downlink
     assert m["form"] == "mpy" and m["wakes"] == 6
+    assert m["boots"] == 6  # a buoy deep-sleeps: each wake is a fresh interpreter, as on the board
+
+
+def test_deep_sleep_restarts_the_interpreter_and_light_sleep_does_not(unix_port_exe):
+    """A deep-sleep wake resumes the board (clock, RTC memory, flash: files, not heap) in a fresh
+    interpreter; the pedometer's wakes share one run."""
+    import json
+    import os
+
+    with unix.UnixPort(unix_port_exe) as up:
+        ram.write_config(up, sim_config("drone-vital", "lora"))
+        boots = ram.run_day(up, sim_config("drone-vital", "lora"), ram.PROBE_HEAP, 3)
+        assert [b["wakes"] for b in boots] == [1, 1, 1]
+        storage = os.path.join(up.dir, ram.STORAGE)
+        with open(os.path.join(storage, "board.json")) as f:
+            board = json.load(f)
+        assert board["ms"] > 0 and board["next_cause"] == "deep-sleep"
+        assert {"rtc.bin", "flash-counter.bin", "flash-budget.bin"} <= set(os.listdir(storage))
+        ram.write_config(up, sim_config("pedometer", "lora"))
+        assert [b["wakes"] for b in ram.run_day(up, sim_config("pedometer", "lora"), ram.PROBE_HEAP, 3)] == [3]
 
 
 def test_every_installed_module_has_its_own_cost(unix_port_exe):
