@@ -44,9 +44,16 @@ _DOWNLINK = ("lpwa.firmware.downlink", "lpwa.codecs.command_node") + _TUNABLES
 
 
 def load_config(path):
-    """The device config, parsed by the validator, which is then dropped: it is boot-only work
-    (a downlink that changes the config loads it again to check what it changes). Raises
-    ConfigError (a ValueError) for a missing or bad file."""
+    """The device config: as `lpwa flash` validated it (firmware/config_stamp.py), else parsed by the
+    validator, which is then dropped: it is boot-only work (a downlink that changes the config loads
+    it again to check what it changes). Raises ConfigError (a ValueError) for a missing or bad file."""
+    from lpwa.firmware import config_stamp
+
+    cfg = config_stamp.read(path)
+    config_stamp = None
+    unload("lpwa.firmware.config_stamp")
+    if cfg is not None:
+        return cfg
     from lpwa.firmware import config
 
     try:
@@ -85,6 +92,7 @@ class Node:
         self.alloc_boot = None  # the same as live heap: gc.mem_alloc()
         self.alloc_high = None  # highest live heap at a checkpoint
         self.encoder = None
+        self.radio = None  # up from the sending phase on (_radio_up)
         self.tracker = None  # pedometer: the continuous step counter (firmware/pedometer.py)
         self.rebooting = False
 
@@ -147,18 +155,24 @@ class Node:
             state.set("boot_ms", now)
             state.set("last_reset", self.reset_cause)
         self.lora = state.get("lora") or cfg["lora"]
+        self._mem()
+        wdt.feed()
+        return wdt, now
+
+    def _radio_up(self):
+        """The duty-cycle budget and the radio, which only sending uses: brought up after the sensors,
+        so their modules and state are not in the heap while sampling is (firmware/preload.py)."""
+        b = self.board
+        cfg = self.cfg
         from lpwa.radio import budget as bmod
 
-        store = MirroredStore(SlotStore(slots, "budget"), b.flash("budget"))
+        store = MirroredStore(SlotStore(self.slots, "budget"), b.flash("budget"))
         self.budget = bmod.Budget(store, uplink.budget_profile(bmod, cfg, self.lora))
         try:
             self.radio = b.radio(cfg, self.lora)
         except Exception as e:  # a radio that does not answer: sample and save anyway, retry next wake
             self.radio = None
             self.log.append({"event": "radio-error", "error": repr(e)})
-        self._mem()
-        wdt.feed()
-        return wdt, now
 
     def _sample(self, due, readings, now):
         """Step 2: read this kind's sensors into `readings`; returns (fault flags, alarm, reason).
@@ -203,6 +217,7 @@ class Node:
             self.board.release_sensors(("battery",))
             unload(*done)
             preload(kind, radio, phases.send_modules(radio))
+        self._radio_up()
 
     def _sampling(self):
         """May this node read its sensors and send readings? Personal kinds need consent."""

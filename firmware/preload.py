@@ -21,7 +21,8 @@ import sys
 # collection of a big process at every phase of every simulated wake only costs time
 _COLLECT = sys.implementation.name == "micropython"
 
-_COMMON = ("lpwa.radio.budget", "lpwa.radio.airtime", "lpwa.firmware.drivers.battery")
+_COMMON = ("lpwa.firmware.drivers.battery",)
+_SEND_COMMON = ("lpwa.radio.budget", "lpwa.radio.airtime")
 _SEND = ("lpwa.codecs.encoder", "lpwa.codecs.keys")
 _KIND = {
     "buoy": ("lpwa.firmware.sensing_buoy", "lpwa.firmware.drivers.gps", "lpwa.firmware.drivers.ds18b20", "lpwa.firmware.drivers.conductivity",
@@ -57,14 +58,15 @@ def modules(kind, radio):
 
 
 def boot_modules(kind, radio):
-    """What boot imports: the budget, the radio driver and this kind's sampling (and, for a kind
-    that samples all day, the codec too: it has no phase without its sensors)."""
-    mods = _COMMON + _RADIO.get(radio, ()) + ((_SCHEMA[kind],) if kind in _SCHEMA else ()) + _KIND.get(kind, ())
+    """What boot imports: this kind's sampling (and, for a kind that samples all day, the sending
+    phase's too: it has no phase without its sensors)."""
+    mods = _COMMON + ((_SCHEMA[kind],) if kind in _SCHEMA else ()) + _KIND.get(kind, ())
     return mods if kind in _SAMPLING_ONLY else mods + send_modules(radio)
 
 
 def send_modules(radio):
-    return _SEND + ((_CODEC[radio],) if radio in _CODEC else ())
+    """The sending phase's: the budget, the radio driver, the encoder and this radio's codec."""
+    return _SEND_COMMON + _RADIO.get(radio, ()) + _SEND + ((_CODEC[radio],) if radio in _CODEC else ())
 
 
 def sampling_only(kind):
