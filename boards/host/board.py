@@ -12,12 +12,18 @@ from lpwa.boards.host.air import Air
 from lpwa.boards.host.clock import START_S, SimClock, SimWatchdog
 from lpwa.boards.host.rng import Rng
 from lpwa.boards.host.world import World
-from lpwa.firmware.store import MemoryStore
 
 
 _CARRIED = ("rtc_base_ms", "next_cause", "sigfox_seq", "light_sleeps")
-# sensor name -> the module simulating its part, where no other sensor shares it
-_PART_MODULES = {"temp": "lpwa.boards.host.ds18b20", "gps": "lpwa.boards.host.gps", "ppg": "lpwa.boards.host.max30102"}
+# the modules simulating each kind's parts and each radio's module (none imports node code when loaded)
+_PARTS = {"buoy": ("analog", "ds18b20", "gps", "i2c", "mpu6050"), "drone-vital": ("analog", "gps", "i2c", "max30102"),
+          "pedometer": ("analog", "i2c", "mpu6050", "motion")}
+
+
+def part_modules(kind, radio):
+    """The host modules a node of this kind and radio makes the board import: the RAM measurement
+    (lpwa.tools.sim.ram) loads them before the node and leaves them out, as a real board has no simulator."""
+    return ["lpwa.boards.host." + m for m in _PARTS.get(kind, ()) + (radio,)]
 
 
 class HostBoard:
@@ -125,9 +131,10 @@ class HostBoard:
         return st
 
     def _store(self, name):
+        from lpwa.firmware.store import FileStore, MemoryStore
+
         if self.storage is None:
             return MemoryStore()
-        from lpwa.firmware.store import FileStore
 
         return FileStore(self.storage + "/" + name + ".bin")
 
@@ -183,16 +190,9 @@ class HostBoard:
     def release_sensors(self, keep=()):
         """Forget every sensor driver but `keep` (powered parts stay powered): the end of the wake's
         sampling, so the drivers' code can leave the heap (firmware/preload.py)."""
-        from lpwa.firmware.preload import unload
-
-        gone = []
         for name in list(self.sensors):
             if name not in keep:
-                del self.sensors[name]
-                gone.append(_PART_MODULES.get(name))
-        # the simulated parts go too (a real part costs no heap); one of them imports its driver's
-        # CRC, which would keep the driver's module alive
-        unload(*[m for m in gone if m is not None])
+                del self.sensors[name]  # the simulated part goes with its driver (a real part costs no heap)
 
     def sensor(self, name):
         drv = self.sensors.get(name)

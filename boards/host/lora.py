@@ -1,6 +1,5 @@
 """A simulated LoRa modem with micropython-lib's `lora` API, transmitting onto the simulated air."""
 
-from lpwa.radio.airtime import lora_airtime_us
 
 GATEWAY_RSSI = -92  # what the simulated gateway measures of this node
 GATEWAY_SNR = 6.5
@@ -37,6 +36,8 @@ class SimLoraModem:
 
     def send(self, payload):
         cfg = self.cfg
+        from lpwa.radio.airtime import lora_airtime_us  # the node's, imported when used
+
         air_us = lora_airtime_us(len(payload), cfg["sf"], cfg["bw_khz"])
         meta = {"freq": cfg["freq_khz"] / 1000, "datr": "SF%dBW%d" % (cfg["sf"], cfg["bw_khz"]),
                 "rssi": GATEWAY_RSSI, "snr": GATEWAY_SNR}

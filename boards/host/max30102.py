@@ -2,7 +2,6 @@
 
 import math
 
-from lpwa.firmware.algorithms import spo2 as spo2mod
 
 
 class SimMAX30102:
@@ -34,6 +33,8 @@ class SimMAX30102:
         count = len(buf) // 6
         t0 = self.board.clock.ms - count * 1000 // self.RATE
         hr, spo2 = self.board.world.vitals(self.board.now_s())
+        from lpwa.firmware.algorithms import spo2 as spo2mod  # the node's, imported when used
+
         r = spo2mod.r_for(spo2) / 1000.0      # the default curve: this simulated sensor's own
         ir_dc, ir_ac = 100000.0, 1200.0
         red_dc = 90000.0

@@ -4,7 +4,6 @@ AT$SF=<hex>[,1] -> OK [, RX=...]; three repeats of airtime. The module's sequenc
 in its own NVM (the board's `sigfox_seq`), so it survives the MCU's resets and power loss.
 """
 
-from lpwa.radio.airtime import sigfox_total_airtime_us
 
 DOWNLINK_WAIT_MS = 25000
 
@@ -30,6 +29,8 @@ class SimSigfoxUart:
             self.out.append(b"ERR_SFX_ERR_SEND_FRAME_WAIT_TIMEOUT\r\n")
             return
         b.sigfox_seq = (b.sigfox_seq + 1) & 0xFFF  # 12 bits on air, as the callback's seqNumber
+        from lpwa.radio.airtime import sigfox_total_airtime_us  # the node's, imported when used
+
         air_us = sigfox_total_airtime_us(len(payload))
         b.air.transmit("sigfox", payload, b.clock.ms, air_us, {"device": self.device, "seq": b.sigfox_seq})
         b.clock.sleep_ms(air_us // 1000 + 1000)

@@ -6,7 +6,6 @@ simulated node would carry it on its heap beside the node's own lpwa.radio.sksta
 (issue #14). tests/boards/test_host_wisun.py checks them against those builders.
 """
 
-from lpwa.radio.airtime import wisun_airtime_us
 
 WISUN_GATEWAY = "FE80:0000:0000:0000:021D:1290:0003:C890"
 WISUN_NODE = "FE80:0000:0000:0000:021D:1290:0003:C891"
@@ -30,6 +29,8 @@ class SimSkstackUart:
         n = int(parts[5], 16)
         payload = parts[6][:n]
         b = self.board
+        from lpwa.radio.airtime import wisun_airtime_us  # the node's, imported when used
+
         air_us = wisun_airtime_us(n)
         b.air.transmit("wisun", payload, b.clock.ms, air_us, {"rssi": GATEWAY_RSSI, "sender": WISUN_NODE})
         b.clock.sleep_ms(air_us // 1000 + 5)

@@ -16,6 +16,7 @@ simulation in place of boards/esp32.py; the real LoRa driver (micropython-lib, m
 
 import json
 import os
+import re
 import shutil
 
 from lpwa.tools.mpy.unix import KIB, UnixPortError, bisect_heap, failure
@@ -29,9 +30,31 @@ STORAGE = "board"  # beside the tree: the host board's RTC memory, flash and wha
 # One boot of the chip: the first run of a day starts it, each later run resumes the board where the last
 # left it. A deep sleep (or any reset) ends the run, as it restarts the chip: RAM goes, RTC memory and flash
 # stay, and the next wake is a fresh interpreter. Light sleep keeps RAM: the pedometer's wakes share one run.
-DAY = """
+# The simulator's modules (this kind's parts, its radio's module), loaded first: a real board has none
+# of them, so need and peak leave out the heap they take (_host), less the names they intern, which
+# stay counted (they fill the qstr pools the node's names share: host_names()).
+HOST = """
 import gc, json
+import lpwa.boards  # the packages, node code (the host simulation's parent)
 gc.collect()
+_host = gc.mem_alloc()
+from lpwa.boards.host.board import HostBoard, part_modules
+for _m in part_modules(%(kind)r, %(radio)r):
+    __import__(_m)
+from lpwa.boards.host.simulate import Simulation
+gc.collect()
+_host = gc.mem_alloc() - _host
+"""
+
+# micropython.qstr_info() prints: n_total_bytes is what the interned names' pools and text take
+HOST_NAMES = """
+import micropython
+micropython.qstr_info()
+""" + HOST + """
+micropython.qstr_info()
+"""
+
+DAY = HOST + """
 _base = gc.mem_alloc()
 import lpwa.boards.esp32  # what a real board imports in place of the host simulation, and its pins:
 try:
@@ -39,8 +62,6 @@ try:
 except ImportError:
     import lpwa.boards.profiles  # a frozen image: the profile table, frozen with the rest
 from lpwa.firmware.app import load_config
-from lpwa.boards.host.board import HostBoard
-from lpwa.boards.host.simulate import Simulation
 _cfg = load_config("cfg.json")  # as the node reads it at boot (the validator is dropped after)
 _board = HostBoard(_cfg["kind"], storage=%(storage)r)
 _first = not _board.resume()
@@ -60,7 +81,7 @@ gc.collect()
 _peak = gc.peak() if hasattr(gc, "peak") else None
 _board.suspend()
 print(json.dumps({"resident": gc.mem_alloc() - _base, "checkpoint_high": _sim.mem["alloc_high"], "base": _base,
-                  "gc_peak": _peak, "frames": _frames, "downlinks": _downlinks, "wakes": _sim.wakes}))
+                  "gc_peak": _peak, "frames": _frames, "downlinks": _downlinks, "wakes": _sim.wakes, "host": _host}))
 """
 
 IMPORTS = """
@@ -78,11 +99,27 @@ for _m in %r:
 """
 
 
+def host_names(up, cfg_json):
+    """Bytes the simulator's modules add to the qstr pools and their text (counted in the node's need)."""
+    cfg = json.loads(cfg_json)
+    r = up.run(HOST_NAMES % {"kind": cfg["kind"], "radio": cfg["radio"]}, PROBE_HEAP)
+    totals = [int(t) for t in re.findall(r"n_total_bytes=(\d+)", r.stdout)]
+    if r.returncode != 0 or len(totals) != 2:
+        raise UnixPortError("cannot read the host simulation's names: %s" % failure(r))
+    return totals[1] - totals[0]
+
+
+def host_bytes(up, cfg_json, heap_bytes):
+    """The heap the simulator's modules take, less their names: what need and peak leave out."""
+    return run_day(up, cfg_json, heap_bytes, 1)[0]["host"] - host_names(up, cfg_json)
+
+
 def day_code(cfg_json, wakes=WAKES, measure=False):
     """The MicroPython program of one boot of the measured day, at most `wakes` wakes (reads cfg.json
     from the tree's folder, resumes the board from STORAGE)."""
+    cfg = json.loads(cfg_json)
     return DAY % {"measure": bool(measure), "downlink": _downlink(cfg_json).hex(), "wakes": wakes,
-                  "storage": STORAGE}
+                  "storage": STORAGE, "kind": cfg["kind"], "radio": cfg["radio"]}
 
 
 def run_day(up, cfg_json, heap_bytes, wakes=WAKES, measure=False):
@@ -142,7 +179,9 @@ def need(up, cfg_json, wakes=WAKES):
     -X heapsize (whole KiB) the measured day runs in on the UnixPort `up`; None: not in 512 KiB."""
     write_config(up, cfg_json)
     heapsize = bisect_heap(lambda h: day_fits(up, cfg_json, h, wakes), LOW, HIGH)
-    return None if heapsize is None else up.usable(heapsize)
+    if heapsize is None:
+        return None
+    return up.usable(heapsize) - host_bytes(up, cfg_json, heapsize)
 
 
 def measure(up, cfg_json, wakes=WAKES):
@@ -152,9 +191,10 @@ def measure(up, cfg_json, wakes=WAKES):
     if boots is None:
         raise UnixPortError("the measured day ran out of %d KiB of heap" % (PROBE_HEAP // KIB))
     gc_peak = boots[0]["gc_peak"] is not None
-    peak = max(g["gc_peak"] if gc_peak else g["checkpoint_high"] or 0 for g in boots) - up.rom_bytes
+    host = boots[0]["host"] - host_names(up, cfg_json)
+    peak = max(g["gc_peak"] if gc_peak else g["checkpoint_high"] or 0 for g in boots) - up.rom_bytes - host
     return {"need": need_b, "peak": peak, "peak_from": "gc.peak()" if gc_peak else "checkpoints",
-            "resident": max(g["resident"] for g in boots), "wakes": wakes, "boots": len(boots),
+            "resident": max(g["resident"] for g in boots), "wakes": wakes, "boots": len(boots), "host": host,
             "frames": sum(g["frames"] for g in boots), "downlinks": sum(g["downlinks"] for g in boots),
             "interpreter": "unix port" + (" (frozen)" if up.frozen else ""), "form": "frozen" if up.frozen else "mpy"}
 
