@@ -47,8 +47,8 @@ class RtcMemory:
         self.rtc = rtc
 
     def read(self):
-        data = self.rtc.memory()
-        return bytes(data) if data else None
+        data = self.rtc.memory()  # bytes already: bytes() of it would be a second copy on MicroPython
+        return data if data else None
 
     def write(self, data):
         self.rtc.memory(data)

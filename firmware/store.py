@@ -72,7 +72,6 @@ class Slots:
     def __init__(self, store):
         self.store = store
         self.slots = {}
-        self._buf = None  # the last flush's image, reused while the size holds (a drain every few s)
         raw = store.read()
         if raw and len(raw) >= 8 and raw[:4] == _MAGIC:
             body = memoryview(raw)[8:]  # a view: slices below copy each slot once, not the body first
@@ -108,9 +107,7 @@ class Slots:
         size = 8
         for name in slots:
             size += 3 + len(name) + len(slots[name])
-        buf = self._buf
-        if buf is None or len(buf) != size:
-            buf = self._buf = bytearray(size)
+        buf = _image(size)
         i = 8
         for name in slots:
             data = slots[name]
@@ -124,8 +121,22 @@ class Slots:
             buf[i + 2 : i + 2 + n] = data
             i += 2 + n
         buf[0:4] = _MAGIC
-        struct.pack_into("<I", buf, 4, _check(memoryview(buf)[8:]))
-        self.store.write(buf)
+        view = memoryview(buf)
+        struct.pack_into("<I", buf, 4, _check(view[8:size]))
+        self.store.write(view[:size])
+
+
+_flush_buf = None  # one per interpreter: the pedometer's wakes (light sleep) share it, as do a wake's flushes
+
+
+def _image(size):
+    """A buffer of at least `size` bytes for Slots.flush, allocated again only when the record outgrows it
+    (with room to spare): a new one at every wake's save would ask for ~1.2 KB in one piece of a heap the
+    wake has cut up."""
+    global _flush_buf
+    if _flush_buf is None or len(_flush_buf) < size:
+        _flush_buf = bytearray((size + 255) // 256 * 256)
+    return _flush_buf
 
 
 class SlotStore:
