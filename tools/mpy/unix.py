@@ -10,8 +10,9 @@ The host simulation is hardware, not node code, so it is kept out of the heap be
 .mpy files go into a ROMFS image (mpremote's writer) that every run mounts over
 lpwa/boards/host before anything else, and its bytecode then runs in place from the image. The
 image's buffer is the one heap block allocated first; `usable` leaves it out, so a heap figure
-here is what the node itself gets. What the simulation allocates at run time (its objects, the
-simulated world's state) stays in the measured heap: an overcount, not an undercount.
+here is what the node itself gets (lpwa.tools.sim.ram also leaves out the heap the simulator's
+modules take when loaded, but not the names they intern). What the simulation allocates at run
+time (its objects, the simulated world's state) stays in the measured heap: an overcount.
 
 Where the interpreter comes from, first found wins: $LPWA_MICROPYTHON (when set, only it),
 `micropython` on PATH, ../shared/tools/micropython-unix/micropython beside the checkout.

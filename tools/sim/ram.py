@@ -2,16 +2,19 @@
 
 need:     the smallest heap (whole KiB, bisected in 32..512 KiB) in which a short simulated day
           runs to the end: boot, routine wakes, full frames and a downlink queued at the start
-          (applied at the first receive window the radio's budget allows).
+          (applied at the first receive window the radio's budget allows). Each deep-sleep wake
+          is a fresh interpreter, as on an ESP32 (deep sleep resets the chip; RTC memory and flash,
+          files here, carry the board over); light-sleep wakes (the pedometer) share one.
 peak:     the largest live heap at the app's checkpoints (gc.collect() then gc.mem_alloc(),
           measure_mem) or gc.peak() where the interpreter has it (gc_peak.patch).
-resident: live heap after the day, after gc.collect(), minus what was live before the first
-          import (modules, config, app and simulated-board state).
+resident: live heap after a boot's wakes, after gc.collect(), minus what was live before the
+          first node import (modules, config, app and simulated-board state); the largest boot's.
+need and peak leave out the simulator's modules (HOST), not the names they intern.
 modules:  resident cost of each installed module: gc.mem_alloc() after gc.collect() before and
           after importing it, in manifest order in one fresh interpreter (so a module's cost
           leaves out what its imports already brought in).
-The tree is the installed form (mpy-cross .mpy, as `lpwa flash` installs) plus the host
-simulation in place of boards/esp32.py; the real LoRa driver (micropython-lib, mip) is not in it.
+The tree is the installed form (mpy-cross .mpy, as `lpwa flash` installs, with the config's stamp)
+plus the host simulation; the real LoRa driver (micropython-lib, mip) is not in it.
 """
 
 import json

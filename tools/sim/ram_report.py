@@ -51,9 +51,10 @@ def print_section(rows, facts, out=sys.stdout):
         return
     boards = list(rows[0]["ram"]["fits"])
     w("RAM on the unix port with a fixed heap (%s; 32-bit, float32): a %d-wake day (boot, routine wakes, full "
-      "frames, a downlink), the installed form (mpy-cross .mpy, as `lpwa flash` installs, boards/esp32.py and "
-      "the board's wiring imported), the host simulation run from ROM outside the measured heap (its objects "
-      "counted); micropython-lib's LoRa driver not included; measured in %.1f s\n" % (facts["interpreter"], rows[0]["ram"]["wakes"],
+      "frames, a downlink; each deep-sleep wake a fresh interpreter, as deep sleep resets an ESP32), the installed "
+      "form (mpy-cross .mpy and the config's stamp, as `lpwa flash` installs, boards/esp32.py and the board's "
+      "wiring imported), the host simulation run from ROM and its modules left out of the figures (its names and "
+      "run-time objects counted); micropython-lib's LoRa driver not included; measured in %.1f s\n" % (facts["interpreter"], rows[0]["ram"]["wakes"],
                                                               facts["seconds"]))
     w("| kind | radio | need (smallest heap) | peak live | resident | %s |\n"
       % " | ".join("%s (%s)" % (b, kib(rows[0]["ram"]["fits"][b]["heap"])) for b in boards))
