@@ -12,7 +12,7 @@ import struct
 
 from binascii import crc32
 
-from lpwa.radio.budget import MemoryStore  # noqa: F401  (bytes in RAM: the host board's RTC memory, tests)
+from lpwa.radio.memory_store import MemoryStore  # noqa: F401  (bytes in RAM: the host board's RTC memory, tests)
 
 
 def _check(data):
