@@ -23,12 +23,13 @@ def add(rows, sim_config, wakes=ram.WAKES):
             row["ram"] = ram.measure(up, sim_config(row["kind"], row["radio"]), wakes)
             row["ram"]["fits"] = ram.fit(row["ram"]["need"])
         modules = ram.module_costs(up)
+        exe = up.exe
     frozen = unix.find_frozen()
     if frozen is not None:
         with unix.UnixPort(frozen, frozen=True) as up:
             for row in rows:
                 row["ram"]["frozen"] = ram.measure(up, sim_config(row["kind"], row["radio"]), wakes)
-    return {"interpreter": up.exe, "modules": modules, "seconds": round(time.time() - t0, 1), "frozen": frozen}
+    return {"interpreter": exe, "modules": modules, "seconds": round(time.time() - t0, 1), "frozen": frozen}
 
 
 def kib(n):
