@@ -135,7 +135,6 @@ class HostBoard:
 
         if self.storage is None:
             return MemoryStore()
-
         return FileStore(self.storage + "/" + name + ".bin")
 
     def rtc_size(self):
