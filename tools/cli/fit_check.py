@@ -24,12 +24,17 @@ def check(board, cfg_json, progress):
     with unix.UnixPort() as up:
         need = ram.need(up, cfg_json)
     if need is not None and need <= heap:
-        progress("fits: %s needs %d KiB of heap as .mpy (unix port), %s has %d KiB (margin %d KiB)"
-                 % (what, need // 1024, board, heap // 1024, (heap - need) // 1024))
+        progress("fits: %s needs %s of heap as .mpy (unix port), %s has %s (margin %s)"
+                 % (what, _kib(need), board, _kib(heap), _kib(heap - need)))
         return
-    raise DoesNotFit("%s needs %s of heap installed as .mpy (measured on the unix port), %s has %d KiB: %s, "
-                     "or --ignore-fit" % (what, "%d KiB" % (need // 1024) if need else "over %d KiB" % (ram.HIGH // 1024),
-                                          board, heap // 1024, would_fit(need)))
+    raise DoesNotFit("%s needs %s of heap installed as .mpy (measured on the unix port), %s has %s: %s, "
+                     "or --ignore-fit" % (what, _kib(need) if need else "over %d KiB" % (ram.HIGH // 1024),
+                                          board, _kib(heap), would_fit(need)))
+
+
+def _kib(n):
+    """One decimal: a need of 109.6 KiB on a 109.3 KiB board must not read "109 KiB, has 109 KiB"."""
+    return "%.1f KiB" % (n / 1024.0)
 
 
 def would_fit(need):

@@ -33,7 +33,7 @@ def test_a_node_that_does_not_fit_is_refused_in_one_line(unix_port_exe, node_tom
     rc = main(["flash", "--board", "heltec-v3", "--config", node_toml, "--dry-run"])
     out, err = capsys.readouterr()
     assert rc == 2 and len(err.strip().splitlines()) == 1, err
-    assert "drone-vital/sigfox needs" in err and "heltec-v3 has 40 KiB" in err
+    assert "drone-vital/sigfox needs" in err and "heltec-v3 has 40.0 KiB" in err
     assert "tbeam" in err and "frozen image" in err and "--ignore-fit" in err
     assert "00112233445566778899aabbccddeeff" not in out + err
     assert "[1/" not in out  # refused before any step
@@ -47,7 +47,7 @@ def test_ignore_fit_flashes_anyway(node_toml, small_heltec_v3, capsys):
 def test_a_node_that_fits_shows_its_margin(unix_port_exe, node_toml, capsys):
     rc = main(["flash", "--board", "tbeam", "--config", node_toml, "--dry-run"])
     out = capsys.readouterr().out
-    assert rc == 0 and "fits: drone-vital/sigfox needs" in out and "tbeam has 4096 KiB (margin" in out
+    assert rc == 0 and "fits: drone-vital/sigfox needs" in out and "tbeam has 4096.0 KiB (margin" in out
 
 
 def test_without_a_unix_port_flash_says_it_could_not_check(node_toml, small_heltec_v3, monkeypatch, tmp_path, capsys):
