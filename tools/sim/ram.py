@@ -77,14 +77,15 @@ for _i in range(%(wakes)d):
     _downlinks += sum(1 for _e in _sim.events if _e.get("event") == "downlink")
     _sim.frames = []  # the host's record of the air, not the node's memory
     _sim.events = []
-    if _board.next_cause != "light-sleep":
+    if _board.next_cause != "light-sleep" or _board.clock.ms >= %(end_ms)d:
         break
 _sim.frames = _sim.events = None
 gc.collect()
 _peak = gc.peak() if hasattr(gc, "peak") else None
 _board.suspend()
 print(json.dumps({"resident": gc.mem_alloc() - _base, "checkpoint_high": _sim.mem["alloc_high"], "base": _base,
-                  "gc_peak": _peak, "frames": _frames, "downlinks": _downlinks, "wakes": _sim.wakes, "host": _host}))
+                  "gc_peak": _peak, "frames": _frames, "downlinks": _downlinks, "wakes": _sim.wakes, "host": _host,
+                  "ms": _board.clock.ms}))
 """
 
 IMPORTS = """
@@ -117,23 +118,37 @@ def host_bytes(up, cfg_json, heap_bytes):
     return run_day(up, cfg_json, heap_bytes, 1)[0]["host"] - host_names(up, cfg_json)
 
 
-def day_code(cfg_json, wakes=WAKES, measure=False):
-    """The MicroPython program of one boot of the measured day, at most `wakes` wakes (reads cfg.json
-    from the tree's folder, resumes the board from STORAGE)."""
+def day_code(cfg_json, wakes=WAKES, measure=False, end_ms=None):
+    """The MicroPython program of one boot of the measured day, at most `wakes` wakes, none begun at or
+    after board time end_ms (reads cfg.json from the tree's folder, resumes the board from STORAGE)."""
     cfg = json.loads(cfg_json)
     return DAY % {"measure": bool(measure), "downlink": _downlink(cfg_json).hex(), "wakes": wakes,
-                  "storage": STORAGE, "kind": cfg["kind"], "radio": cfg["radio"]}
+                  "storage": STORAGE, "kind": cfg["kind"], "radio": cfg["radio"],
+                  "end_ms": _NEVER_MS if end_ms is None else end_ms}
 
 
-def run_day(up, cfg_json, heap_bytes, wakes=WAKES, measure=False):
+_NEVER_MS = 1 << 62
+_UNTIL_END = 1 << 30  # wakes in one boot of an `hours` day: as many as come before its end
+
+
+def _end_ms(hours):
+    from lpwa.boards.host.clock import START_S
+
+    return None if hours is None else START_S * 1000 + int(hours * 3600000)
+
+
+def run_day(up, cfg_json, heap_bytes, wakes=WAKES, measure=False, hours=None):
     """Run the day's boots one after the other, each a fresh interpreter with heap_bytes, until `wakes`
-    wakes have run; [per-boot results] (the JSON each printed), or None when one ran out of heap."""
+    wakes have run (or, with `hours`, that much simulated time); [per-boot results] (the JSON each
+    printed), or None when one ran out of heap."""
+    end_ms = _end_ms(hours)
     storage = os.path.join(up.dir, STORAGE)
     shutil.rmtree(storage, ignore_errors=True)
     os.mkdir(storage)
     out, done = [], 0
-    while done < wakes:
-        r = up.run(day_code(cfg_json, wakes - done, measure), heap_bytes)
+    while (done < wakes) if end_ms is None else (not out or out[-1]["ms"] < end_ms):
+        left = wakes - done if end_ms is None else _UNTIL_END
+        r = up.run(day_code(cfg_json, left, measure, end_ms), heap_bytes)
         if r.returncode != 0:
             if "MemoryError" in failure(r):
                 return None
@@ -172,16 +187,16 @@ def write_config(up, cfg_json):
     write_device_config(up.dir, "cfg.json", config.to_json(config.parse(cfg)))  # with its stamp, as flashed
 
 
-def day_fits(up, cfg_json, heap_bytes, wakes=WAKES):
+def day_fits(up, cfg_json, heap_bytes, wakes=WAKES, hours=None):
     """Does the day (every boot of it) run to the end with heap_bytes? (cfg.json written: write_config)"""
-    return run_day(up, cfg_json, heap_bytes, wakes) is not None
+    return run_day(up, cfg_json, heap_bytes, wakes, hours=hours) is not None
 
 
-def need(up, cfg_json, wakes=WAKES):
+def need(up, cfg_json, wakes=WAKES, hours=None):
     """The usable heap (gc.mem_free() + gc.mem_alloc(), as the boards' figures are) of the smallest
     -X heapsize (whole KiB) the measured day runs in on the UnixPort `up`; None: not in 512 KiB."""
     write_config(up, cfg_json)
-    heapsize = bisect_heap(lambda h: day_fits(up, cfg_json, h, wakes), LOW, HIGH)
+    heapsize = bisect_heap(lambda h: day_fits(up, cfg_json, h, wakes, hours), LOW, HIGH)
     if heapsize is None:
         return None
     return up.usable(heapsize) - host_bytes(up, cfg_json, heapsize)

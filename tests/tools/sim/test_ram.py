@@ -37,6 +37,10 @@ def test_deep_sleep_restarts_the_interpreter_and_light_sleep_does_not(unix_port_
             board = json.load(f)
         assert board["ms"] > 0 and board["next_cause"] == "deep-sleep"
         assert {"rtc.bin", "flash-counter.bin", "flash-budget.bin"} <= set(os.listdir(storage))
+        from lpwa.boards.host.clock import START_S
+
+        half_hour = ram.run_day(up, sim_config("drone-vital", "lora"), ram.PROBE_HEAP, hours=0.5)
+        assert half_hour[-1]["ms"] >= START_S * 1000 + 1800000 > half_hour[-2]["ms"]  # by time, not a wake count
         ram.write_config(up, sim_config("pedometer", "lora"))
         assert [b["wakes"] for b in ram.run_day(up, sim_config("pedometer", "lora"), ram.PROBE_HEAP, 3)] == [3]
 
