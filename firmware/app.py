@@ -40,7 +40,7 @@ RESET_CODES = {"power-on": 0, "watchdog": 1, "brown-out": 2, "software": 3, "dee
 # imported for one phase of the wake and dropped after it (firmware/preload.py, unload)
 _TUNABLES = ("lpwa.firmware.tunables",)
 _CONFIG = ("lpwa.firmware.config",) + _TUNABLES
-_DOWNLINK = ("lpwa.firmware.downlink", "lpwa.codecs.command_node") + _TUNABLES
+_DOWNLINK = _TUNABLES + ("lpwa.codecs.command_node", "lpwa.firmware.downlink")  # each after what it imports
 
 
 def load_config(path):
@@ -511,6 +511,7 @@ class Node:
         if got is None:
             return
         raw, meta = got
+        preload(None, None, _DOWNLINK)  # one module at a time, a collection after each
         from lpwa.firmware import downlink
 
         result = downlink.apply(self, raw)
