@@ -96,8 +96,16 @@ class Slots:
         return self.slots.get(name)
 
     def put(self, name, data):
-        # bytes are immutable: kept as they are (bytes() of bytes is a second copy on MicroPython)
-        self.slots[name] = data if type(data) is bytes else bytes(data)
+        """Keep `data`: bytes as they are (immutable; bytes() of bytes is a second copy on MicroPython),
+        a buffer copied, into the slot's own when the size is the same: the budget's fixed-size state,
+        saved after every frame, then allocates nothing in a heap the wake has cut up."""
+        old = self.slots.get(name)
+        if type(data) is bytes:
+            self.slots[name] = data
+        elif type(old) is bytearray and len(old) == len(data):
+            old[:] = data
+        else:
+            self.slots[name] = bytearray(data)
 
     def flush(self):
         """Pack every slot into one buffer (magic, CRC, body) and write it: no per-slot parts,

@@ -196,6 +196,10 @@ class Budget:
 
     def dump(self):
         """The fixed-size state record (what save() writes)."""
+        return bytes(self._pack())
+
+    def _pack(self):
+        """The state record into the budget's own buffer (stores copy what they are given)."""
         buf = self._buf
         struct.pack_into(_HEAD, buf, 0, _MAGIC, _VERSION, 0, self._offset, self._last, self._last_end,
                          self._min_head, self._hour_head, self._rng & 0xFFFFFFFF, min(self._busy, 0xFFFFFFFF))
@@ -210,10 +214,10 @@ class Budget:
             buf[off] = min(self._hr_d[i], 0xFF)
             off += 1
         struct.pack_into("<I", buf, off, _check(memoryview(buf)[:off]))
-        return bytes(buf)
+        return buf
 
     def save(self):
-        self.store.write(self.dump())
+        self.store.write(self._pack())
 
     # -- clock and rings -------------------------------------------------------------------------
 
