@@ -4,7 +4,7 @@ Why a section of its own: the ESP32 image build is the user's (ESP-IDF); what th
 the tree (`lpwa flash --tree`), the manifest, and the exact commands, kept next to the pins.
 """
 
-DOCUMENTED_HEAP = (38 * 1024, 50 * 1024)  # the frozen figures below (re-measured only where a frozen port is built)
+DOCUMENTED_HEAP = (39 * 1024, 48 * 1024)  # the frozen figures below (re-measured only where a frozen port is built)
 
 MARKDOWN = """## Frozen firmware: an ESP32 image with lpwa-edge inside
 
@@ -15,7 +15,7 @@ fixed heap; `python -m lpwa.tools.mpy.frozen_unix SOURCE` builds it with this ma
 host simulation frozen in), the smallest heap that runs the measured day (boot, 14 wakes, full
 frames, a downlink, each deep-sleep wake a fresh interpreter, boards/esp32.py and the frozen
 profile table imported; by bisection, usable KiB, the simulator's own modules left out):
-38-50 KiB frozen (buoy 48-50, drone-vital 38-40, pedometer 44-46), against 93-110 KiB with the
+39-48 KiB frozen (buoy 43-47, drone-vital 39-40, pedometer 45-48), against 88-106 KiB with the
 .mpy files `lpwa flash` installs.
 tests/boards/test_frozen_day.py runs every kind x radio frozen in 64 KiB when
 $LPWA_MICROPYTHON_FROZEN names such a port.
