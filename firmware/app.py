@@ -217,6 +217,8 @@ class Node:
             self.board.release_sensors(("battery",))
             unload(*done)
             preload(kind, radio, phases.send_modules(radio))
+        else:
+            unload(*phases.sampler_modules(kind))  # the step counter keeps its drivers
         self._radio_up()
 
     def _sampling(self):

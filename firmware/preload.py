@@ -11,7 +11,8 @@ Two phases: sampling, then sending. A buoy or drone-vital needs its sensor drive
 estimators only while sampling, and the codec only after: `boot` imports the sampling set, the
 app unloads it when the sensors are done (`unload`, after a collection the heap is the resident
 part and the readings), and `sending` imports the codec into the room it left. The peak is then
-the larger phase, not their sum. The pedometer samples all day (FIFO drains), so it keeps both.
+the larger phase, not their sum. The pedometer samples all day (FIFO drains), so it keeps both,
+but not the sampler (sampler_modules).
 """
 
 import gc
@@ -67,6 +68,16 @@ def boot_modules(kind, radio):
 def send_modules(radio):
     """The sending phase's: the budget, the radio driver, the encoder and this radio's codec."""
     return _SEND_COMMON + _RADIO.get(radio, ()) + _SEND + ((_CODEC[radio],) if radio in _CODEC else ())
+
+
+# a kind that keeps its sensors (the pedometer: its step counter drains the IMU FIFO all day) still
+# drops the sampler itself once sampling is done; the next wake's boot imports it again
+_SAMPLER = {"pedometer": ("lpwa.firmware.sensing_steps",) + _SAMPLERS}
+
+
+def sampler_modules(kind):
+    """The sampler's modules a kind that keeps its sensors unloads after sampling (empty: none)."""
+    return _SAMPLER.get(kind, ())
 
 
 def sampling_only(kind):

@@ -100,6 +100,7 @@ def test_the_pedometer_keeps_its_sensors_all_wake(tmp_path):
     got = _phases("pedometer", "lora", tmp_path)
     assert phases.sampling_only("pedometer") == ()
     assert "lpwa.firmware.pedometer" in got["wake"] and "lpwa.firmware.drivers.mpu6050" in got["wake"]
+    assert set(phases.sampler_modules("pedometer")) and not set(phases.sampler_modules("pedometer")) & set(got["wake"])
 
 
 def test_unload_forgets_the_module_and_the_packages_attribute():
