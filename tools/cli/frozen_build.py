@@ -15,7 +15,7 @@ fixed heap; `python -m lpwa.tools.mpy.frozen_unix SOURCE` builds it with this ma
 host simulation frozen in), the smallest heap that runs the measured day (boot, 14 wakes, full
 frames, a downlink, each deep-sleep wake a fresh interpreter, boards/esp32.py and the frozen
 profile table imported; by bisection, usable KiB, the simulator's own modules left out):
-39-48 KiB frozen (buoy 43-47, drone-vital 39-40, pedometer 45-48), against 88-106 KiB with the
+39-48 KiB frozen (buoy 42-48, drone-vital 39-41, pedometer 43-44), against 90-103 KiB with the
 .mpy files `lpwa flash` installs.
 tests/boards/test_frozen_day.py runs every kind x radio frozen in 64 KiB when
 $LPWA_MICROPYTHON_FROZEN names such a port.
