@@ -13,6 +13,7 @@ def check(board, cfg_json, progress):
     from lpwa.boards.profiles import heap_bytes
     from lpwa.tools.mpy import unix
     from lpwa.tools.sim import ram
+    from lpwa.tools.sim.ram_report import kib  # one decimal: 109.6 KiB on a 109.3 KiB board is not "109, has 109"
 
     cfg = json.loads(cfg_json)
     what = "%s/%s" % (cfg["kind"], cfg["radio"])
@@ -25,16 +26,11 @@ def check(board, cfg_json, progress):
         need = ram.need(up, cfg_json)
     if need is not None and need <= heap:
         progress("fits: %s needs %s of heap as .mpy (unix port), %s has %s (margin %s)"
-                 % (what, _kib(need), board, _kib(heap), _kib(heap - need)))
+                 % (what, kib(need), board, kib(heap), kib(heap - need)))
         return
     raise DoesNotFit("%s needs %s of heap installed as .mpy (measured on the unix port), %s has %s: %s, "
-                     "or --ignore-fit" % (what, _kib(need) if need else "over %d KiB" % (ram.HIGH // 1024),
-                                          board, _kib(heap), would_fit(need)))
-
-
-def _kib(n):
-    """One decimal: a need of 109.6 KiB on a 109.3 KiB board must not read "109 KiB, has 109 KiB"."""
-    return "%.1f KiB" % (n / 1024.0)
+                     "or --ignore-fit" % (what, kib(need) if need else "over %d KiB" % (ram.HIGH // 1024),
+                                          board, kib(heap), would_fit(need)))
 
 
 def would_fit(need):

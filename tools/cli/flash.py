@@ -363,9 +363,11 @@ def _substitutions(build, cfg_json):
     """Write the config into the build folder -> the placeholders the steps' arguments use."""
     from lpwa.tools.mpy.manifest import package_dir
 
+    from lpwa.firmware.config_stamp import stamp_path
+
     conf_path = write_device_config(build, "lpwa_config.json", cfg_json)
     firmware = package_dir("firmware")
-    return {"{config}": conf_path, "{stamp}": conf_path + ".ok", "{build}": build,
+    return {"{config}": conf_path, "{stamp}": stamp_path(conf_path), "{build}": build,
             "{boot}": os.path.join(firmware, "boot.py"), "{main}": os.path.join(firmware, "main.py")}
 
 
